@@ -4,16 +4,16 @@ import { authNone, type Credential } from './auth.js';
 import { AbortError, RpcClosedError, RpcConnectionError, RpcTimeoutError } from './errors.js';
 import { decodeReplyHeader, encodeCallHeader, REPLY, type CallLabel } from './message.js';
 import { recordMark } from './record.js';
-import { Transport } from './transport.js';
+import { clampDelay, Transport } from './transport.js';
 
 export interface RpcClientOptions {
   host: string;
   port: number;
   /** ms to wait for TCP connect. Default 10 000. */
   connectTimeout?: number;
-  /** ms a call may wait for its reply (queue time included). Default 60 000; 0 disables. */
+  /** ms a call may wait for its reply (queue time included). Default 60 000; 0 or Infinity disables; clamped to 2^31-1. */
   timeout?: number;
-  /** Calls on the wire at once; further calls wait in a FIFO. Default 128. */
+  /** Calls on the wire at once (an integer >= 1); further calls wait in a FIFO. Default 128. */
   maxInFlight?: number;
   /** Largest reply record accepted; larger ones reset the connection. Default 4 MiB + 64 KiB. */
   maxRecordSize?: number;
@@ -33,8 +33,9 @@ export type Encoder = ((w: XdrWriter) => void) | null;
 export type Decoder<T> = (r: XdrReader) => T;
 
 /**
- * One outstanding call. Settles exactly once: `settle` clears the timer,
- * detaches the abort listener and removes the xid from the map.
+ * One outstanding call, queued or on the wire. Settles exactly once: `settle`
+ * removes the xid from the map, clears the timer, detaches the abort listener
+ * and gives back its wire slot.
  */
 interface PendingCall {
   xid: number;
@@ -73,26 +74,42 @@ const DEFAULTS = {
 /**
  * ONC RPC client over one TCP connection (RFC 5531).
  *
- * Replies are matched to calls by xid through `inflight`; servers may answer
- * in any order. At most `maxInFlight` calls are on the wire; the rest wait in
- * `queue` (FIFO, consumed from `queueHead` to avoid O(n) shifts) and are sent
- * as replies free slots or as the socket drains.
+ * Replies are matched to calls by xid through `byXid`; servers may answer in
+ * any order. At most `maxInFlight` calls are on the wire; the rest wait in
+ * `queue` and are sent as replies free slots or as the socket drains.
  *
  * Connecting is lazy after a loss: the next call opens a new connection. Calls
- * in flight when a connection drops are rejected with RpcConnectionError
- * (reconnect-and-resend belongs to the retry policy above this layer).
+ * on the wire when a connection drops are rejected with RpcConnectionError
+ * (reconnect-and-resend belongs to the retry policy above this layer); calls
+ * still queued were never sent and go out on the new connection.
  */
 export class RpcClient {
   readonly opts: Required<Omit<RpcClientOptions, 'localPort'>> & { localPort?: number };
   readonly stats: RpcStats = { calls: 0, replies: 0, unknownXids: 0, badReplies: 0, timeouts: 0, connects: 0 };
 
+  /** The live connection; undefined while (re)connecting, after a loss and after close(). */
   private transport: Transport | undefined;
   private connecting: Promise<Transport> | undefined;
-  private readonly inflight = new Map<number, PendingCall>();
+  /** Aborts the attempt in `connecting`; set exactly while `connecting` is. */
+  private connectAbort: AbortController | undefined;
+  /**
+   * Every unsettled call, queued or on the wire, by xid. A call is in here
+   * from call() until settle(); nothing else removes entries.
+   */
+  private readonly byXid = new Map<number, PendingCall>();
+  /**
+   * Calls waiting for a wire slot, FIFO, consumed from `queueHead` (no O(n)
+   * shifts). Entries before `queueHead` are done with; entries after it may be
+   * tombstones (calls that timed out or were aborted while queued: no longer
+   * the map's entry for their xid), which pump() skips.
+   */
   private queue: PendingCall[] = [];
   private queueHead = 0;
+  /** Calls with `sent` set and not yet settled; never above maxInFlight. */
+  private onWire = 0;
   private xid: number;
   private closed = false;
+  private closing: Promise<void> | undefined;
 
   constructor(opts: RpcClientOptions) {
     this.opts = {
@@ -105,6 +122,9 @@ export class RpcClient {
       auth: opts.auth ?? authNone(),
       ...(opts.localPort !== undefined ? { localPort: opts.localPort } : {}),
     };
+    if (!Number.isInteger(this.opts.maxInFlight) || this.opts.maxInFlight < 1) {
+      throw new RangeError(`RpcClient: maxInFlight must be an integer >= 1, got ${this.opts.maxInFlight}`);
+    }
     // Random start so a restarted client's xids don't collide with its
     // predecessor's entries in the server's duplicate request cache.
     this.xid = (Math.random() * 0x1_0000_0000) >>> 0;
@@ -115,15 +135,15 @@ export class RpcClient {
     await this.ensureTransport();
   }
 
-  /** Calls waiting for a reply plus calls waiting for a slot. */
+  /** Calls not yet settled: waiting for a reply plus waiting for a slot. */
   get pending(): number {
-    return this.inflight.size + (this.queue.length - this.queueHead);
+    return this.byXid.size;
   }
 
   /**
    * Sends one call. `encode` writes the procedure's arguments and runs now, so
-   * a bad argument throws before anything is sent; `decode` reads the results
-   * and runs when the reply arrives.
+   * a bad argument rejects the returned promise before anything is sent;
+   * `decode` reads the results and runs when the reply arrives.
    */
   call<T>(label: CallLabel, encode: Encoder, decode: Decoder<T>, opts?: CallOptions): Promise<T> {
     if (this.closed) return Promise.reject(new RpcClosedError());
@@ -132,10 +152,14 @@ export class RpcClient {
 
     const xid = this.nextXid();
     const w = new XdrWriter(256);
-    const setMark = w.reserve32();
-    encodeCallHeader(w, xid, label.prog, label.vers, label.proc, opts?.auth ?? this.opts.auth);
-    if (encode) encode(w);
-    setMark(recordMark(w.length - 4));
+    try {
+      const setMark = w.reserve32();
+      encodeCallHeader(w, xid, label.prog, label.vers, label.proc, opts?.auth ?? this.opts.auth);
+      if (encode) encode(w);
+      setMark(recordMark(w.length - 4));
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const bufs = w.buffers();
     this.stats.calls++;
 
@@ -154,78 +178,94 @@ export class RpcClient {
         sent: false,
       };
       const timeout = opts?.timeout ?? this.opts.timeout;
-      if (timeout > 0) {
+      const ms = clampDelay(timeout);
+      if (ms !== undefined) {
         pc.timer = setTimeout(() => {
           this.stats.timeouts++;
-          this.settle(pc, new RpcTimeoutError(`${label.name ?? 'RPC call'}: no reply from ${this.opts.host}:${this.opts.port} within ${timeout} ms`), true);
-        }, timeout);
+          this.settle(pc, true, new RpcTimeoutError(`${label.name ?? 'RPC call'}: no reply from ${this.opts.host}:${this.opts.port} within ${timeout} ms`));
+        }, ms);
         pc.timer.unref?.();
       }
       if (signal) {
-        pc.onAbort = () => this.settle(pc, new AbortError(undefined, { cause: signal.reason }), true);
+        pc.onAbort = () => this.settle(pc, true, new AbortError(undefined, { cause: signal.reason }));
         signal.addEventListener('abort', pc.onAbort, { once: true });
       }
-      this.inflight.set(xid, pc);
+      this.byXid.set(xid, pc);
       this.enqueue(pc);
     });
   }
 
   private nextXid(): number {
-    // Skip xids still pending after a wrap (only possible with 2^32 calls outstanding... or a stuck one).
+    // After a wrap, skip xids still pending (a call stuck for 2^32 calls).
     do {
       this.xid = (this.xid + 1) >>> 0;
-    } while (this.inflight.has(this.xid));
+    } while (this.byXid.has(this.xid));
     return this.xid;
   }
 
   private enqueue(pc: PendingCall): void {
     const t = this.transport;
-    if (t && !t.isClosed && t.writable && this.sentCount < this.opts.maxInFlight && this.queueHead === this.queue.length) {
+    if (t && !t.isClosed && t.writable && this.onWire < this.opts.maxInFlight && this.queueHead === this.queue.length) {
       this.send(t, pc);
       return;
     }
     this.queue.push(pc);
-    if (!t || t.isClosed) {
-      this.ensureTransport().then(
-        () => this.pump(),
-        (err) => this.failAll(err),
-      );
-    }
+    // A live transport drains the queue on its own (settle, 'drain'); without
+    // one, the connection's success calls pump() and its failure fails all.
+    if (!t || t.isClosed) this.ensureTransport().catch(noop);
   }
-
-  /** Calls handed to the transport and not yet settled. */
-  private sentCount = 0;
 
   private send(t: Transport, pc: PendingCall): void {
     pc.sent = true;
-    this.sentCount++;
+    this.onWire++;
     t.write(pc.bufs, pc.bytes);
     // The payload is on its way; the call no longer needs to pin it.
     pc.bufs = [];
   }
 
+  /**
+   * Sends queued calls while there is a live, writable transport and a free
+   * slot. Tombstones at the head are dropped even when nothing can be sent.
+   */
   private pump(): void {
     const t = this.transport;
-    if (!t || t.isClosed) return;
-    while (this.queueHead < this.queue.length && t.writable && this.sentCount < this.opts.maxInFlight) {
-      const pc = this.queue[this.queueHead++]!;
-      if (!this.inflight.has(pc.xid) || this.inflight.get(pc.xid) !== pc) continue; // settled while queued
+    const q = this.queue;
+    let i = this.queueHead;
+    while (i < q.length) {
+      const pc = q[i]!;
+      if (this.byXid.get(pc.xid) !== pc) {
+        i++; // settled while queued
+        continue;
+      }
+      if (!t || t.isClosed || !t.writable || this.onWire >= this.opts.maxInFlight) break;
+      i++;
       this.send(t, pc);
     }
-    if (this.queueHead === this.queue.length) {
+    if (i === q.length) {
       this.queue = [];
       this.queueHead = 0;
-    } else if (this.queueHead > 1024 && this.queueHead * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.queueHead);
+    } else if (i > 1024 && i * 2 > q.length) {
+      this.queue = q.slice(i);
       this.queueHead = 0;
+    } else {
+      this.queueHead = i;
     }
   }
 
+  /**
+   * The live transport, or the one connection attempt in progress, or a new
+   * attempt. The attempt itself sends the queue on success and fails every
+   * pending call on failure (none can be on the wire while there is no
+   * transport), so callers that only want the side effect may ignore the result.
+   */
   private ensureTransport(): Promise<Transport> {
     if (this.closed) return Promise.reject(new RpcClosedError());
-    if (this.transport && !this.transport.isClosed) return Promise.resolve(this.transport);
+    const live = this.transport;
+    if (live && !live.isClosed) return Promise.resolve(live);
     if (this.connecting) return this.connecting;
-    const p = Transport.connect(
+    const abort = new AbortController();
+    let transport: Transport | undefined;
+    const attempt = Transport.connect(
       {
         host: this.opts.host,
         port: this.opts.port,
@@ -235,29 +275,35 @@ export class RpcClient {
       },
       {
         onRecord: (rec) => this.onRecord(rec),
-        onClose: (err) => this.onTransportClose(t, err),
+        onClose: (err) => this.onTransportClose(transport, err),
         onDrain: () => this.pump(),
       },
-    );
-    let t: Transport | undefined;
-    this.connecting = p.then(
-      (transport) => {
-        t = transport;
+      abort.signal,
+    ).then(
+      (t) => {
+        transport = t;
         this.connecting = undefined;
+        this.connectAbort = undefined;
         this.stats.connects++;
         if (this.closed) {
-          transport.destroy();
+          t.destroy();
           throw new RpcClosedError();
         }
-        this.transport = transport;
-        return transport;
+        this.transport = t;
+        this.pump();
+        return t;
       },
-      (err) => {
+      (err: unknown) => {
         this.connecting = undefined;
+        this.connectAbort = undefined;
+        if (this.closed) throw new RpcClosedError();
+        this.failAll(err);
         throw err;
       },
     );
-    return this.connecting;
+    this.connecting = attempt;
+    this.connectAbort = abort;
+    return attempt;
   }
 
   private onRecord(rec: Buffer): void {
@@ -271,7 +317,7 @@ export class RpcClient {
       this.stats.badReplies++;
       return;
     }
-    const pc = this.inflight.get(xid);
+    const pc = this.byXid.get(xid);
     if (!pc || !pc.sent || mtype !== REPLY) {
       // Late replies to timed-out calls land here too; they are harmless.
       this.stats.unknownXids++;
@@ -283,73 +329,84 @@ export class RpcClient {
       decodeReplyHeader(r, pc.label);
       value = pc.decode(r);
     } catch (err) {
-      if ((err as { code?: string }).code === 'ERR_XDR_DECODE') {
+      if ((err as { code?: unknown } | null | undefined)?.code === 'ERR_XDR_DECODE') {
         this.stats.badReplies++;
         (err as Error).message = `${pc.label.name ?? 'RPC reply'}: ${(err as Error).message}`;
       }
-      this.settle(pc, err, false);
+      this.settle(pc, true, err);
       return;
     }
-    this.settle(pc, undefined, false, value);
+    this.settle(pc, false, value);
   }
 
   /**
-   * The one place a call ends. Removes it from the map and clears its timer
-   * and abort listener; `freeSlot` is false only when a reply is being handled
-   * (the slot is freed there too, via pump below).
+   * The one place a call ends: rejects with `result` when `failed`, else
+   * resolves with it. A call already settled is left alone, so timer, abort,
+   * reply and connection loss may race freely.
    */
-  private settle(pc: PendingCall, err: unknown, _byTimer: boolean, value?: unknown): void {
-    if (this.inflight.get(pc.xid) !== pc) return;
-    this.inflight.delete(pc.xid);
+  private settle(pc: PendingCall, failed: boolean, result: unknown): void {
+    if (this.byXid.get(pc.xid) !== pc) return;
+    this.byXid.delete(pc.xid);
     if (pc.timer) clearTimeout(pc.timer);
     if (pc.onAbort) pc.signal!.removeEventListener('abort', pc.onAbort);
-    if (pc.sent) {
-      this.sentCount--;
-    }
+    if (pc.sent) this.onWire--;
     pc.bufs = [];
-    if (err !== undefined) pc.reject(err);
-    else pc.resolve(value);
+    if (failed) pc.reject(result);
+    else pc.resolve(result);
     if (this.queueHead < this.queue.length) this.pump();
   }
 
   private onTransportClose(t: Transport | undefined, err: Error | undefined): void {
-    if (t && this.transport !== t) return;
+    if (t === undefined || this.transport !== t) return;
     this.transport = undefined;
-    const sent = [...this.inflight.values()].filter((pc) => pc.sent);
+    const lost: PendingCall[] = [];
+    for (const pc of this.byXid.values()) if (pc.sent) lost.push(pc);
     const reason = err ? `: ${err.message}` : '';
-    for (const pc of sent) {
+    const code = (err as { code?: string } | undefined)?.code === 'ERR_RPC_RECORD' ? 'ERR_RPC_RECORD' : 'ECONNRESET';
+    for (const pc of lost) {
       const e = new RpcConnectionError(
         `${pc.label.name ?? 'RPC call'}: connection to ${this.opts.host}:${this.opts.port} lost with the call in flight${reason}`,
-        err && (err as { code?: string }).code === 'ERR_RPC_RECORD' ? 'ERR_RPC_RECORD' : 'ECONNRESET',
+        code,
         this.opts.host,
         this.opts.port,
         { cause: err },
       );
-      this.settle(pc, e, false);
+      this.settle(pc, true, e);
     }
     // Calls still queued were never sent: they go out on a fresh connection.
-    if (!this.closed && this.queueHead < this.queue.length) {
-      this.ensureTransport().then(
-        () => this.pump(),
-        (e) => this.failAll(e),
-      );
-    }
+    this.pump();
+    if (!this.closed && this.queueHead < this.queue.length) this.ensureTransport().catch(noop);
   }
 
   private failAll(err: unknown): void {
-    for (const pc of [...this.inflight.values()]) this.settle(pc, err, false);
+    const all = [...this.byXid.values()];
     this.queue = [];
     this.queueHead = 0;
+    for (const pc of all) this.settle(pc, true, err);
   }
 
-  /** Closes the connection; every pending call is rejected with RpcClosedError. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Closes the connection (or abandons the attempt to open one); every pending
+   * call is rejected with RpcClosedError, nothing still queued is sent. Resolves
+   * once the socket is released. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
     this.closed = true;
-    this.failAll(new RpcClosedError('RPC client closed with the call pending'));
     const t = this.transport;
     this.transport = undefined;
-    if (t) t.end();
-    if (this.connecting) await this.connecting.catch(() => {});
+    const connecting = this.connecting;
+    this.connectAbort?.abort(new RpcClosedError());
+    this.failAll(new RpcClosedError('RPC client closed with the call pending'));
+    this.closing = (async () => {
+      if (t) {
+        t.destroy();
+        await t.whenClosed;
+      }
+      if (connecting) await connecting.catch(noop);
+    })();
+    return this.closing;
   }
 }
+
+function noop(): void {}

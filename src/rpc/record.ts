@@ -24,9 +24,17 @@ export class RecordDecoder {
   /** Bytes of the current fragment still to read. */
   private fragLeft = 0;
   private lastFragment = false;
-  /** Pieces of the record being assembled, and their total length. */
-  private parts: Buffer[] = [];
+  /**
+   * The record being assembled when it does not arrive whole in one chunk:
+   * bytes [0, recordLen) of `acc` are valid, and `acc` is never larger than
+   * maxRecordSize. Pieces are copied in, not kept as views: a server that
+   * splits a record into tiny fragments or TCP segments would otherwise cost
+   * one Buffer object (~100 bytes of heap) per piece.
+   */
+  private acc: Buffer | undefined;
   private recordLen = 0;
+  /** Set once a record was refused; the byte stream is unsynchronised from then on. */
+  private failed: RpcRecordError | undefined;
 
   /**
    * @param maxRecordSize  records (all fragments together) larger than this are
@@ -43,13 +51,16 @@ export class RecordDecoder {
     return this.recordLen;
   }
 
-  /** Feeds one chunk; throws RpcRecordError on an oversize record (the stream is then unusable). */
+  /**
+   * Feeds one chunk; throws RpcRecordError on an oversize record, and again on
+   * every later push (the stream is then unusable).
+   */
   push(chunk: Buffer): void {
+    if (this.failed) throw this.failed;
     let pos = 0;
     const len = chunk.length;
     while (pos < len) {
       if (this.state === State.Header) {
-        // Fast path: aligned at a header with the whole fragment in this chunk.
         if (this.hdrBytes === 0 && len - pos >= 4) {
           this.hdr = chunk.readUInt32BE(pos);
           pos += 4;
@@ -62,32 +73,59 @@ export class RecordDecoder {
         this.fragLeft = this.hdr & 0x7fff_ffff;
         this.hdr = 0;
         if (this.recordLen + this.fragLeft > this.maxRecordSize) {
-          throw new RpcRecordError(
+          this.failed = new RpcRecordError(
             `RPC record of at least ${this.recordLen + this.fragLeft} bytes exceeds the maximum of ${this.maxRecordSize}`,
           );
+          throw this.failed;
         }
         this.state = State.Body;
         if (this.fragLeft === 0) {
           this.endFragment();
           continue;
         }
+        // Fast path: a whole single-fragment record inside this chunk.
+        if (this.lastFragment && this.recordLen === 0 && len - pos >= this.fragLeft) {
+          const record = chunk.subarray(pos, pos + this.fragLeft);
+          pos += this.fragLeft;
+          this.fragLeft = 0;
+          this.state = State.Header;
+          this.onRecord(record);
+          continue;
+        }
       }
       const take = Math.min(this.fragLeft, len - pos);
-      const piece = chunk.subarray(pos, pos + take);
+      this.append(chunk, pos, take);
       pos += take;
       this.fragLeft -= take;
-      this.parts.push(piece);
-      this.recordLen += take;
       if (this.fragLeft === 0) this.endFragment();
     }
+  }
+
+  private append(chunk: Buffer, pos: number, take: number): void {
+    const need = this.recordLen + take;
+    let acc = this.acc;
+    if (acc === undefined || acc.length < need) {
+      // What the headers announced so far bounds the size; for the last
+      // fragment it is the exact record size, so the common split record is
+      // allocated once. Unfinished multi-fragment records grow by doubling.
+      const announced = this.recordLen + this.fragLeft;
+      const size = this.lastFragment
+        ? announced
+        : Math.min(Math.max(announced, (acc?.length ?? 0) * 2), this.maxRecordSize);
+      const next = Buffer.allocUnsafe(size);
+      if (acc !== undefined) acc.copy(next, 0, 0, this.recordLen);
+      this.acc = acc = next;
+    }
+    chunk.copy(acc, this.recordLen, pos, pos + take);
+    this.recordLen = need;
   }
 
   private endFragment(): void {
     this.state = State.Header;
     if (!this.lastFragment) return;
-    const parts = this.parts;
-    const record = parts.length === 1 ? parts[0]! : Buffer.concat(parts, this.recordLen);
-    this.parts = [];
+    const acc = this.acc;
+    const record = acc === undefined ? Buffer.alloc(0) : acc.length === this.recordLen ? acc : acc.subarray(0, this.recordLen);
+    this.acc = undefined;
     this.recordLen = 0;
     this.onRecord(record);
   }
@@ -95,5 +133,8 @@ export class RecordDecoder {
 
 /** The record mark for a single-fragment record of `length` bytes. */
 export function recordMark(length: number): number {
+  if (!Number.isInteger(length) || length < 0 || length > 0x7fff_ffff) {
+    throw new RangeError(`RPC record length ${length} cannot be marked (0..2^31-1)`);
+  }
   return (LAST_FRAGMENT | length) >>> 0;
 }

@@ -20,6 +20,15 @@ export interface TransportEvents {
   onDrain(): void;
 }
 
+/**
+ * A delay setTimeout can honour: node fires anything above 2^31-1 ms (and
+ * Infinity) after 1 ms, so those mean "no timer". Non-positive or NaN: no timer.
+ */
+export function clampDelay(ms: number): number | undefined {
+  if (!(ms > 0) || ms === Infinity) return undefined;
+  return Math.min(ms, 0x7fff_ffff);
+}
+
 /** Bytes queued in one tick before we flush without waiting for the tick to end. */
 const FLUSH_THRESHOLD = 256 * 1024;
 
@@ -38,6 +47,8 @@ export class Transport {
   private pendingBytes = 0;
   private flushScheduled = false;
   private closed = false;
+  /** Resolves when the socket has fully closed (its handle released). */
+  readonly whenClosed: Promise<void>;
   writable = true;
 
   private constructor(
@@ -61,28 +72,60 @@ export class Transport {
       events.onDrain();
     });
     socket.on('error', (err) => this.finish(err));
-    socket.on('close', () => this.finish(undefined));
+    this.whenClosed = new Promise((resolve) => {
+      socket.on('close', () => {
+        this.finish(undefined);
+        resolve();
+      });
+    });
   }
 
-  static connect(opts: TransportOptions, events: TransportEvents): Promise<Transport> {
+  /**
+   * Opens the connection. Rejects with RpcConnectionError (the errno name as
+   * `code`, host and port in the message) on refusal or after
+   * `connectTimeout` ms; `signal` abandons the attempt at once (the client's
+   * close() uses it) and rejects with `signal.reason`.
+   */
+  static connect(opts: TransportOptions, events: TransportEvents, signal?: AbortSignal): Promise<Transport> {
     return new Promise((resolve, reject) => {
-      const socket = netConnect({ host: opts.host, port: opts.port, localPort: opts.localPort });
       const where = `${opts.host}:${opts.port}`;
-      const timer = setTimeout(() => {
+      if (signal?.aborted) {
+        reject(signal.reason);
+        return;
+      }
+      const socket = netConnect({ host: opts.host, port: opts.port, localPort: opts.localPort });
+      let timer: NodeJS.Timeout | undefined;
+      const fail = (err: unknown) => {
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        socket.off('error', onError);
+        socket.off('connect', onConnect);
+        // A late 'error' from the abandoned socket must not go unhandled.
+        socket.on('error', () => {});
         socket.destroy();
-        reject(new RpcConnectionError(`connect ETIMEDOUT ${where} (no answer within ${opts.connectTimeout} ms)`, 'ETIMEDOUT', opts.host, opts.port));
-      }, opts.connectTimeout);
-      const onError = (err: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        socket.destroy();
-        reject(new RpcConnectionError(`connect ${err.code ?? 'failed'} ${where}: ${err.message}`, err.code ?? 'ECONNREFUSED', opts.host, opts.port, { cause: err }));
+        reject(err);
       };
-      socket.once('error', onError);
-      socket.once('connect', () => {
-        clearTimeout(timer);
+      const onAbort = () => fail(signal!.reason);
+      const onError = (err: NodeJS.ErrnoException) => {
+        const code = err.code ?? 'ECONNREFUSED';
+        fail(new RpcConnectionError(`connect ${code} ${where}: ${err.message}`, code, opts.host, opts.port, { cause: err }));
+      };
+      const onConnect = () => {
+        if (timer) clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         socket.off('error', onError);
         resolve(new Transport(socket, opts, events));
-      });
+      };
+      const ms = clampDelay(opts.connectTimeout);
+      if (ms !== undefined) {
+        timer = setTimeout(
+          () => fail(new RpcConnectionError(`connect ETIMEDOUT ${where} (no answer within ${opts.connectTimeout} ms)`, 'ETIMEDOUT', opts.host, opts.port)),
+          ms,
+        );
+      }
+      signal?.addEventListener('abort', onAbort, { once: true });
+      socket.once('error', onError);
+      socket.once('connect', onConnect);
     });
   }
 
@@ -128,11 +171,20 @@ export class Transport {
     this.finish(err);
   }
 
-  /** Graceful close: flush queued writes, then FIN. */
-  end(): void {
+  /**
+   * Graceful close: flush queued writes, send FIN, and release the socket once
+   * they are out. It does not wait for the peer's FIN (a server that never
+   * closes its side would keep the handle, and the process, alive), and gives
+   * up on a peer that stops reading after `graceMs`.
+   */
+  end(graceMs = 1000): void {
     if (this.closed) return;
     this.flush();
-    this.socket.end();
+    const s = this.socket;
+    const timer = setTimeout(() => this.destroy(), graceMs);
+    s.once('finish', () => this.destroy());
+    s.once('close', () => clearTimeout(timer));
+    s.end();
   }
 
   private finish(err: Error | undefined): void {

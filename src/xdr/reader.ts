@@ -3,6 +3,16 @@ import { XdrDecodeError } from './errors.js';
 const U32_MAX_PLUS_1 = 0x1_0000_0000;
 
 /**
+ * n rounded up to a multiple of 4. Plain arithmetic, not `(n + 3) & ~3`: the
+ * bitwise form truncates to int32, so a hostile length of 0xFFFFFFFF would pad
+ * to 0 and a length near 2^31 would pad to a negative number, both slipping
+ * past the bounds check.
+ */
+function padded(n: number): number {
+  return n + ((4 - (n % 4)) % 4);
+}
+
+/**
  * Bounds-checked cursor over one RPC record (RFC 4506).
  *
  * Invariant: `pos <= end <= buf.length`. Every read checks that its bytes lie
@@ -92,10 +102,11 @@ export class XdrReader {
 
   /** Fixed-length opaque[n]: a view, padded to 4 bytes. */
   fixed(n: number, what = 'opaque'): Buffer {
-    const padded = (n + 3) & ~3;
-    this.need(padded, what);
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`XDR: invalid fixed length ${n} for ${what}`);
+    const p = padded(n);
+    this.need(p, what);
     const v = this.buf.subarray(this.pos, this.pos + n);
-    this.pos += padded;
+    this.pos += p;
     return v;
   }
 
@@ -114,9 +125,10 @@ export class XdrReader {
 
   /** Skip n bytes (padded). */
   skip(n: number, what = 'skip'): void {
-    const padded = (n + 3) & ~3;
-    this.need(padded, what);
-    this.pos += padded;
+    if (!Number.isInteger(n) || n < 0) throw new RangeError(`XDR: invalid skip length ${n} for ${what}`);
+    const p = padded(n);
+    this.need(p, what);
+    this.pos += p;
   }
 
   /**

@@ -1,0 +1,136 @@
+/**
+ * The version-independent interface between the fs layer and a protocol.
+ * nfs3/backend.ts implements it over NFSv3 procedures; NFSv4 implements the
+ * same. Backends speak in file handles and names, never in paths: path
+ * resolution, symlinks and node semantics live in fs/.
+ *
+ * Failures are thrown as NfsStatusError (status name + errno name); the fs
+ * layer adds syscall and path.
+ */
+
+export type FileHandleId = Buffer;
+
+export type FileKind = 'file' | 'directory' | 'symlink' | 'block' | 'char' | 'socket' | 'fifo';
+
+export interface Time {
+  sec: number;
+  nsec: number;
+}
+
+/** Attributes as the fs layer needs them, whatever version produced them. */
+export interface Attrs {
+  kind: FileKind;
+  /** Permission bits and setuid/setgid/sticky (07777), without the file type. */
+  mode: number;
+  nlink: number;
+  uid: number;
+  gid: number;
+  size: number;
+  /** Bytes of storage used. */
+  used: number;
+  /** Device number for block/char devices (Linux makedev layout). */
+  rdev: number;
+  fsid: bigint;
+  fileid: bigint;
+  atime: Time;
+  mtime: Time;
+  ctime: Time;
+}
+
+/** What to change; absent fields stay as they are. 'server' sets the server's current time. */
+export interface SetAttrs {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  size?: number;
+  atime?: Time | 'server';
+  mtime?: Time | 'server';
+}
+
+export interface Looked {
+  fh: FileHandleId;
+  attrs?: Attrs | undefined;
+}
+
+export interface DirEntry {
+  name: string;
+  fileid: bigint;
+  /** Present when the backend read attributes with the listing (READDIRPLUS, v4 READDIR). */
+  attrs?: Attrs | undefined;
+  fh?: FileHandleId | undefined;
+}
+
+export type StableHow = 'unstable' | 'data' | 'file';
+
+export interface WriteResult {
+  count: number;
+  committed: StableHow;
+  /** Write verifier; a change between WRITE and COMMIT means the server lost unstable data. */
+  verf: Buffer;
+}
+
+export type CreateMode =
+  | { mode: 'unchecked' | 'guarded'; attrs: SetAttrs }
+  | { mode: 'exclusive'; verf: Buffer; attrs: SetAttrs };
+
+export interface StatFsResult {
+  /** Preferred transfer size, the `bsize` node reports. */
+  bsize: number;
+  totalBytes: number;
+  freeBytes: number;
+  availBytes: number;
+  totalFiles: number;
+  freeFiles: number;
+  availFiles: number;
+  nameMax: number;
+}
+
+export interface Limits {
+  /** Largest READ the client sends. */
+  rsize: number;
+  /** Largest WRITE the client sends. */
+  wsize: number;
+  /** Preferred READDIR reply size. */
+  dtpref: number;
+  maxFileSize: number;
+}
+
+export interface CallOpts {
+  signal?: AbortSignal | undefined;
+}
+
+export interface Backend {
+  readonly version: string;
+  readonly rootFh: FileHandleId;
+  readonly limits: Limits;
+
+  getattr(fh: FileHandleId, o?: CallOpts): Promise<Attrs>;
+  /** Returns post-operation attributes when the server sent them. */
+  setattr(fh: FileHandleId, attrs: SetAttrs, o?: CallOpts): Promise<Attrs | undefined>;
+  lookup(dir: FileHandleId, name: string, o?: CallOpts): Promise<Looked>;
+  /** ACCESS: which of the requested ACCESS bits (read=1, lookup=2, modify=4, extend=8, delete=16, execute=32) are granted. */
+  access(fh: FileHandleId, mask: number, o?: CallOpts): Promise<number>;
+  readlink(fh: FileHandleId, o?: CallOpts): Promise<string>;
+  /** One READ of at most limits.rsize bytes; `data` may be a view into the reply. */
+  read(fh: FileHandleId, offset: number, length: number, o?: CallOpts): Promise<{ data: Buffer; eof: boolean; attrs?: Attrs | undefined }>;
+  /** One WRITE of at most limits.wsize bytes. */
+  write(fh: FileHandleId, offset: number, data: Buffer, stable: StableHow, o?: CallOpts): Promise<WriteResult>;
+  /** COMMIT of everything written unstably; returns the write verifier. */
+  commit(fh: FileHandleId, o?: CallOpts): Promise<Buffer>;
+  create(dir: FileHandleId, name: string, how: CreateMode, o?: CallOpts): Promise<Looked>;
+  mkdir(dir: FileHandleId, name: string, attrs: SetAttrs, o?: CallOpts): Promise<Looked>;
+  symlink(dir: FileHandleId, name: string, target: string, attrs: SetAttrs, o?: CallOpts): Promise<Looked>;
+  remove(dir: FileHandleId, name: string, o?: CallOpts): Promise<void>;
+  rmdir(dir: FileHandleId, name: string, o?: CallOpts): Promise<void>;
+  rename(fromDir: FileHandleId, fromName: string, toDir: FileHandleId, toName: string, o?: CallOpts): Promise<void>;
+  link(fh: FileHandleId, dir: FileHandleId, name: string, o?: CallOpts): Promise<void>;
+  /**
+   * Lists a directory in server-sized batches, following the cookie loop to
+   * the end. With `attrs`, entries carry attributes and handles where the
+   * server provides them. '.' and '..' are not returned.
+   */
+  readdir(dir: FileHandleId, withAttrs: boolean, o?: CallOpts): AsyncIterable<DirEntry[]>;
+  statfs(fh: FileHandleId, o?: CallOpts): Promise<StatFsResult>;
+  /** Releases server state (UMNT, DESTROY_SESSION) and closes connections. */
+  close(): Promise<void>;
+}

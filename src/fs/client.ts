@@ -1,0 +1,624 @@
+import { constants } from 'node:fs';
+import { fsError, InvalidArgError, invalidArgType, toFsError } from '../errors.js';
+import type { Backend, FileHandleId, Looked, SetAttrs } from './backend.js';
+import { Dir } from './dir.js';
+import { FileHandle, ownerAttrs, readWhole } from './file-handle.js';
+import { parseFlags, parseMode, type OpenFlags } from './flags.js';
+import { readInto } from './io.js';
+import { checkName, parsePath, PathResolver, toPathString, type ParsedPath, type PathLike } from './paths.js';
+import { BigIntStats, bigintStatFs, Dirent, StatFs, Stats } from './stats.js';
+import { ReadStream, WriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
+import { toSetAttrsTimes } from './times.js';
+import { randomBytes } from 'node:crypto';
+
+type Encoding = BufferEncoding;
+type ReadFileOptions = Encoding | { encoding?: Encoding | null; flag?: string; signal?: AbortSignal } | null;
+type WriteFileOptions = Encoding | { encoding?: Encoding | null; mode?: number | string; flag?: string; signal?: AbortSignal; flush?: boolean } | null;
+
+// ACCESS3 bits (RFC 1813 §3.3.4); NFSv4 ACCESS uses the same values.
+const ACCESS_READ = 0x01;
+const ACCESS_LOOKUP = 0x02;
+const ACCESS_MODIFY = 0x04;
+const ACCESS_EXTEND = 0x08;
+const ACCESS_EXECUTE = 0x20;
+
+/** Copies move this much per round of parallel READs then WRITEs. */
+const COPY_CHUNK = 8 * 1024 * 1024;
+
+export interface ClientSettings {
+  /** Applied to the mode of files and directories this client creates, as the kernel applies the process umask. */
+  umask: number;
+  readonly: boolean;
+}
+
+/**
+ * The node:fs/promises-shaped API over one mounted export. Paths are absolute
+ * inside the export ('/dir/file'); relative paths are taken from its root.
+ * Every method validates its arguments before sending anything, and reports
+ * failures as node does: `code`, `errno`, `syscall`, `path` (and `dest`).
+ */
+export class NfsClient {
+  private readonly resolver: PathResolver;
+  private closed = false;
+
+  constructor(
+    /** The protocol underneath: NFSv3 or NFSv4.x. */
+    readonly backend: Backend,
+    private readonly settings: ClientSettings,
+  ) {
+    this.resolver = new PathResolver(backend);
+  }
+
+  get version(): string {
+    return this.backend.version;
+  }
+
+  private get blksize(): number {
+    return this.backend.limits.wsize;
+  }
+
+  /** Runs one fs call: converts backend errors to node-shaped ones naming syscall and path. */
+  private async op<T>(syscall: string, path: ParsedPath | string | undefined, fn: () => Promise<T>, dest?: string): Promise<T> {
+    if (this.closed) throw fsError('EBADF', syscall, typeof path === 'string' ? path : path?.display, undefined, { message: 'client is closed' });
+    try {
+      return await fn();
+    } catch (err) {
+      throw toFsError(err, syscall, typeof path === 'string' ? path : path?.display, dest);
+    }
+  }
+
+  private writable(syscall: string, path: string): void {
+    if (this.settings.readonly) throw fsError('EROFS', syscall, path);
+  }
+
+  private createMode(mode: number): number {
+    return mode & ~this.settings.umask & 0o7777;
+  }
+
+  // ---- metadata ----
+
+  stat(path: PathLike, opts: { bigint: true }): Promise<BigIntStats>;
+  stat(path: PathLike, opts?: { bigint?: false }): Promise<Stats>;
+  stat(path: PathLike, opts?: { bigint?: boolean }): Promise<Stats | BigIntStats>;
+  async stat(path: PathLike, opts?: { bigint?: boolean }): Promise<Stats | BigIntStats> {
+    const p = parsePath(path, 'stat');
+    const r = await this.op('stat', p, () => this.resolver.resolve(p, true, 'stat'));
+    return opts?.bigint ? new BigIntStats(r.attrs, this.blksize) : new Stats(r.attrs, this.blksize);
+  }
+
+  lstat(path: PathLike, opts: { bigint: true }): Promise<BigIntStats>;
+  lstat(path: PathLike, opts?: { bigint?: false }): Promise<Stats>;
+  lstat(path: PathLike, opts?: { bigint?: boolean }): Promise<Stats | BigIntStats>;
+  async lstat(path: PathLike, opts?: { bigint?: boolean }): Promise<Stats | BigIntStats> {
+    const p = parsePath(path, 'lstat');
+    const r = await this.op('lstat', p, () => this.resolver.resolve(p, false, 'lstat'));
+    return opts?.bigint ? new BigIntStats(r.attrs, this.blksize) : new Stats(r.attrs, this.blksize);
+  }
+
+  async access(path: PathLike, mode: number = constants.F_OK): Promise<void> {
+    const p = parsePath(path, 'access');
+    if (!Number.isInteger(mode) || mode < 0 || mode > 7) {
+      throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "mode" is out of range. It must be an integer >= 0 && <= 7. Received ${mode}`);
+    }
+    await this.op('access', p, async () => {
+      const r = await this.resolver.resolve(p, true, 'access');
+      if (mode === constants.F_OK) return;
+      if (mode & constants.W_OK && this.settings.readonly) throw fsError('EROFS', 'access', p.display);
+      let want = 0;
+      if (mode & constants.R_OK) want |= ACCESS_READ;
+      if (mode & constants.W_OK) want |= r.attrs.kind === 'directory' ? ACCESS_MODIFY : ACCESS_MODIFY | ACCESS_EXTEND;
+      if (mode & constants.X_OK) want |= r.attrs.kind === 'directory' ? ACCESS_LOOKUP : ACCESS_EXECUTE;
+      const granted = await this.backend.access(r.fh, want);
+      if ((granted & want) !== want) throw fsError('EACCES', 'access', p.display);
+    });
+  }
+
+  async readlink(path: PathLike, opts?: Encoding | { encoding?: Encoding | 'buffer' | null }): Promise<string> {
+    const p = parsePath(path, 'readlink');
+    void opts;
+    return this.op('readlink', p, async () => {
+      const r = await this.resolver.resolve(p, false, 'readlink');
+      if (r.attrs.kind !== 'symlink') throw fsError('EINVAL', 'readlink', p.display);
+      return this.backend.readlink(r.fh);
+    });
+  }
+
+  async realpath(path: PathLike, opts?: Encoding | { encoding?: Encoding | null }): Promise<string> {
+    const p = parsePath(path, 'realpath');
+    void opts;
+    return this.op('realpath', p, () => this.resolver.realpath(p, 'realpath'));
+  }
+
+  async statfs(path: PathLike, opts?: { bigint?: boolean }): Promise<StatFs | ReturnType<typeof bigintStatFs>> {
+    const p = parsePath(path, 'statfs');
+    return this.op('statfs', p, async () => {
+      const r = await this.resolver.resolve(p, true, 'statfs');
+      const s = new StatFs(await this.backend.statfs(r.fh));
+      return opts?.bigint ? bigintStatFs(s) : s;
+    });
+  }
+
+  // ---- attributes ----
+
+  private async setattrPath(syscall: string, path: PathLike, follow: boolean, attrs: () => SetAttrs): Promise<void> {
+    const p = parsePath(path, syscall);
+    const s = attrs();
+    this.writable(syscall, p.display);
+    await this.op(syscall, p, async () => {
+      const r = await this.resolver.resolve(p, follow, syscall);
+      await this.backend.setattr(r.fh, s);
+    });
+  }
+
+  chmod(path: PathLike, mode: number | string): Promise<void> {
+    return this.setattrPath('chmod', path, true, () => ({ mode: parseMode(mode, 0) }));
+  }
+
+  chown(path: PathLike, uid: number, gid: number): Promise<void> {
+    return this.setattrPath('chown', path, true, () => ownerAttrs(uid, gid));
+  }
+
+  lchown(path: PathLike, uid: number, gid: number): Promise<void> {
+    return this.setattrPath('lchown', path, false, () => ownerAttrs(uid, gid));
+  }
+
+  utimes(path: PathLike, atime: number | string | Date, mtime: number | string | Date): Promise<void> {
+    return this.setattrPath('utime', path, true, () => toSetAttrsTimes(atime, mtime));
+  }
+
+  lutimes(path: PathLike, atime: number | string | Date, mtime: number | string | Date): Promise<void> {
+    return this.setattrPath('lutime', path, false, () => toSetAttrsTimes(atime, mtime));
+  }
+
+  async truncate(path: PathLike, len = 0): Promise<void> {
+    if (typeof len !== 'number' || !Number.isInteger(len)) throw invalidArgType('len', 'of type number', len);
+    const p = parsePath(path, 'open');
+    this.writable('open', p.display);
+    await this.op('open', p, async () => {
+      const r = await this.resolver.resolve(p, true, 'open');
+      if (r.attrs.kind === 'directory') throw fsError('EISDIR', 'open', p.display);
+      await this.backend.setattr(r.fh, { size: Math.max(0, len) });
+    });
+  }
+
+  // ---- directories ----
+
+  async mkdir(path: PathLike, opts?: number | string | { recursive?: boolean; mode?: number | string }): Promise<string | undefined> {
+    const o = typeof opts === 'object' && opts !== null ? opts : { mode: opts ?? undefined };
+    const mode = this.createMode(parseMode(o.mode, 0o777));
+    const p = parsePath(path, 'mkdir');
+    if (o.recursive !== undefined && typeof o.recursive !== 'boolean') throw invalidArgType('options.recursive', 'of type boolean', o.recursive);
+    this.writable('mkdir', p.display);
+    if (!o.recursive) {
+      await this.op('mkdir', p, async () => {
+        const { dir, name } = await this.resolver.resolveParent(p, 'mkdir');
+        if (name === undefined) throw fsError('EEXIST', 'mkdir', p.display);
+        checkName(name, 'mkdir', p.display);
+        await this.backend.mkdir(dir, name, { mode });
+      });
+      return undefined;
+    }
+    return this.op('mkdir', p, async () => {
+      // Create missing components from the root down; the first one created is returned, as node does.
+      let first: string | undefined;
+      let dir: FileHandleId = this.backend.rootFh;
+      const sofar: string[] = [];
+      const parts = lexicalParts(p);
+      for (let i = 0; i < parts.length; i++) {
+        const name = parts[i]!;
+        sofar.push(name);
+        let looked: Looked | undefined;
+        try {
+          looked = await this.backend.lookup(dir, name);
+        } catch (err) {
+          if ((err as { errnoCode?: string }).errnoCode !== 'ENOENT') throw err;
+        }
+        if (looked) {
+          const attrs = looked.attrs ?? (await this.backend.getattr(looked.fh));
+          if (attrs.kind === 'symlink') {
+            const r = await this.resolver.resolve(parsePath('/' + sofar.join('/'), 'mkdir'), true, 'mkdir');
+            if (r.attrs.kind !== 'directory') throw fsError(i === parts.length - 1 ? 'EEXIST' : 'ENOTDIR', 'mkdir', p.display);
+            dir = r.fh;
+            continue;
+          }
+          if (attrs.kind !== 'directory') throw fsError(i === parts.length - 1 ? 'EEXIST' : 'ENOTDIR', 'mkdir', p.display);
+          dir = looked.fh;
+          continue;
+        }
+        let made: Looked;
+        try {
+          made = await this.backend.mkdir(dir, name, { mode });
+        } catch (err) {
+          // Another client created it between our LOOKUP and MKDIR: use theirs.
+          if ((err as { errnoCode?: string }).errnoCode !== 'EEXIST') throw err;
+          made = await this.backend.lookup(dir, name);
+        }
+        first ??= '/' + sofar.join('/');
+        dir = made.fh;
+      }
+      return first;
+    });
+  }
+
+  async rmdir(path: PathLike, opts?: { recursive?: boolean }): Promise<void> {
+    const p = parsePath(path, 'rmdir');
+    this.writable('rmdir', p.display);
+    if (opts?.recursive) return this.rm(path, { recursive: true });
+    await this.op('rmdir', p, async () => {
+      const { dir, name } = await this.resolver.resolveParent(p, 'rmdir');
+      if (name === undefined) throw fsError('EBUSY', 'rmdir', p.display);
+      if (name === '.') throw fsError('EINVAL', 'rmdir', p.display);
+      await this.backend.rmdir(dir, name);
+    });
+  }
+
+  readdir(path: PathLike, opts: { withFileTypes: true; recursive?: boolean; encoding?: Encoding | null }): Promise<Dirent[]>;
+  readdir(path: PathLike, opts?: Encoding | { withFileTypes?: false; recursive?: boolean; encoding?: Encoding | null } | null): Promise<string[]>;
+  readdir(path: PathLike, opts?: Encoding | { withFileTypes?: boolean; recursive?: boolean; encoding?: Encoding | null } | null): Promise<string[] | Dirent[]>;
+  async readdir(path: PathLike, opts?: Encoding | { withFileTypes?: boolean; recursive?: boolean; encoding?: Encoding | null } | null): Promise<string[] | Dirent[]> {
+    const o = typeof opts === 'object' && opts !== null ? opts : {};
+    const p = parsePath(path, 'scandir');
+    return this.op('scandir', p, async () => {
+      const r = await this.resolver.resolve(p, true, 'scandir');
+      if (r.attrs.kind !== 'directory') throw fsError('ENOTDIR', 'scandir', p.display);
+      const base = p.display;
+      const withTypes = !!o.withFileTypes;
+      const out: (string | Dirent)[] = [];
+      // Breadth-first for `recursive`, as node lists it; an explicit queue, never recursion.
+      const queue: Array<{ fh: FileHandleId; rel: string; abs: string }> = [{ fh: r.fh, rel: '', abs: base }];
+      for (let qi = 0; qi < queue.length; qi++) {
+        const d = queue[qi]!;
+        for await (const batch of this.backend.readdir(d.fh, withTypes || !!o.recursive)) {
+          for (const e of batch) {
+            let kind = e.attrs?.kind;
+            if ((withTypes || o.recursive) && kind === undefined) {
+              const l = await this.backend.lookup(d.fh, e.name);
+              kind = (l.attrs ?? (await this.backend.getattr(l.fh))).kind;
+              e.fh ??= l.fh;
+            }
+            const rel = d.rel ? `${d.rel}/${e.name}` : e.name;
+            if (withTypes) out.push(new Dirent(e.name, d.abs, kind));
+            else out.push(rel);
+            if (o.recursive && kind === 'directory') {
+              const fh = e.fh ?? (await this.backend.lookup(d.fh, e.name)).fh;
+              queue.push({ fh, rel, abs: d.abs.endsWith('/') ? d.abs + e.name : `${d.abs}/${e.name}` });
+            }
+          }
+        }
+      }
+      return out as string[] | Dirent[];
+    });
+  }
+
+  async opendir(path: PathLike, opts?: { bufferSize?: number; encoding?: Encoding }): Promise<Dir> {
+    const p = parsePath(path, 'opendir');
+    void opts;
+    return this.op('opendir', p, async () => {
+      const r = await this.resolver.resolve(p, true, 'opendir');
+      if (r.attrs.kind !== 'directory') throw fsError('ENOTDIR', 'opendir', p.display);
+      return new Dir(this.backend, r.fh, p.display);
+    });
+  }
+
+  // ---- names ----
+
+  async unlink(path: PathLike): Promise<void> {
+    const p = parsePath(path, 'unlink');
+    this.writable('unlink', p.display);
+    await this.op('unlink', p, async () => {
+      const { dir, name } = await this.resolver.resolveParent(p, 'unlink');
+      if (name === undefined) throw fsError('EISDIR', 'unlink', p.display);
+      if (p.trailingSlash) {
+        const l = await this.backend.lookup(dir, name);
+        const a = l.attrs ?? (await this.backend.getattr(l.fh));
+        throw fsError(a.kind === 'directory' ? 'EISDIR' : 'ENOTDIR', 'unlink', p.display);
+      }
+      await this.backend.remove(dir, name);
+    });
+  }
+
+  async rm(path: PathLike, opts?: { recursive?: boolean; force?: boolean; maxRetries?: number; retryDelay?: number }): Promise<void> {
+    const p = parsePath(path, 'rm');
+    this.writable('rm', p.display);
+    await this.op('rm', p, async () => {
+      let top;
+      try {
+        top = await this.resolver.resolve(p, false, 'rm');
+      } catch (err) {
+        if (opts?.force && (err as { errnoCode?: string }).errnoCode === 'ENOENT') return;
+        throw err;
+      }
+      const { dir, name } = await this.resolver.resolveParent(p, 'rm');
+      if (name === undefined) throw fsError('EBUSY', 'rm', p.display);
+      if (top.attrs.kind !== 'directory') {
+        await this.backend.remove(dir, name);
+        return;
+      }
+      if (!opts?.recursive) {
+        throw Object.assign(fsError('EISDIR', 'rm', p.display, undefined, { message: `Path is a directory: rm returned EISDIR (is a directory) ${p.display}` }), {
+          code: 'ERR_FS_EISDIR',
+        });
+      }
+      await this.removeTree(dir, name, top.fh);
+    });
+  }
+
+  /**
+   * Removes a directory tree bottom-up with an explicit stack (no recursion on
+   * server data). Each directory is listed, its files removed in parallel, its
+   * subdirectories pushed; it is removed once its children are gone.
+   */
+  private async removeTree(parent: FileHandleId, name: string, fh: FileHandleId): Promise<void> {
+    type Frame = { parent: FileHandleId; name: string; fh: FileHandleId; expanded: boolean };
+    const stack: Frame[] = [{ parent, name, fh, expanded: false }];
+    while (stack.length > 0) {
+      const f = stack[stack.length - 1]!;
+      if (f.expanded) {
+        stack.pop();
+        await ignoreEnoent(this.backend.rmdir(f.parent, f.name));
+        continue;
+      }
+      f.expanded = true;
+      const removals: Promise<void>[] = [];
+      for await (const batch of this.backend.readdir(f.fh, true)) {
+        for (const e of batch) {
+          let kind = e.attrs?.kind;
+          let efh = e.fh;
+          if (kind === undefined || (kind === 'directory' && !efh)) {
+            const l = await this.backend.lookup(f.fh, e.name);
+            efh = l.fh;
+            kind = (l.attrs ?? (await this.backend.getattr(l.fh))).kind;
+          }
+          if (kind === 'directory') stack.push({ parent: f.fh, name: e.name, fh: efh!, expanded: false });
+          else removals.push(ignoreEnoent(this.backend.remove(f.fh, e.name)));
+        }
+      }
+      await Promise.all(removals);
+    }
+  }
+
+  async rename(oldPath: PathLike, newPath: PathLike): Promise<void> {
+    const from = parsePath(oldPath, 'rename', 'oldPath');
+    const to = parsePath(newPath, 'rename', 'newPath');
+    this.writable('rename', from.display);
+    await this.op(
+      'rename',
+      from,
+      async () => {
+        const [a, b] = await Promise.all([this.resolver.resolveParent(from, 'rename'), this.resolver.resolveParent(to, 'rename')]);
+        if (a.name === undefined || b.name === undefined) throw fsError('EBUSY', 'rename', from.display, to.display);
+        checkName(b.name, 'rename', to.display);
+        await this.backend.rename(a.dir, a.name, b.dir, b.name);
+      },
+      to.display,
+    );
+  }
+
+  async link(existingPath: PathLike, newPath: PathLike): Promise<void> {
+    const from = parsePath(existingPath, 'link', 'existingPath');
+    const to = parsePath(newPath, 'link', 'newPath');
+    this.writable('link', from.display);
+    await this.op(
+      'link',
+      from,
+      async () => {
+        const src = await this.resolver.resolve(from, false, 'link');
+        if (src.attrs.kind === 'directory') throw fsError('EPERM', 'link', from.display, to.display);
+        const { dir, name } = await this.resolver.resolveParent(to, 'link');
+        if (name === undefined) throw fsError('EEXIST', 'link', from.display, to.display);
+        checkName(name, 'link', to.display);
+        await this.backend.link(src.fh, dir, name);
+      },
+      to.display,
+    );
+  }
+
+  async symlink(target: PathLike, path: PathLike, type?: string | null): Promise<void> {
+    void type;
+    const t = parsePathTarget(target);
+    const p = parsePath(path, 'symlink');
+    this.writable('symlink', t);
+    await this.op(
+      'symlink',
+      t,
+      async () => {
+        const { dir, name } = await this.resolver.resolveParent(p, 'symlink');
+        if (name === undefined) throw fsError('EEXIST', 'symlink', t, p.display);
+        checkName(name, 'symlink', p.display);
+        await this.backend.symlink(dir, name, t, { mode: 0o777 });
+      },
+      p.display,
+    );
+  }
+
+  // ---- files ----
+
+  async open(path: PathLike, flags?: string | number, mode?: number | string): Promise<FileHandle> {
+    const p = parsePath(path, 'open');
+    const f = parseFlags(flags);
+    const m = this.createMode(parseMode(mode, 0o666));
+    if (f.write || f.create || f.truncate) this.writable('open', p.display);
+    return this.op('open', p, () => this.openParsed(p, f, m));
+  }
+
+  private async openParsed(p: ParsedPath, f: OpenFlags, mode: number): Promise<FileHandle> {
+    let fh: FileHandleId | undefined;
+    let existing;
+    try {
+      existing = await this.resolver.resolve(p, !f.noFollow, 'open');
+    } catch (err) {
+      if ((err as { errnoCode?: string; code?: string }).errnoCode !== 'ENOENT' || !f.create) throw err;
+    }
+    if (existing) {
+      if (f.create && f.exclusive) throw fsError('EEXIST', 'open', p.display);
+      if (existing.attrs.kind === 'symlink') throw fsError('ELOOP', 'open', p.display);
+      if (existing.attrs.kind === 'directory' && (f.write || f.truncate)) throw fsError('EISDIR', 'open', p.display);
+      if (f.directory && existing.attrs.kind !== 'directory') throw fsError('ENOTDIR', 'open', p.display);
+      fh = existing.fh;
+      if (f.truncate && f.write && existing.attrs.size !== 0) await this.backend.setattr(fh, { size: 0 });
+    } else {
+      if (p.trailingSlash) throw fsError('EISDIR', 'open', p.display);
+      const { dir, name } = await this.resolver.resolveParent(p, 'open');
+      if (name === undefined) throw fsError('EISDIR', 'open', p.display);
+      checkName(name, 'open', p.display);
+      fh = await this.createFile(dir, name, mode, f.exclusive);
+    }
+    return new FileHandle(this.backend, fh, f, p.display, this.blksize);
+  }
+
+  /**
+   * O_CREAT without O_EXCL is GUARDED, falling back to the existing file if
+   * another client won the race; O_EXCL is EXCLUSIVE with a random verifier
+   * (safe to retransmit), followed by the SETATTR the spec requires for mode.
+   */
+  private async createFile(dir: FileHandleId, name: string, mode: number, exclusive: boolean): Promise<FileHandleId> {
+    if (exclusive) {
+      const made = await this.backend.create(dir, name, { mode: 'exclusive', verf: randomBytes(8), attrs: { mode } });
+      await this.backend.setattr(made.fh, { mode, atime: 'server', mtime: 'server' });
+      return made.fh;
+    }
+    try {
+      return (await this.backend.create(dir, name, { mode: 'guarded', attrs: { mode } })).fh;
+    } catch (err) {
+      if ((err as { errnoCode?: string }).errnoCode !== 'EEXIST') throw err;
+      return (await this.backend.lookup(dir, name)).fh;
+    }
+  }
+
+  async readFile(path: PathLike | FileHandle, opts?: ReadFileOptions): Promise<Buffer | string> {
+    const o = typeof opts === 'string' ? { encoding: opts } : (opts ?? {});
+    if (o.encoding && !Buffer.isEncoding(o.encoding)) throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `The argument 'encoding' is invalid encoding. Received '${o.encoding}'`);
+    if (path instanceof FileHandle) return path.readFile(o);
+    const p = parsePath(path, 'open');
+    o.signal?.throwIfAborted();
+    const f = parseFlags(o.flag, 'r');
+    if (f.write || f.create) {
+      const h = await this.open(path, o.flag);
+      try {
+        return await h.readFile(o);
+      } finally {
+        await h.close();
+      }
+    }
+    const buf = await this.op('read', p, async () => {
+      const r = await this.resolver.resolve(p, true, 'open');
+      return readWhole(this.backend, r.fh, 0, o.signal, r.attrs);
+    });
+    return o.encoding ? buf.toString(o.encoding) : buf;
+  }
+
+  async writeFile(path: PathLike | FileHandle, data: string | ArrayBufferView | Iterable<unknown> | AsyncIterable<unknown>, opts?: WriteFileOptions): Promise<void> {
+    const o = typeof opts === 'string' ? { encoding: opts } : (opts ?? {});
+    if (path instanceof FileHandle) return path.writeFile(data, o);
+    const enc = o.encoding ?? 'utf8';
+    if (!Buffer.isEncoding(enc)) throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `The argument 'encoding' is invalid encoding. Received '${enc}'`);
+    if (typeof data !== 'string' && !ArrayBuffer.isView(data) && !(data && typeof data === 'object' && (Symbol.iterator in data || Symbol.asyncIterator in data))) {
+      throw invalidArgType('data', 'of type string or an instance of Buffer, TypedArray, or DataView', data);
+    }
+    o.signal?.throwIfAborted();
+    const h = await this.open(path, o.flag ?? 'w', o.mode);
+    let ok = false;
+    try {
+      await h.writeFile(data, { encoding: enc, ...(o.signal ? { signal: o.signal } : {}) });
+      if (o.flush) await h.sync();
+      ok = true;
+    } finally {
+      // close() COMMITs; its error must win over success, not be swallowed.
+      if (ok) await h.close();
+      else await h.close().catch(() => {});
+    }
+  }
+
+  appendFile(path: PathLike | FileHandle, data: string | ArrayBufferView, opts?: WriteFileOptions): Promise<void> {
+    const o = typeof opts === 'string' ? { encoding: opts } : (opts ?? {});
+    return this.writeFile(path, data, { ...o, flag: o.flag ?? 'a' });
+  }
+
+  async copyFile(src: PathLike, dest: PathLike, mode = 0): Promise<void> {
+    const s = parsePath(src, 'copyfile', 'src');
+    const d = parsePath(dest, 'copyfile', 'dest');
+    if (!Number.isInteger(mode) || mode < 0 || mode > 7) {
+      throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "mode" is out of range. It must be an integer >= 0 && <= 7. Received ${mode}`);
+    }
+    this.writable('copyfile', d.display);
+    await this.op(
+      'copyfile',
+      s,
+      async () => {
+        const from = await this.resolver.resolve(s, true, 'copyfile');
+        if (from.attrs.kind === 'directory') throw fsError('EISDIR', 'copyfile', s.display, d.display);
+        const excl = (mode & constants.COPYFILE_EXCL) !== 0;
+        const to = await this.openParsed(d, parseFlags(excl ? 'wx' : 'w'), from.attrs.mode & ~this.settings.umask);
+        try {
+          const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(from.attrs.size, this.backend.limits.rsize)));
+          // Reading the next chunk overlaps writing the previous one.
+          let at = 0;
+          let n = await readInto(this.backend, from.fh, buf, 0, buf.length, at);
+          let spare = Buffer.allocUnsafe(buf.length);
+          let cur = buf;
+          while (n > 0) {
+            const w = to.write(cur, 0, n, at);
+            const next = n === cur.length ? readInto(this.backend, from.fh, spare, 0, spare.length, at + n) : Promise.resolve(0);
+            const [, nn] = await Promise.all([w, next]);
+            at += n;
+            n = nn;
+            [cur, spare] = [spare, cur];
+          }
+        } finally {
+          await to.close();
+        }
+      },
+      d.display,
+    );
+  }
+
+  createReadStream(path: PathLike | FileHandle, opts?: ReadStreamOptions & { flags?: string; fd?: FileHandle }): ReadStream {
+    if (path instanceof FileHandle) return new ReadStream(path, opts);
+    if (opts?.fd instanceof FileHandle) return new ReadStream(opts.fd, opts);
+    const p = parsePath(path, 'open');
+    return new ReadStream(this.open(path, opts?.flags ?? 'r'), opts, p.display);
+  }
+
+  createWriteStream(path: PathLike | FileHandle, opts?: WriteStreamOptions & { flags?: string; mode?: number; fd?: FileHandle }): WriteStream {
+    if (path instanceof FileHandle) return new WriteStream(path, opts);
+    if (opts?.fd instanceof FileHandle) return new WriteStream(opts.fd, opts);
+    const p = parsePath(path, 'open');
+    return new WriteStream(this.open(path, opts?.flags ?? 'w', opts?.mode), opts, p.display);
+  }
+
+  /** Unmounts and closes the connections. Calls still pending fail with a closed-client error. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.backend.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** A symlink's target is stored verbatim: any string without NUL, up to the NFS path limit. */
+function parsePathTarget(target: PathLike): string {
+  const t = toPathString(target, 'target');
+  if (Buffer.byteLength(t) > 4096) throw fsError('ENAMETOOLONG', 'symlink', t);
+  return t;
+}
+
+/** Components with '..' applied lexically (parsePath already refused climbing above the root). */
+function lexicalParts(p: ParsedPath): string[] {
+  const out: string[] = [];
+  for (const c of p.parts) {
+    if (c === '..') out.pop();
+    else out.push(c);
+  }
+  return out;
+}
+
+async function ignoreEnoent(p: Promise<void>): Promise<void> {
+  try {
+    await p;
+  } catch (err) {
+    if ((err as { errnoCode?: string }).errnoCode !== 'ENOENT') throw err;
+  }
+}

@@ -1,0 +1,381 @@
+import { fsError, invalidArgType, InvalidArgError, toFsError } from '../errors.js';
+import type { Attrs, Backend, FileHandleId, StableHow } from './backend.js';
+import { parseMode, type OpenFlags } from './flags.js';
+import { readInto, writeFrom } from './io.js';
+import { BigIntStats, Stats } from './stats.js';
+import { toSetAttrsTimes } from './times.js';
+import { ReadStream, WriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
+
+let nextFd = 1000;
+
+export interface ReadResult<T extends ArrayBufferView> {
+  bytesRead: number;
+  buffer: T;
+}
+
+export interface WriteResultFs<T> {
+  bytesWritten: number;
+  buffer: T;
+}
+
+type Encoding = BufferEncoding;
+
+/** Largest single read into a fresh buffer (readFile): node's kIoMaxLength. */
+const MAX_LENGTH = 2 ** 31 - 1;
+
+/**
+ * An open file, shaped like node's fs/promises FileHandle.
+ *
+ * NFSv3 has no open state on the server; the handle holds the file handle,
+ * the open flags, the position for position-less reads and writes, and the
+ * unstable-write bookkeeping: `unstableVerf` is the verifier of the first
+ * unstable WRITE since the last COMMIT, `dirty` says whether COMMIT is owed.
+ * A COMMIT whose verifier differs means the server restarted and may have lost
+ * those writes: sync()/close() then fail with EIO rather than claim success.
+ */
+export class FileHandle {
+  readonly fd = nextFd++;
+  private position = 0;
+  private closed = false;
+  private dirty = false;
+  private unstableVerf: Buffer | undefined;
+  private verfChanged = false;
+  private readonly stable: StableHow;
+  /** Operations in flight, so close() waits for them. */
+  private busy = new Set<Promise<unknown>>();
+
+  constructor(
+    private readonly backend: Backend,
+    readonly fh: FileHandleId,
+    readonly flags: OpenFlags,
+    readonly path: string,
+    private readonly blksize: number,
+  ) {
+    this.stable = flags.sync === 'file' ? 'file' : flags.sync === 'data' ? 'data' : 'unstable';
+  }
+
+  private check(syscall: string): void {
+    if (this.closed) throw fsError('EBADF', syscall);
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.busy.add(p);
+    const done = () => this.busy.delete(p);
+    p.then(done, done);
+    return p;
+  }
+
+  async stat(opts?: { bigint?: boolean }): Promise<Stats | BigIntStats> {
+    this.check('fstat');
+    const a = await this.call('fstat', () => this.backend.getattr(this.fh));
+    return opts?.bigint ? new BigIntStats(a, this.blksize) : new Stats(a, this.blksize);
+  }
+
+  private async call<T>(syscall: string, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await this.track(fn());
+    } catch (err) {
+      throw toFsError(err, syscall, this.path);
+    }
+  }
+
+  read<T extends ArrayBufferView = Buffer>(buffer: T, offset?: number | null, length?: number | null, position?: number | bigint | null): Promise<ReadResult<T>>;
+  read<T extends ArrayBufferView = Buffer>(opts?: { buffer?: T; offset?: number; length?: number; position?: number | bigint | null }): Promise<ReadResult<T>>;
+  read<T extends ArrayBufferView = Buffer>(buffer: T, opts?: { offset?: number; length?: number; position?: number | bigint | null }): Promise<ReadResult<T>>;
+  async read(a?: unknown, b?: unknown, c?: unknown, d?: unknown): Promise<ReadResult<ArrayBufferView>> {
+    this.check('read');
+    let buffer: ArrayBufferView;
+    let offset: number;
+    let length: number;
+    let position: number | bigint | null | undefined;
+    if (ArrayBuffer.isView(a)) {
+      buffer = a;
+      if (b !== null && typeof b === 'object') {
+        const o = b as { offset?: number; length?: number; position?: number | bigint | null };
+        offset = o.offset ?? 0;
+        length = o.length ?? buffer.byteLength - offset;
+        position = o.position;
+      } else {
+        offset = (b as number | null | undefined) ?? 0;
+        length = (c as number | null | undefined) ?? buffer.byteLength - offset;
+        position = d as number | bigint | null | undefined;
+      }
+    } else if (a === undefined || a === null || typeof a === 'object') {
+      const o = (a ?? {}) as { buffer?: ArrayBufferView; offset?: number; length?: number; position?: number | bigint | null };
+      buffer = o.buffer ?? Buffer.alloc(16384);
+      offset = o.offset ?? 0;
+      length = o.length ?? buffer.byteLength - offset;
+      position = o.position;
+    } else {
+      throw invalidArgType('buffer', 'an instance of Buffer, TypedArray, or DataView', a);
+    }
+    checkRange(offset, length, buffer.byteLength);
+    if (!this.flags.read) throw fsError('EBADF', 'read');
+    const pos = normPosition(position);
+    const at = pos ?? this.position;
+    const target = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+    const n = await this.call('read', () => readInto(this.backend, this.fh, target, offset, length, at));
+    if (pos === undefined) this.position = at + n;
+    return { bytesRead: n, buffer };
+  }
+
+  async readv<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesRead: number; buffers: T }> {
+    this.check('read');
+    if (!Array.isArray(buffers)) throw invalidArgType('buffers', 'an instance of ArrayBufferView[]', buffers);
+    if (!this.flags.read) throw fsError('EBADF', 'read');
+    const pos = normPosition(position);
+    let at = pos ?? this.position;
+    let total = 0;
+    for (const b of buffers) {
+      const target = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      const n = await this.call('read', () => readInto(this.backend, this.fh, target, 0, b.byteLength, at));
+      total += n;
+      at += n;
+      if (n < b.byteLength) break;
+    }
+    if (pos === undefined) this.position = at;
+    return { bytesRead: total, buffers };
+  }
+
+  write<T extends ArrayBufferView>(buffer: T, offset?: number | null, length?: number | null, position?: number | null): Promise<WriteResultFs<T>>;
+  write<T extends ArrayBufferView>(buffer: T, opts?: { offset?: number; length?: number; position?: number | null }): Promise<WriteResultFs<T>>;
+  write(data: string, position?: number | null, encoding?: Encoding | null): Promise<WriteResultFs<string>>;
+  async write(a: unknown, b?: unknown, c?: unknown, d?: unknown): Promise<WriteResultFs<unknown>> {
+    this.check('write');
+    let bytes: Buffer;
+    let position: number | null | undefined;
+    if (ArrayBuffer.isView(a)) {
+      let offset: number;
+      let length: number;
+      if (b !== null && typeof b === 'object') {
+        const o = b as { offset?: number; length?: number; position?: number | null };
+        offset = o.offset ?? 0;
+        length = o.length ?? a.byteLength - offset;
+        position = o.position;
+      } else {
+        offset = (b as number | null | undefined) ?? 0;
+        length = (c as number | null | undefined) ?? a.byteLength - offset;
+        position = d as number | null | undefined;
+      }
+      checkRange(offset, length, a.byteLength);
+      bytes = Buffer.from(a.buffer, a.byteOffset + offset, length);
+    } else if (typeof a === 'string') {
+      position = b as number | null | undefined;
+      const enc = (c as Encoding | null | undefined) ?? 'utf8';
+      if (!Buffer.isEncoding(enc)) throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `The argument 'encoding' is invalid encoding. Received '${String(enc)}'`);
+      bytes = Buffer.from(a, enc);
+    } else {
+      throw invalidArgType('buffer', 'of type string or an instance of Buffer, TypedArray, or DataView', a);
+    }
+    const n = await this.writeBytes(bytes, normPosition(position));
+    return { bytesWritten: n, buffer: a };
+  }
+
+  async writev<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesWritten: number; buffers: T }> {
+    this.check('write');
+    if (!Array.isArray(buffers)) throw invalidArgType('buffers', 'an instance of ArrayBufferView[]', buffers);
+    const all = Buffer.concat(buffers.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)));
+    const n = await this.writeBytes(all, normPosition(position));
+    return { bytesWritten: n, buffers };
+  }
+
+  /** Writes at `position`, or at the file position (the end of file in append mode). */
+  private async writeBytes(data: Buffer, position: number | undefined): Promise<number> {
+    if (!this.flags.write) throw fsError('EBADF', 'write');
+    return this.call('write', async () => {
+      let at: number;
+      // O_APPEND ignores the position, as on Linux. NFS has no atomic append:
+      // the end of file is read with GETATTR, as the kernel client does.
+      if (this.flags.append) at = (await this.backend.getattr(this.fh)).size;
+      else at = position ?? this.position;
+      const r = await writeFrom(this.backend, this.fh, data, at, this.stable);
+      this.noteUnstable(r.verf, r.verfChanged);
+      if (position === undefined || this.flags.append) this.position = at + r.bytes;
+      return r.bytes;
+    });
+  }
+
+  private noteUnstable(verf: Buffer | undefined, changed: boolean): void {
+    if (verf === undefined) return;
+    this.dirty = true;
+    if (changed) this.verfChanged = true;
+    if (this.unstableVerf === undefined) this.unstableVerf = Buffer.from(verf);
+    else if (!this.unstableVerf.equals(verf)) this.verfChanged = true;
+  }
+
+  /** COMMIT owed unstable writes; EIO when the server's verifier shows it lost some. */
+  private async commitIfDirty(syscall: string): Promise<void> {
+    if (!this.dirty) return;
+    const verf = await this.call(syscall, () => this.backend.commit(this.fh));
+    const lost = this.verfChanged || (this.unstableVerf !== undefined && !this.unstableVerf.equals(verf));
+    this.dirty = false;
+    this.unstableVerf = undefined;
+    this.verfChanged = false;
+    if (lost) {
+      throw fsError('EIO', syscall, this.path, undefined, {
+        message: 'server restarted before COMMIT; unstable writes may be lost (write verifier changed)',
+      });
+    }
+  }
+
+  async sync(): Promise<void> {
+    this.check('fsync');
+    await Promise.allSettled([...this.busy]);
+    await this.commitIfDirty('fsync');
+  }
+
+  async datasync(): Promise<void> {
+    this.check('fdatasync');
+    await Promise.allSettled([...this.busy]);
+    await this.commitIfDirty('fdatasync');
+  }
+
+  async truncate(len = 0): Promise<void> {
+    this.check('ftruncate');
+    if (!Number.isInteger(len)) throw invalidArgType('len', 'of type number', len);
+    if (!this.flags.write) throw fsError('EINVAL', 'ftruncate');
+    await this.call('ftruncate', () => this.backend.setattr(this.fh, { size: Math.max(0, len) }));
+  }
+
+  async chmod(mode: number | string): Promise<void> {
+    this.check('fchmod');
+    const m = parseMode(mode, 0);
+    await this.call('fchmod', () => this.backend.setattr(this.fh, { mode: m }));
+  }
+
+  async chown(uid: number, gid: number): Promise<void> {
+    this.check('fchown');
+    const s = ownerAttrs(uid, gid);
+    await this.call('fchown', () => this.backend.setattr(this.fh, s));
+  }
+
+  async utimes(atime: number | string | Date, mtime: number | string | Date): Promise<void> {
+    this.check('futime');
+    const s = toSetAttrsTimes(atime, mtime);
+    await this.call('futime', () => this.backend.setattr(this.fh, s));
+  }
+
+  async readFile(opts?: Encoding | { encoding?: Encoding | null; signal?: AbortSignal } | null): Promise<Buffer | string> {
+    this.check('read');
+    const o = typeof opts === 'string' ? { encoding: opts } : (opts ?? {});
+    if (!this.flags.read) throw fsError('EBADF', 'read');
+    o.signal?.throwIfAborted();
+    const buf = await this.call('read', () => readWhole(this.backend, this.fh, this.position, o.signal));
+    this.position += buf.length;
+    return o.encoding ? buf.toString(o.encoding) : buf;
+  }
+
+  async writeFile(data: string | ArrayBufferView | Iterable<unknown> | AsyncIterable<unknown>, opts?: Encoding | { encoding?: Encoding | null; signal?: AbortSignal } | null): Promise<void> {
+    this.check('write');
+    const o = typeof opts === 'string' ? { encoding: opts } : (opts ?? {});
+    for await (const chunk of toChunks(data, o.encoding ?? 'utf8')) {
+      o.signal?.throwIfAborted();
+      await this.writeBytes(chunk, undefined);
+    }
+  }
+
+  appendFile(data: string | ArrayBufferView, opts?: Encoding | { encoding?: Encoding | null; signal?: AbortSignal } | null): Promise<void> {
+    return this.writeFile(data, opts);
+  }
+
+  createReadStream(opts?: ReadStreamOptions): ReadStream {
+    return new ReadStream(this, opts);
+  }
+
+  createWriteStream(opts?: WriteStreamOptions): WriteStream {
+    return new WriteStream(this, opts);
+  }
+
+  /** COMMITs outstanding unstable writes, then releases the handle. Closing twice is a no-op. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await Promise.allSettled([...this.busy]);
+    try {
+      await this.commitIfDirty('close');
+    } finally {
+      this.closed = true;
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+}
+
+function checkRange(offset: number, length: number, size: number): void {
+  if (!Number.isInteger(offset) || offset < 0 || offset > size) {
+    throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "offset" is out of range. It must be >= 0 && <= ${size}. Received ${offset}`);
+  }
+  if (!Number.isInteger(length) || length < 0 || length > size - offset) {
+    throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "length" is out of range. It must be >= 0 && <= ${size - offset}. Received ${length}`);
+  }
+}
+
+function normPosition(p: unknown): number | undefined {
+  if (p === undefined || p === null) return undefined;
+  if (typeof p === 'bigint') {
+    if (p < -1n) throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "position" is out of range. Received ${p}`);
+    return p === -1n ? undefined : Number(p);
+  }
+  if (typeof p !== 'number' || !Number.isInteger(p)) throw invalidArgType('position', 'of type number or bigint', p);
+  if (p === -1) return undefined;
+  if (p < 0 || !Number.isSafeInteger(p)) throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "position" is out of range. Received ${p}`);
+  return p;
+}
+
+export function ownerAttrs(uid: number, gid: number): { uid?: number; gid?: number } {
+  for (const [n, v] of [['uid', uid], ['gid', gid]] as const) {
+    if (typeof v !== 'number' || !Number.isInteger(v)) throw invalidArgType(n, 'of type number', v);
+    if (v < -1 || v > 0xffffffff) throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "${n}" is out of range. It must be >= -1 && <= 4294967295. Received ${v}`);
+  }
+  // -1 leaves the id unchanged, as chown(2) does.
+  const s: { uid?: number; gid?: number } = {};
+  if (uid !== -1) s.uid = uid;
+  if (gid !== -1) s.gid = gid;
+  return s;
+}
+
+/** Reads from `start` to end of file: size from GETATTR, then parallel READs; continues if the file grew. */
+export async function readWhole(b: Backend, fh: FileHandleId, start: number, signal?: AbortSignal, attrs?: Attrs): Promise<Buffer> {
+  const a = attrs ?? (await b.getattr(fh, { signal }));
+  if (a.kind === 'directory') throw fsError('EISDIR', 'read');
+  let size = Math.max(0, a.size - start);
+  if (size > MAX_LENGTH) throw Object.assign(new RangeError(`File size (${a.size}) is greater than 2 GiB`), { code: 'ERR_FS_FILE_TOO_LARGE' });
+  const parts: Buffer[] = [];
+  let at = start;
+  let total = 0;
+  // One extra READ past the expected size detects growth (and costs one round trip).
+  for (;;) {
+    const want = Math.max(size, b.limits.rsize);
+    const buf = Buffer.allocUnsafe(want);
+    const n = await readInto(b, fh, buf, 0, want, at, { signal });
+    parts.push(buf.subarray(0, n));
+    total += n;
+    at += n;
+    if (n < want) break;
+    if (total > MAX_LENGTH) throw Object.assign(new RangeError('File size is greater than 2 GiB'), { code: 'ERR_FS_FILE_TOO_LARGE' });
+    size = b.limits.rsize * 4;
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
+}
+
+/** Normalises writeFile's data argument (string, buffer, iterable, async iterable) to Buffers. */
+export async function* toChunks(data: unknown, encoding: Encoding): AsyncGenerator<Buffer> {
+  if (typeof data === 'string') {
+    yield Buffer.from(data, encoding);
+  } else if (ArrayBuffer.isView(data)) {
+    yield Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  } else if (data && typeof data === 'object' && (Symbol.asyncIterator in data || Symbol.iterator in data)) {
+    for await (const c of data as AsyncIterable<unknown>) {
+      if (typeof c === 'string') yield Buffer.from(c, encoding);
+      else if (ArrayBuffer.isView(c)) yield Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+      else throw invalidArgType('data', 'of type string or an instance of Buffer, TypedArray, or DataView', c);
+    }
+  } else {
+    throw invalidArgType('data', 'of type string or an instance of Buffer, TypedArray, DataView, Iterable or AsyncIterable', data);
+  }
+}

@@ -1,0 +1,89 @@
+import { constants } from 'node:fs';
+import { InvalidArgError, invalidArgType } from '../errors.js';
+
+const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_SYNC, O_DSYNC, O_NOFOLLOW, O_DIRECTORY } = constants;
+
+export interface OpenFlags {
+  read: boolean;
+  write: boolean;
+  create: boolean;
+  exclusive: boolean;
+  truncate: boolean;
+  append: boolean;
+  /** O_SYNC/O_DSYNC: every write is FILE_SYNC/DATA_SYNC on the server. */
+  sync: 'none' | 'data' | 'file';
+  noFollow: boolean;
+  directory: boolean;
+  raw: number;
+}
+
+/** node's string flags, as `fs.open` accepts them. */
+const STRING_FLAGS: Record<string, number> = {
+  r: O_RDONLY,
+  rs: O_RDONLY | O_SYNC,
+  sr: O_RDONLY | O_SYNC,
+  'r+': O_RDWR,
+  'rs+': O_RDWR | O_SYNC,
+  'sr+': O_RDWR | O_SYNC,
+  w: O_TRUNC | O_CREAT | O_WRONLY,
+  wx: O_TRUNC | O_CREAT | O_WRONLY | O_EXCL,
+  xw: O_TRUNC | O_CREAT | O_WRONLY | O_EXCL,
+  'w+': O_TRUNC | O_CREAT | O_RDWR,
+  'wx+': O_TRUNC | O_CREAT | O_RDWR | O_EXCL,
+  'xw+': O_TRUNC | O_CREAT | O_RDWR | O_EXCL,
+  a: O_APPEND | O_CREAT | O_WRONLY,
+  ax: O_APPEND | O_CREAT | O_WRONLY | O_EXCL,
+  xa: O_APPEND | O_CREAT | O_WRONLY | O_EXCL,
+  as: O_APPEND | O_CREAT | O_WRONLY | O_SYNC,
+  sa: O_APPEND | O_CREAT | O_WRONLY | O_SYNC,
+  'a+': O_APPEND | O_CREAT | O_RDWR,
+  'ax+': O_APPEND | O_CREAT | O_RDWR | O_EXCL,
+  'xa+': O_APPEND | O_CREAT | O_RDWR | O_EXCL,
+  'as+': O_APPEND | O_CREAT | O_RDWR | O_SYNC,
+  'sa+': O_APPEND | O_CREAT | O_RDWR | O_SYNC,
+};
+
+export function parseFlags(flags: unknown, dflt: string | number = 'r'): OpenFlags {
+  let raw: number;
+  const f = flags ?? dflt;
+  if (typeof f === 'number') {
+    if (!Number.isInteger(f)) throw invalidArgType('flags', 'of type string or an integer', f);
+    raw = f;
+  } else if (typeof f === 'string') {
+    const v = STRING_FLAGS[f];
+    if (v === undefined) throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `The argument 'flags' is invalid. Received '${f}'`);
+    raw = v;
+  } else {
+    throw invalidArgType('flags', 'of type string or number', f);
+  }
+  const acc = raw & 3;
+  return {
+    read: acc === O_RDONLY || acc === O_RDWR,
+    write: acc === O_WRONLY || acc === O_RDWR,
+    create: (raw & O_CREAT) !== 0,
+    exclusive: (raw & O_EXCL) !== 0,
+    truncate: (raw & O_TRUNC) !== 0,
+    append: (raw & O_APPEND) !== 0,
+    // O_SYNC includes the O_DSYNC bit on Linux; test the full mask first.
+    sync: (raw & O_SYNC) === O_SYNC ? 'file' : (raw & O_DSYNC) !== 0 ? 'data' : 'none',
+    noFollow: (raw & O_NOFOLLOW) !== 0,
+    directory: (raw & O_DIRECTORY) !== 0,
+    raw,
+  };
+}
+
+/** Mode arguments as node takes them: a number or an octal string. */
+export function parseMode(mode: unknown, dflt: number, name = 'mode'): number {
+  if (mode === undefined || mode === null) return dflt;
+  if (typeof mode === 'number') {
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777 * 8) {
+      throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be an integer >= 0 && <= 4294967295. Received ${mode}`);
+    }
+    return mode & 0o7777;
+  }
+  if (typeof mode === 'string') {
+    if (!/^[0-7]+$/.test(mode)) throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `The argument '${name}' must be a 32-bit unsigned integer or an octal string. Received '${mode}'`);
+    return parseInt(mode, 8) & 0o7777;
+  }
+  throw invalidArgType(name, 'a 32-bit unsigned integer or an octal string', mode);
+}

@@ -1,0 +1,85 @@
+import type { Backend, CallOpts, FileHandleId, StableHow } from './backend.js';
+import { NfsStatusError } from '../errors.js';
+
+/**
+ * Reads [offset, offset+length) into `target` at `targetOffset`, as READs of at
+ * most rsize sent in parallel. Returns bytes read: contiguous from `offset`,
+ * shorter only at end of file. A short READ that is not at EOF is continued
+ * from where it stopped, since servers may return less than asked.
+ */
+export async function readInto(
+  b: Backend,
+  fh: FileHandleId,
+  target: Uint8Array,
+  targetOffset: number,
+  length: number,
+  offset: number,
+  o?: CallOpts,
+): Promise<number> {
+  if (length <= 0) return 0;
+  const rsize = b.limits.rsize;
+  const chunks = Math.ceil(length / rsize);
+  const got = new Array<number>(chunks);
+  const eofAt = new Array<boolean>(chunks);
+  const one = async (k: number) => {
+    const start = k * rsize;
+    const want = Math.min(rsize, length - start);
+    let done = 0;
+    while (done < want) {
+      const r = await b.read(fh, offset + start + done, want - done, o);
+      const n = Math.min(r.data.length, want - done);
+      target.set(n === r.data.length ? r.data : r.data.subarray(0, n), targetOffset + start + done);
+      done += n;
+      if (r.eof || n === 0) {
+        eofAt[k] = true;
+        break;
+      }
+    }
+    got[k] = done;
+  };
+  const jobs = new Array<Promise<void>>(chunks);
+  for (let k = 0; k < chunks; k++) jobs[k] = one(k);
+  await Promise.all(jobs);
+  let total = 0;
+  for (let k = 0; k < chunks; k++) {
+    total += got[k]!;
+    if (eofAt[k] || got[k]! < Math.min(rsize, length - k * rsize)) break;
+  }
+  return total;
+}
+
+export interface WriteOutcome {
+  bytes: number;
+  /** The verifier of the unstable writes, or undefined if every write was stable. */
+  verf: Buffer | undefined;
+  /** Set when two replies carried different verifiers: the server restarted in between. */
+  verfChanged: boolean;
+}
+
+/**
+ * Writes `data` at `offset` as WRITEs of at most wsize sent in parallel,
+ * continuing short writes. The payload is passed as views: no copies.
+ */
+export async function writeFrom(b: Backend, fh: FileHandleId, data: Uint8Array, offset: number, stable: StableHow, o?: CallOpts): Promise<WriteOutcome> {
+  const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  const wsize = b.limits.wsize;
+  const out: WriteOutcome = { bytes: 0, verf: undefined, verfChanged: false };
+  if (buf.length === 0) return out;
+  const one = async (start: number, end: number) => {
+    let pos = start;
+    while (pos < end) {
+      const r = await b.write(fh, offset + pos, buf.subarray(pos, end), stable, o);
+      if (r.count === 0) throw new NfsStatusError('NFS3ERR_IO', 'EIO', 'WRITE returned 0 bytes');
+      if (r.committed === 'unstable') {
+        if (out.verf === undefined) out.verf = r.verf;
+        else if (!out.verf.equals(r.verf)) out.verfChanged = true;
+      }
+      pos += Math.min(r.count, end - pos);
+    }
+    out.bytes += end - start;
+  };
+  const jobs: Promise<void>[] = [];
+  for (let s = 0; s < buf.length; s += wsize) jobs.push(one(s, Math.min(s + wsize, buf.length)));
+  await Promise.all(jobs);
+  return out;
+}

@@ -1,0 +1,159 @@
+import { fsError, InvalidArgError, invalidArgType } from '../errors.js';
+import type { Attrs, Backend, CallOpts, FileHandleId } from './backend.js';
+
+/** Symlinks followed in one resolution before ELOOP, as Linux (MAXSYMLINKS). */
+export const MAX_SYMLINKS = 40;
+export const NAME_MAX = 255;
+
+export type PathLike = string | Buffer | URL;
+
+/**
+ * A validated path: absolute inside the export, split into components. `..`
+ * stays a component (it is resolved physically, after symlinks, as the kernel
+ * does), but a path whose `..` would climb above the export root is refused
+ * before anything is sent.
+ */
+export interface ParsedPath {
+  /** The path as given, for error messages. */
+  display: string;
+  parts: string[];
+  /** Ends in '/': the final component must be a directory. */
+  trailingSlash: boolean;
+}
+
+export function toPathString(p: unknown, argName = 'path'): string {
+  let s: string;
+  if (typeof p === 'string') s = p;
+  else if (Buffer.isBuffer(p)) s = p.toString('utf8');
+  else if (p instanceof URL) {
+    throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `The argument '${argName}' must be a path inside the export, not a URL. Received ${p.href}`);
+  } else throw invalidArgType(argName, 'of type string or an instance of Buffer', p);
+  if (s.includes('\0')) {
+    throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `The argument '${argName}' must be a string or Uint8Array without null bytes. Received ${JSON.stringify(s)}`);
+  }
+  return s;
+}
+
+export function parsePath(p: unknown, syscall: string, argName = 'path'): ParsedPath {
+  const display = toPathString(p, argName);
+  if (display === '') throw fsError('ENOENT', syscall, display);
+  const parts: string[] = [];
+  let depth = 0;
+  for (const c of display.split('/')) {
+    if (c === '' || c === '.') continue;
+    if (c === '..') {
+      if (depth === 0) {
+        throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `The argument '${argName}' climbs above the export root. Received '${display}'`);
+      }
+      depth--;
+    } else {
+      if (Buffer.byteLength(c) > NAME_MAX) throw fsError('ENAMETOOLONG', syscall, display);
+      depth++;
+    }
+    parts.push(c);
+  }
+  return { display, parts, trailingSlash: display.length > 1 && display.endsWith('/') };
+}
+
+/** A name for a new directory entry: one component, not '.', '..', empty, '/', NUL or > 255 bytes. */
+export function checkName(name: string, syscall: string, display: string): void {
+  if (name === '' || name === '.' || name === '..') throw fsError(name === '' ? 'ENOENT' : 'EEXIST', syscall, display);
+  if (Buffer.byteLength(name) > NAME_MAX) throw fsError('ENAMETOOLONG', syscall, display);
+}
+
+export interface Resolved {
+  fh: FileHandleId;
+  attrs: Attrs;
+}
+
+export interface ResolvedParent {
+  dir: FileHandleId;
+  /** Final component; undefined when the path names the export root. */
+  name: string | undefined;
+}
+
+/**
+ * Walks paths component by component with LOOKUP, following symlinks
+ * (relative to their directory; absolute targets are taken relative to the
+ * export root, as libnfs does) up to MAX_SYMLINKS.
+ *
+ * Invariant: `stack` holds the handles of the directories from the root to the
+ * current one, so `..` pops physically and never leaves the export.
+ */
+export class PathResolver {
+  constructor(private readonly backend: Backend) {}
+
+  async resolve(path: ParsedPath, follow: boolean, syscall: string, o?: CallOpts): Promise<Resolved> {
+    const r = await this.walk(path.parts, follow, syscall, path.display, o);
+    if (path.trailingSlash && r.attrs.kind !== 'directory') throw fsError('ENOTDIR', syscall, path.display);
+    return r;
+  }
+
+  /** Resolves every component but the last (following symlinks), for calls that act on a name in a directory. */
+  async resolveParent(path: ParsedPath, syscall: string, o?: CallOpts): Promise<ResolvedParent> {
+    const parts = path.parts.slice();
+    // A path ending in '..' names a directory by way of its child; acting on
+    // it by name (unlink, rmdir, rename) is what POSIX refuses with EINVAL.
+    if (parts[parts.length - 1] === '..') throw fsError('EINVAL', syscall, path.display);
+    if (parts.length === 0) return { dir: this.backend.rootFh, name: undefined };
+    const name = parts.pop()!;
+    const dir = await this.walk(parts, true, syscall, path.display, o);
+    if (dir.attrs.kind !== 'directory') throw fsError('ENOTDIR', syscall, path.display);
+    return { dir: dir.fh, name };
+  }
+
+  /** The canonical path: symlinks expanded, '.' and '..' resolved. */
+  async realpath(path: ParsedPath, syscall: string, o?: CallOpts): Promise<string> {
+    const names: string[] = [];
+    await this.walk(path.parts, true, syscall, path.display, o, names);
+    return '/' + names.join('/');
+  }
+
+  private async walk(initial: string[], follow: boolean, syscall: string, display: string, o?: CallOpts, names: string[] = []): Promise<Resolved> {
+    const b = this.backend;
+    // names[k] is the entry name of stack[k].
+    const stack: Resolved[] = [];
+    let root: Resolved | undefined;
+    const getRoot = async () => (root ??= { fh: b.rootFh, attrs: await b.getattr(b.rootFh, o) });
+    let cur: Resolved | undefined;
+    let parts = initial;
+    let i = 0;
+    let links = 0;
+    while (i < parts.length) {
+      const name = parts[i]!;
+      const last = i === parts.length - 1;
+      i++;
+      if (name === '' || name === '.') continue;
+      if (name === '..') {
+        if (stack.length > 0) {
+          stack.pop();
+          names.pop();
+        }
+        cur = stack[stack.length - 1];
+        continue;
+      }
+      const dir = cur ?? (await getRoot());
+      if (dir.attrs.kind !== 'directory') throw fsError('ENOTDIR', syscall, display);
+      const looked = await b.lookup(dir.fh, name, o);
+      const attrs = looked.attrs ?? (await b.getattr(looked.fh, o));
+      if (attrs.kind === 'symlink' && (follow || !last)) {
+        if (++links > MAX_SYMLINKS) throw fsError('ELOOP', syscall, display);
+        const target = await b.readlink(looked.fh, o);
+        if (target === '') throw fsError('ENOENT', syscall, display);
+        const tparts = target.split('/');
+        if (target.startsWith('/')) {
+          stack.length = 0;
+          names.length = 0;
+          cur = undefined;
+        }
+        parts = tparts.concat(parts.slice(i));
+        i = 0;
+        continue;
+      }
+      cur = { fh: looked.fh, attrs };
+      stack.push(cur);
+      names.push(name);
+    }
+    return cur ?? (await getRoot());
+  }
+}

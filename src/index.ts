@@ -1,0 +1,27 @@
+/**
+ * mountless: NFS from userspace, with the node:fs/promises API.
+ * The public surface only; internals live in their protocol folders.
+ */
+export { connect } from './connect.js';
+export type { ConnectOptions, NfsVersion } from './options.js';
+export { parseNfsUrl, type NfsUrl } from './url.js';
+export { NfsClient } from './fs/client.js';
+export { FileHandle } from './fs/file-handle.js';
+export { Dir } from './fs/dir.js';
+export { Stats, BigIntStats, Dirent, StatFs } from './fs/stats.js';
+export { ReadStream, WriteStream } from './fs/streams.js';
+export {
+  XdrDecodeError,
+  RpcError,
+  RpcRecordError,
+  RpcAcceptedError,
+  RpcDeniedError,
+  RpcTimeoutError,
+  RpcConnectionError,
+  RpcClosedError,
+  AbortError,
+  MountError,
+  InvalidArgError,
+  NfsStatusError,
+  type FsError,
+} from './errors.js';

@@ -1,0 +1,370 @@
+import { NfsStatusError } from '../errors.js';
+import type { Attrs, Backend, CallOpts, CreateMode, DirEntry, FileHandleId, FileKind, Limits, Looked, SetAttrs, StableHow, StatFsResult, WriteResult } from '../fs/backend.js';
+import { exportList, mnt, MOUNT_PROGRAM, MOUNT_V3, umnt } from '../mount/mount.js';
+import { pmapGetport, PMAP_PORT } from '../portmap/portmap.js';
+import type { Credential } from '../rpc/auth.js';
+import { RpcClient } from '../rpc/client.js';
+import { RpcConnectionError } from '../rpc/errors.js';
+import { ftype3, NFS_PROGRAM, NFS_V3, stable_how } from './constants.js';
+import {
+  nfs3Access,
+  nfs3Commit,
+  nfs3Create,
+  nfs3Fsinfo,
+  nfs3Fsstat,
+  nfs3Getattr,
+  nfs3Link,
+  nfs3Lookup,
+  nfs3Mkdir,
+  nfs3Pathconf,
+  nfs3Read,
+  nfs3Readdir,
+  nfs3Readdirplus,
+  nfs3Readlink,
+  nfs3Remove,
+  nfs3Rename,
+  nfs3Rmdir,
+  nfs3Setattr,
+  nfs3Symlink,
+  nfs3Write,
+} from './procedures.js';
+import { nfsstat3Errno, nfsstat3Name } from './status.js';
+import type { Fattr3, Sattr3 } from './types.js';
+
+const KINDS: Record<number, FileKind> = {
+  [ftype3.NF3REG]: 'file',
+  [ftype3.NF3DIR]: 'directory',
+  [ftype3.NF3BLK]: 'block',
+  [ftype3.NF3CHR]: 'char',
+  [ftype3.NF3LNK]: 'symlink',
+  [ftype3.NF3SOCK]: 'socket',
+  [ftype3.NF3FIFO]: 'fifo',
+};
+
+export function fromFattr3(a: Fattr3): Attrs {
+  return {
+    kind: KINDS[a.type]!,
+    mode: a.mode & 0o7777,
+    nlink: a.nlink,
+    uid: a.uid,
+    gid: a.gid,
+    size: a.size,
+    used: a.used,
+    // Linux makedev: the layout node reports rdev in.
+    rdev: ((a.rdev.specdata1 & 0xfff) << 8) | (a.rdev.specdata2 & 0xff) | ((a.rdev.specdata2 & ~0xff) << 12),
+    fsid: a.fsid,
+    fileid: a.fileid,
+    atime: { sec: a.atime.seconds, nsec: a.atime.nseconds },
+    mtime: { sec: a.mtime.seconds, nsec: a.mtime.nseconds },
+    ctime: { sec: a.ctime.seconds, nsec: a.ctime.nseconds },
+  };
+}
+
+const optAttrs = (a: Fattr3 | undefined) => (a ? fromFattr3(a) : undefined);
+
+function toSattr3(s: SetAttrs): Sattr3 {
+  const out: Sattr3 = {};
+  if (s.mode !== undefined) out.mode = s.mode;
+  if (s.uid !== undefined) out.uid = s.uid;
+  if (s.gid !== undefined) out.gid = s.gid;
+  if (s.size !== undefined) out.size = s.size;
+  if (s.atime !== undefined) out.atime = s.atime === 'server' ? 'server' : { seconds: s.atime.sec, nseconds: s.atime.nsec };
+  if (s.mtime !== undefined) out.mtime = s.mtime === 'server' ? 'server' : { seconds: s.mtime.sec, nseconds: s.mtime.nsec };
+  return out;
+}
+
+const STABLE: Record<StableHow, 0 | 1 | 2> = { unstable: stable_how.UNSTABLE, data: stable_how.DATA_SYNC, file: stable_how.FILE_SYNC };
+const STABLE_NAME: Record<number, StableHow> = { 0: 'unstable', 1: 'data', 2: 'file' };
+
+function fail(status: number, op: string): NfsStatusError {
+  return new NfsStatusError(nfsstat3Name(status), nfsstat3Errno(status), op);
+}
+
+/** Entries a READDIR listing may return before we call it a loop (a server that never reaches eof). */
+const MAX_DIR_ENTRIES = 50_000_000;
+
+export interface Nfs3MountOptions {
+  host: string;
+  /** Path on the server: an export, or a directory inside one. */
+  path: string;
+  auth: Credential;
+  nfsport?: number | undefined;
+  mountport?: number | undefined;
+  portmapPort: number;
+  connectTimeout: number;
+  /** ms per call before ETIMEDOUT. */
+  timeout: number;
+  rsize?: number | undefined;
+  wsize?: number | undefined;
+  maxInFlight: number;
+}
+
+/**
+ * NFSv3 behind the fs Backend interface: each method is one or two
+ * procedure calls. Mounting asks rpcbind for the ports (unless given), MNTs
+ * the longest export that prefixes the requested path, LOOKUPs the rest,
+ * and reads FSINFO for the transfer sizes.
+ */
+export class Nfs3Backend implements Backend {
+  readonly version = '3';
+
+  private constructor(
+    readonly rpc: RpcClient,
+    readonly rootFh: FileHandleId,
+    readonly limits: Limits,
+    private readonly unmount: () => Promise<void>,
+  ) {}
+
+  static async mount(o: Nfs3MountOptions): Promise<Nfs3Backend> {
+    const rpcOpts = { connectTimeout: o.connectTimeout, timeout: o.timeout, auth: o.auth };
+    let mountport = o.mountport;
+    let nfsport = o.nfsport;
+    if (mountport === undefined || nfsport === undefined) {
+      const pm = new RpcClient({ host: o.host, port: o.portmapPort, ...rpcOpts });
+      try {
+        if (mountport === undefined) mountport = await getport(pm, MOUNT_PROGRAM, MOUNT_V3, 'MOUNT v3', o.host);
+        if (nfsport === undefined) nfsport = await getport(pm, NFS_PROGRAM, NFS_V3, 'NFS v3', o.host);
+      } finally {
+        await pm.close();
+      }
+    }
+    const mountRpc = new RpcClient({ host: o.host, port: mountport, ...rpcOpts });
+    let exportPath: string;
+    let root: Buffer;
+    try {
+      exportPath = await chooseExport(mountRpc, o.path);
+      root = (await mnt(mountRpc, exportPath)).fhandle;
+    } catch (err) {
+      await mountRpc.close();
+      throw err;
+    }
+    const rpc = new RpcClient({ host: o.host, port: nfsport, maxInFlight: o.maxInFlight, ...rpcOpts });
+    const unmount = async () => {
+      try {
+        await umnt(mountRpc, exportPath, { timeout: 2000 });
+      } catch {
+        // UMNT is advisory (the server's mount list); failing it loses nothing.
+      }
+      await mountRpc.close();
+    };
+    try {
+      // The part of the path below the export is looked up as our root: the client cannot see above it.
+      const rest = o.path.slice(exportPath.length).split('/').filter((c) => c !== '' && c !== '.');
+      for (const name of rest) {
+        if (name === '..') throw new NfsStatusError('NFS3ERR_ACCES', 'EACCES', 'mount path climbs above the export');
+        const r = await nfs3Lookup(rpc, root, name);
+        if (!r.ok) throw fail(r.status, `NFSPROC3_LOOKUP of mount path component '${name}'`);
+        root = r.object;
+      }
+      const info = await nfs3Fsinfo(rpc, root);
+      if (!info.ok) throw fail(info.status, 'NFSPROC3_FSINFO');
+      const attrs = info.objAttributes ?? (await getattrOrThrow(rpc, root));
+      if (attrs.type !== ftype3.NF3DIR) throw new NfsStatusError('NFS3ERR_NOTDIR', 'ENOTDIR', `mount path '${o.path}' is not a directory`);
+      const rsize = clampSize(o.rsize ?? info.rtpref, info.rtmax);
+      const wsize = clampSize(o.wsize ?? info.wtpref, info.wtmax);
+      const limits: Limits = { rsize, wsize, dtpref: Math.max(4096, Math.min(info.dtpref || 8192, 65536)), maxFileSize: info.maxfilesize };
+      return new Nfs3Backend(rpc, root, limits, unmount);
+    } catch (err) {
+      await rpc.close();
+      await unmount();
+      throw err;
+    }
+  }
+
+  async getattr(fh: FileHandleId, o?: CallOpts): Promise<Attrs> {
+    const r = await nfs3Getattr(this.rpc, fh, o);
+    if (!r.ok) throw fail(r.status, 'NFSPROC3_GETATTR');
+    return fromFattr3(r.attributes);
+  }
+
+  async setattr(fh: FileHandleId, attrs: SetAttrs, o?: CallOpts): Promise<Attrs | undefined> {
+    const r = await nfs3Setattr(this.rpc, fh, toSattr3(attrs), undefined, o);
+    if (!r.ok) throw fail(r.status, 'NFSPROC3_SETATTR');
+    return optAttrs(r.objWcc.after);
+  }
+
+  async lookup(dir: FileHandleId, name: string, o?: CallOpts): Promise<Looked> {
+    const r = await nfs3Lookup(this.rpc, dir, name, o);
+    if (!r.ok) throw fail(r.status, 'NFSPROC3_LOOKUP');
+    return { fh: r.object, attrs: optAttrs(r.objAttributes) };
+  }
+
+  async access(fh: FileHandleId, mask: number, o?: CallOpts): Promise<number> {
+    const r = await nfs3Access(this.rpc, fh, mask, o);
+    if (!r.ok) throw fail(r.status, 'NFSPROC3_ACCESS');
+    return r.access;
+  }
+
+  async readlink(fh: FileHandleId, o?: CallOpts): Promise<string> {
+    const r = await nfs3Readlink(this.rpc, fh, o);
+    if (!r.ok) throw fail(r.status, 'NFSPROC3_READLINK');
+    return r.data;
+  }
+
+  async read(fh: FileHandleId, offset: number, length: number, o?: CallOpts) {
+    const r = await nfs3Read(this.rpc, fh, offset, Math.min(length, this.limits.rsize), o);
+    if (!r.ok) throw fail(r.status, 'NFSPROC3_READ');
+    return { data: r.data, eof: r.eof, attrs: optAttrs(r.fileAttributes) };
+  }
+
+  async write(fh: FileHandleId, offset: number, data: Buffer, stable: StableHow, o?: CallOpts): Promise<WriteResult> {
+    const chunk = data.length > this.limits.wsize ? data.subarray(0, this.limits.wsize) : data;
+    const r = await nfs3Write(this.rpc, fh, offset, chunk, STABLE[stable], o);
+    if (!r.ok) throw fail(r.status, 'NFSPROC3_WRITE');
+    if (r.count > chunk.length) throw new NfsStatusError('NFS3ERR_IO', 'EIO', `NFSPROC3_WRITE: server claims ${r.count} bytes written of ${chunk.length} sent`);
+    return { count: r.count, committed: STABLE_NAME[r.committed]!, verf: r.verf };
+  }
+
+  async commit(fh: FileHandleId, o?: CallOpts): Promise<Buffer> {
+    const r = await nfs3Commit(this.rpc, fh, 0, 0, o);
+    if (!r.ok) throw fail(r.status, 'NFSPROC3_COMMIT');
+    return r.verf;
+  }
+
+  /** CREATE/MKDIR/SYMLINK may omit the new handle; then it is looked up. */
+  private async made(dir: FileHandleId, name: string, obj: Buffer | undefined, attrs: Fattr3 | undefined, o?: CallOpts): Promise<Looked> {
+    if (obj) return { fh: obj, attrs: optAttrs(attrs) };
+    return this.lookup(dir, name, o);
+  }
+
+  async create(dir: FileHandleId, name: string, how: CreateMode, o?: CallOpts): Promise<Looked> {
+    const r = await nfs3Create(
+      this.rpc,
+      dir,
+      name,
+      how.mode === 'exclusive' ? { mode: 'EXCLUSIVE', verf: how.verf } : { mode: how.mode === 'guarded' ? 'GUARDED' : 'UNCHECKED', attributes: toSattr3(how.attrs) },
+      o,
+    );
+    if (!r.ok) throw fail(r.status, 'NFSPROC3_CREATE');
+    return this.made(dir, name, r.obj, r.objAttributes, o);
+  }
+
+  async mkdir(dir: FileHandleId, name: string, attrs: SetAttrs, o?: CallOpts): Promise<Looked> {
+    const r = await nfs3Mkdir(this.rpc, dir, name, toSattr3(attrs), o);
+    if (!r.ok) throw fail(r.status, 'NFSPROC3_MKDIR');
+    return this.made(dir, name, r.obj, r.objAttributes, o);
+  }
+
+  async symlink(dir: FileHandleId, name: string, target: string, attrs: SetAttrs, o?: CallOpts): Promise<Looked> {
+    const r = await nfs3Symlink(this.rpc, dir, name, toSattr3(attrs), target, o);
+    if (!r.ok) throw fail(r.status, 'NFSPROC3_SYMLINK');
+    return this.made(dir, name, r.obj, r.objAttributes, o);
+  }
+
+  async remove(dir: FileHandleId, name: string, o?: CallOpts): Promise<void> {
+    const r = await nfs3Remove(this.rpc, dir, name, o);
+    if (!r.ok) throw fail(r.status, 'NFSPROC3_REMOVE');
+  }
+
+  async rmdir(dir: FileHandleId, name: string, o?: CallOpts): Promise<void> {
+    const r = await nfs3Rmdir(this.rpc, dir, name, o);
+    if (!r.ok) throw fail(r.status, 'NFSPROC3_RMDIR');
+  }
+
+  async rename(fromDir: FileHandleId, fromName: string, toDir: FileHandleId, toName: string, o?: CallOpts): Promise<void> {
+    const r = await nfs3Rename(this.rpc, fromDir, fromName, toDir, toName, o);
+    if (!r.ok) throw fail(r.status, 'NFSPROC3_RENAME');
+  }
+
+  async link(fh: FileHandleId, dir: FileHandleId, name: string, o?: CallOpts): Promise<void> {
+    const r = await nfs3Link(this.rpc, fh, dir, name, o);
+    if (!r.ok) throw fail(r.status, 'NFSPROC3_LINK');
+  }
+
+  /**
+   * The READDIR(PLUS) cookie loop. A listing that returns no entries without
+   * eof, repeats a cookie, or runs past MAX_DIR_ENTRIES is cut off with EIO:
+   * a broken or hostile server must not make us loop forever.
+   */
+  async *readdir(dir: FileHandleId, withAttrs: boolean, o?: CallOpts): AsyncGenerator<DirEntry[]> {
+    let cookie = 0n;
+    let verf: Buffer = Buffer.alloc(8);
+    let total = 0;
+    const seen = new Set<bigint>();
+    const dircount = this.limits.dtpref;
+    const maxcount = Math.min(this.limits.rsize, 1024 * 1024);
+    for (;;) {
+      const r = withAttrs ? await nfs3Readdirplus(this.rpc, dir, cookie, verf, dircount, maxcount, o) : await nfs3Readdir(this.rpc, dir, cookie, verf, dircount, o);
+      if (!r.ok) throw fail(r.status, withAttrs ? 'NFSPROC3_READDIRPLUS' : 'NFSPROC3_READDIR');
+      verf = r.cookieverf;
+      const out: DirEntry[] = [];
+      for (const e of r.entries) {
+        if (seen.has(e.cookie)) throw new NfsStatusError('NFS3ERR_BAD_COOKIE', 'EIO', 'READDIR: server repeated a cookie (listing loops)');
+        seen.add(e.cookie);
+        cookie = e.cookie;
+        if (e.name === '.' || e.name === '..') continue;
+        const pe = e as { attributes?: Fattr3; handle?: Buffer };
+        out.push({ name: e.name, fileid: e.fileid, attrs: optAttrs(pe.attributes), fh: pe.handle });
+      }
+      total += r.entries.length;
+      if (out.length > 0) yield out;
+      if (r.eof) return;
+      if (r.entries.length === 0) throw new NfsStatusError('NFS3ERR_IO', 'EIO', 'READDIR: no entries and no eof (listing would never end)');
+      if (total > MAX_DIR_ENTRIES) throw new NfsStatusError('NFS3ERR_IO', 'EIO', `READDIR: more than ${MAX_DIR_ENTRIES} entries`);
+    }
+  }
+
+  async statfs(fh: FileHandleId, o?: CallOpts): Promise<StatFsResult> {
+    const [s, p] = await Promise.all([nfs3Fsstat(this.rpc, fh, o), nfs3Pathconf(this.rpc, fh, o)]);
+    if (!s.ok) throw fail(s.status, 'NFSPROC3_FSSTAT');
+    const nameMax = p.ok ? p.nameMax : 255;
+    return {
+      bsize: this.limits.wsize,
+      totalBytes: s.tbytes,
+      freeBytes: s.fbytes,
+      availBytes: s.abytes,
+      totalFiles: s.tfiles,
+      freeFiles: s.ffiles,
+      availFiles: s.afiles,
+      nameMax,
+    };
+  }
+
+  async close(): Promise<void> {
+    await this.rpc.close();
+    await this.unmount();
+  }
+}
+
+async function getport(pm: RpcClient, prog: number, vers: number, what: string, host: string): Promise<number> {
+  const port = await pmapGetport(pm, prog, vers);
+  if (port === 0) {
+    throw new RpcConnectionError(`${what} is not registered with rpcbind on ${host}:${PMAP_PORT}`, 'ERR_RPC_PROG_UNAVAIL', host, PMAP_PORT);
+  }
+  return port;
+}
+
+/**
+ * The export to MNT for a path: the longest entry of the export list that is
+ * a prefix of it (so `nfs://host/export/vol1` mounts /export and looks up
+ * vol1), or the path itself when the server won't list its exports.
+ */
+async function chooseExport(mountRpc: RpcClient, path: string): Promise<string> {
+  const norm = '/' + path.split('/').filter((c) => c !== '').join('/');
+  let exports: string[];
+  try {
+    exports = (await exportList(mountRpc)).map((e) => e.dir);
+  } catch {
+    return norm;
+  }
+  let best: string | undefined;
+  for (const e of exports) {
+    const d = e === '/' ? '/' : e.replace(/\/+$/, '');
+    if (norm === d || norm.startsWith(d === '/' ? '/' : d + '/')) {
+      if (best === undefined || d.length > best.length) best = d;
+    }
+  }
+  return best ?? norm;
+}
+
+async function getattrOrThrow(rpc: RpcClient, fh: Buffer): Promise<Fattr3> {
+  const r = await nfs3Getattr(rpc, fh);
+  if (!r.ok) throw fail(r.status, 'NFSPROC3_GETATTR');
+  return r.attributes;
+}
+
+function clampSize(want: number, max: number): number {
+  const m = max > 0 ? max : 1024 * 1024;
+  // Keep sizes 4 KiB multiples, and at least one page.
+  return Math.max(4096, Math.min(want > 0 ? want : m, m, 4 * 1024 * 1024)) & ~4095;
+}

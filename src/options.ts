@@ -1,0 +1,64 @@
+/**
+ * Every connect() option in one place, with its default. URL query arguments
+ * (see url.ts) use the same names; options passed in code override the URL.
+ */
+export interface ConnectOptions {
+  /** NFS version: '3' (default), or '4', '4.0', '4.1', '4.2'. */
+  version?: NfsVersion;
+  /** AUTH_SYS uid. Default: this process's uid (65534 where there is none). */
+  uid?: number;
+  /** AUTH_SYS gid. Default: this process's gid (65534 where there is none). */
+  gid?: number;
+  /** AUTH_SYS supplementary gids (at most 16). Default: none. */
+  gids?: number[];
+  /** AUTH_SYS machine name. Default: os.hostname(). */
+  machineName?: string;
+  /** NFS server port; skips rpcbind for NFS. Default: asked of rpcbind. */
+  nfsport?: number;
+  /** MOUNT server port (v3); skips rpcbind for MOUNT. Default: asked of rpcbind. */
+  mountport?: number;
+  /** rpcbind port. Default 111. */
+  portmapPort?: number;
+  /**
+   * Time to wait for a reply, in tenths of a second as the kernel and libnfs
+   * spell it. A call fails with ETIMEDOUT after timeo × (retrans + 1).
+   * Default 600 (60 s).
+   */
+  timeo?: number;
+  /** Retries counted into the call deadline (see timeo). Default 2. */
+  retrans?: number;
+  /** ms to wait for a TCP connection. Default 10 000. */
+  connectTimeout?: number;
+  /** Largest READ in bytes; capped by the server's rtmax. Default: server's rtpref. */
+  rsize?: number;
+  /** Largest WRITE in bytes; capped by the server's wtmax. Default: server's wtpref. */
+  wsize?: number;
+  /** Refuse every call that would modify the export. Default false. */
+  readonly?: boolean;
+  /** RPC calls on the wire at once per connection. Default 128. */
+  maxInFlight?: number;
+  /** Mode bits cleared from files and directories this client creates, as the kernel applies the process umask. Default: process.umask(). */
+  umask?: number;
+}
+
+export type NfsVersion = '3' | '4' | '4.0' | '4.1' | '4.2';
+
+export const NFS_VERSIONS: readonly NfsVersion[] = ['3', '4', '4.0', '4.1', '4.2'];
+
+export const DEFAULTS = {
+  version: '3' as NfsVersion,
+  timeo: 600,
+  retrans: 2,
+  connectTimeout: 10_000,
+  portmapPort: 111,
+  maxInFlight: 128,
+  readonly: false,
+};
+
+/** Default AUTH_SYS identity: the process's own, as libnfs does. */
+export function defaultIds(): { uid: number; gid: number } {
+  return {
+    uid: typeof process.getuid === 'function' ? process.getuid() : 65534,
+    gid: typeof process.getgid === 'function' ? process.getgid() : 65534,
+  };
+}
