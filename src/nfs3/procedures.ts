@@ -435,9 +435,9 @@ export function decodeCommit3res(r: XdrReader): Commit3Res {
 }
 
 // ---- procedures ------------------------------------------------------------
-// Arguments are validated inside `encode`, which RpcClient.call runs
-// synchronously: a bad argument throws from the call itself, before an xid is
-// in flight, and nothing invalid reaches the wire.
+// Arguments are validated inside `encode`, which RpcClient.call runs before
+// anything is queued: a bad argument rejects the returned promise and nothing
+// invalid reaches the wire.
 
 export function nfs3Null(rpc: RpcClient, opts?: CallOptions): Promise<void> {
   return rpc.call(L_NULL, null, decodeNull3res, opts);
@@ -509,7 +509,8 @@ export function nfs3Write(
   fh: Nfs3Fh,
   offset: number | bigint,
   data: Uint8Array,
-  stable: StableHow,
+  /** A stable_how value. */
+  stable: number,
   opts?: CallOptions,
 ): Promise<Write3Res> {
   return rpc.call(
@@ -658,6 +659,11 @@ function encodeCookie(w: XdrWriter, cookie: bigint, cookieverf: Buffer): void {
 /**
  * One page of a listing: start with cookie 0n and an all-zero cookieverf,
  * then pass the last entry's cookie and the returned cookieverf until `eof`.
+ *
+ * Size `count` from FSINFO dtpref. NFS-Ganesha 4.3 answers counts too small
+ * for the reply header (READDIR below ~170 bytes, READDIRPLUS maxcount below
+ * ~450) with trailing bytes or NFS3ERR_SERVERFAULT instead of
+ * NFS3ERR_TOOSMALL; such replies are refused as malformed.
  */
 export function nfs3Readdir(
   rpc: RpcClient,

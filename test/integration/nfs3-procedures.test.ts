@@ -372,8 +372,20 @@ t.test('READDIR and READDIRPLUS over 300 entries, several round trips', async (t
   t.comment(`READDIR with a bogus cookieverf: ${nfsstat3Name(wrongVerf.status)}`);
   t.not(nfsstat3Name(wrongVerf.status).startsWith('NFS3ERR_UNKNOWN'), true);
 
-  const tiny = await nfs3Readdir(rpc, dir, 0n, ZERO_VERF, 10);
-  t.comment(`READDIR count=10: ${nfsstat3Name(tiny.status)}${tiny.ok ? ` (${tiny.entries.length} entries)` : ''}`);
+  // Ganesha 4.3 answers counts too small for the reply header with trailing
+  // bytes (or SERVERFAULT): the decoder must refuse that, and the connection
+  // must stay usable for the next call.
+  for (const count of [10, 120]) {
+    try {
+      const tiny = await nfs3Readdir(rpc, dir, 0n, ZERO_VERF, count);
+      t.comment(`READDIR count=${count}: ${nfsstat3Name(tiny.status)}${tiny.ok ? ` (${tiny.entries.length} entries)` : ''}`);
+      t.not(nfsstat3Name(tiny.status).startsWith('NFS3ERR_UNKNOWN'), true);
+    } catch (err) {
+      t.match(err, { code: 'ERR_XDR_DECODE' }, `READDIR count=${count}: malformed reply refused`);
+      t.comment(`READDIR count=${count}: ${(err as Error).message}`);
+    }
+  }
+  t.equal((await nfs3Getattr(rpc, dir)).ok, true, 'client still usable after a refused reply');
 
   const notEmpty = await nfs3Rmdir(rpc, scratch!, 'many');
   t.equal(notEmpty.status, nfsstat3.NFS3ERR_NOTEMPTY, nfsstat3Name(notEmpty.status));
@@ -397,6 +409,14 @@ t.test('REMOVE and RMDIR', async (t) => {
   const isDir = await nfs3Remove(rpc, root, scratchName);
   t.comment(`REMOVE of a directory: ${nfsstat3Name(isDir.status)}`);
   t.equal(isDir.ok, false);
+});
+
+t.test('invalid arguments are refused before the wire', async (t) => {
+  const before = rpc.stats.calls;
+  await t.rejects(nfs3Lookup(rpc, scratch!, 'a/b'), { code: 'EINVAL' });
+  await t.rejects(nfs3Create(rpc, scratch!, 'n'.repeat(256), { mode: 'GUARDED', attributes: {} }), { code: 'ENAMETOOLONG' });
+  await t.rejects(nfs3Getattr(rpc, Buffer.alloc(65)), RangeError);
+  t.equal(rpc.stats.calls, before, 'no call was sent');
 });
 
 t.test('a forged handle', async (t) => {

@@ -168,11 +168,11 @@ t.test('a file handle longer than NFS3_FHSIZE is refused, both ways', async (t) 
   const ok = decodeLookup3res(reader(w64));
   t.equal(ok.ok && ok.object.length, 64);
 
-  const rpc = fakeRpc();
-  t.throws(() => nfs3Getattr(rpc, Buffer.alloc(65)), RangeError);
-  t.throws(() => nfs3Getattr(rpc, Buffer.alloc(0)), RangeError);
-  t.throws(() => nfs3Getattr(rpc, 'abc' as unknown as Buffer), TypeError);
-  t.equal(rpc.calls.length, 0, 'nothing was sent');
+  const { rpc, calls } = fakeRpc();
+  await t.rejects(nfs3Getattr(rpc, Buffer.alloc(65)), RangeError);
+  await t.rejects(nfs3Getattr(rpc, Buffer.alloc(0)), RangeError);
+  await t.rejects(nfs3Getattr(rpc, 'abc' as unknown as Buffer), TypeError);
+  t.equal(calls.length, 0, 'nothing was sent');
 });
 
 // ---- READDIR / READDIRPLUS ---------------------------------------------------
@@ -394,19 +394,22 @@ interface RecordedCall {
   args: Buffer;
 }
 
-/** Stands in for RpcClient: runs the encoder exactly as call() does and records the bytes. */
-function fakeRpc(): RpcClient & { calls: RecordedCall[] } {
+/** Stands in for RpcClient: runs the encoder as call() does (a throw becomes a rejection) and records the bytes. */
+function fakeRpc(): { rpc: RpcClient; calls: RecordedCall[] } {
   const calls: RecordedCall[] = [];
   const fake = {
-    calls,
     call(label: CallLabel, encode: ((w: XdrWriter) => void) | null) {
       const w = new XdrWriter();
-      if (encode) encode(w);
+      try {
+        if (encode) encode(w);
+      } catch (err) {
+        return Promise.reject(err);
+      }
       calls.push({ label, args: w.toBuffer() });
       return new Promise(() => {});
     },
   };
-  return fake as unknown as RpcClient & { calls: RecordedCall[] };
+  return { rpc: fake as unknown as RpcClient, calls };
 }
 
 t.test('encodeName refuses what must not reach the wire', async (t) => {
@@ -426,11 +429,11 @@ t.test('encodeName refuses what must not reach the wire', async (t) => {
   encodeName(w, 'x'.repeat(255));
   t.equal(w.length, 4 + 256);
 
-  const rpc = fakeRpc();
+  const { rpc, calls } = fakeRpc();
   const fh = Buffer.alloc(8, 7);
-  t.throws(() => nfs3Lookup(rpc, fh, '../etc'), { code: 'EINVAL' });
-  t.throws(() => nfs3Create(rpc, fh, 'ok', { mode: 'EXCLUSIVE', verf: Buffer.alloc(7) }), RangeError);
-  t.equal(rpc.calls.length, 0);
+  await t.rejects(nfs3Lookup(rpc, fh, '../etc'), { code: 'EINVAL' });
+  await t.rejects(nfs3Create(rpc, fh, 'ok', { mode: 'EXCLUSIVE', verf: Buffer.alloc(7) }), RangeError);
+  t.equal(calls.length, 0);
 });
 
 t.test('sattr3 layout: absent fields are set_it FALSE / DONT_CHANGE', async (t) => {
@@ -455,41 +458,41 @@ t.test('sattr3 layout: absent fields are set_it FALSE / DONT_CHANGE', async (t) 
 });
 
 t.test('procedure stubs: labels reused, arguments laid out per RFC 1813', async (t) => {
-  const rpc = fakeRpc();
+  const { rpc, calls } = fakeRpc();
   const fh: Nfs3Fh = Buffer.from([9, 9, 9, 9, 9]);
   const payload = Buffer.alloc(5000, 0xab);
   nfs3Write(rpc, fh, 2n ** 40n, payload, stable_how.UNSTABLE);
   nfs3Write(rpc, fh, 0, Buffer.from('x'), stable_how.FILE_SYNC);
-  t.equal(rpc.calls[0]!.label, rpc.calls[1]!.label, 'one label object per procedure');
-  t.match(rpc.calls[0]!.label, { prog: 100003, vers: 3, proc: 7, name: 'NFSPROC3_WRITE' });
-  const r = new XdrReader(rpc.calls[0]!.args);
+  t.equal(calls[0]!.label, calls[1]!.label, 'one label object per procedure');
+  t.match(calls[0]!.label, { prog: 100003, vers: 3, proc: 7, name: 'NFSPROC3_WRITE' });
+  const r = new XdrReader(calls[0]!.args);
   t.same(r.opaque(), fh);
   t.equal(r.u64(), 2n ** 40n);
   t.equal(r.u32(), 5000, 'count');
   t.equal(r.u32(), stable_how.UNSTABLE);
   t.same(r.opaque(), payload);
   r.done();
-  t.throws(() => nfs3Write(rpc, fh, -1, payload, stable_how.UNSTABLE), RangeError);
-  t.throws(() => nfs3Write(rpc, fh, 0, payload, 3 as 0), RangeError);
+  await t.rejects(nfs3Write(rpc, fh, -1, payload, stable_how.UNSTABLE), RangeError);
+  await t.rejects(nfs3Write(rpc, fh, 0, payload, 3), RangeError);
 
   nfs3Setattr(rpc, fh, { size: 0 }, { seconds: 5, nseconds: 6 });
-  const s = new XdrReader(rpc.calls.at(-1)!.args);
+  const s = new XdrReader(calls.at(-1)!.args);
   s.opaque();
   t.same([s.u32(), s.u32(), s.u32(), s.u32(), s.u64(), s.u32(), s.u32()], [0, 0, 0, 1, 0n, 0, 0]);
   t.same([s.u32(), s.u32(), s.u32()], [1, 5, 6], 'guard');
   s.done();
 
   nfs3Readdir(rpc, fh, 77n, VERF, 4096);
-  const d = new XdrReader(rpc.calls.at(-1)!.args);
+  const d = new XdrReader(calls.at(-1)!.args);
   d.opaque();
   t.equal(d.u64(), 77n);
   t.same(d.fixed(8), VERF);
   t.equal(d.u32(), 4096);
   d.done();
-  t.throws(() => nfs3Readdir(rpc, fh, 1 as unknown as bigint, VERF, 4096), TypeError);
+  await t.rejects(nfs3Readdir(rpc, fh, 1 as unknown as bigint, VERF, 4096), TypeError);
 
   nfs3Mknod(rpc, fh, 'dev', { type: ftype3.NF3CHR, attributes: { mode: 0o600 }, spec: { specdata1: 1, specdata2: 3 } });
-  const m = new XdrReader(rpc.calls.at(-1)!.args);
+  const m = new XdrReader(calls.at(-1)!.args);
   m.opaque();
   t.equal(m.string(), 'dev');
   t.equal(m.u32(), ftype3.NF3CHR);
@@ -497,10 +500,10 @@ t.test('procedure stubs: labels reused, arguments laid out per RFC 1813', async 
   t.same([m.u32(), m.u32()], [1, 3]);
   m.done();
   nfs3Mknod(rpc, fh, 'd', { type: ftype3.NF3DIR });
-  t.equal(rpc.calls.at(-1)!.args.length, 8 + 4 + 4 + 4 + 4);
+  t.equal(calls.at(-1)!.args.length, 12 + 8 + 4, 'fh, name, type: no arm for NF3DIR');
 
   nfs3Create(rpc, fh, 'x', { mode: 'EXCLUSIVE', verf: VERF });
-  const c = new XdrReader(rpc.calls.at(-1)!.args);
+  const c = new XdrReader(calls.at(-1)!.args);
   c.opaque();
   c.string();
   t.equal(c.u32(), 2);
