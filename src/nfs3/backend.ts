@@ -160,8 +160,8 @@ export class Nfs3Backend implements Backend {
       if (!info.ok) throw fail(info.status, 'NFSPROC3_FSINFO');
       const attrs = info.objAttributes ?? (await getattrOrThrow(rpc, root));
       if (attrs.type !== ftype3.NF3DIR) throw new NfsStatusError('NFS3ERR_NOTDIR', 'ENOTDIR', `mount path '${o.path}' is not a directory`);
-      const rsize = clampSize(o.rsize ?? info.rtpref, info.rtmax);
-      const wsize = clampSize(o.wsize ?? info.wtpref, info.wtmax);
+      const rsize = clampSize(o.rsize ?? Math.min(info.rtpref, DEFAULT_IO_SIZE), info.rtmax);
+      const wsize = clampSize(o.wsize ?? Math.min(info.wtpref, DEFAULT_IO_SIZE), info.wtmax);
       const limits: Limits = { rsize, wsize, dtpref: Math.max(4096, Math.min(info.dtpref || 8192, 65536)), maxFileSize: info.maxfilesize };
       return new Nfs3Backend(rpc, root, limits, unmount);
     } catch (err) {
@@ -363,8 +363,16 @@ async function getattrOrThrow(rpc: RpcClient, fh: Buffer): Promise<Fattr3> {
   return r.attributes;
 }
 
+/**
+ * Servers advertise large preferences (Ganesha: 64 MiB); 1 MiB, the Linux
+ * client's ceiling, keeps several READs in flight for one large request.
+ */
+const DEFAULT_IO_SIZE = 1024 * 1024;
+/** Replies must fit the RPC client's record limit (4 MiB + 64 KiB). */
+const MAX_IO_SIZE = 4 * 1024 * 1024;
+
 function clampSize(want: number, max: number): number {
-  const m = max > 0 ? max : 1024 * 1024;
+  const m = max > 0 ? max : DEFAULT_IO_SIZE;
   // Keep sizes 4 KiB multiples, and at least one page.
-  return Math.max(4096, Math.min(want > 0 ? want : m, m, 4 * 1024 * 1024)) & ~4095;
+  return Math.max(4096, Math.min(want > 0 ? want : m, m, MAX_IO_SIZE)) & ~4095;
 }
