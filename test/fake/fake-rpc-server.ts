@@ -78,6 +78,14 @@ export interface FakeCall {
  */
 export type FakeHandler = (call: FakeCall) => Buffer | void | Promise<Buffer | void>;
 
+export interface FakeRpcServerOptions {
+  /**
+   * Keep our side open after the client's FIN (node's `allowHalfOpen`): a
+   * server that never hangs up. Default false: close when the client does.
+   */
+  allowHalfOpen?: boolean;
+}
+
 export class FakeConnection {
   /** 'data' events received: one per read, so a coalesced burst shows as few. */
   dataEvents = 0;
@@ -166,25 +174,32 @@ export class FakeRpcServer {
   badRecords = 0;
   /** Errors thrown by the handler. */
   readonly errors: unknown[] = [];
+  /**
+   * Called for each accepted connection before any of its bytes are read:
+   * e.g. `conn.socket.pause()` to stop reading (backpressure tests), or
+   * `conn.destroy()` to refuse service after accepting.
+   */
+  onConnection: ((conn: FakeConnection) => void) | undefined;
 
   private readonly server: Server;
   private waiters: { n: number; resolve: () => void }[] = [];
   private connWaiters: { n: number; resolve: () => void }[] = [];
 
-  private constructor(handler: FakeHandler) {
+  private constructor(handler: FakeHandler, opts: FakeRpcServerOptions) {
     this.handler = handler;
-    this.server = createServer((socket) => {
+    this.server = createServer({ allowHalfOpen: opts.allowHalfOpen ?? false }, (socket) => {
       socket.setNoDelay(true);
       const conn = new FakeConnection(socket, this);
       this.connections.add(conn);
       this.connectionCount++;
+      this.onConnection?.(conn);
       this.wake();
     });
   }
 
   /** Listens on 127.0.0.1 on a free port. The default handler replies SUCCESS with no results. */
-  static async start(handler: FakeHandler = () => Buffer.alloc(0)): Promise<FakeRpcServer> {
-    const s = new FakeRpcServer(handler);
+  static async start(handler: FakeHandler = () => Buffer.alloc(0), opts: FakeRpcServerOptions = {}): Promise<FakeRpcServer> {
+    const s = new FakeRpcServer(handler, opts);
     await new Promise<void>((resolve, reject) => {
       s.server.once('error', reject);
       s.server.listen(0, '127.0.0.1', () => {

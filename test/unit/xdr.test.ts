@@ -10,7 +10,7 @@ function enc(fn: (w: XdrWriter) => void): Buffer {
 }
 
 /** tap error pattern: an XdrDecodeError, optionally with a message matching `message`. */
-function decodeError(message?: RegExp): object {
+function decodeError(message?: RegExp): { name: string; code: string; message?: RegExp } {
   return message ? { name: 'XdrDecodeError', code: 'ERR_XDR_DECODE', message } : { name: 'XdrDecodeError', code: 'ERR_XDR_DECODE' };
 }
 
