@@ -1,7 +1,7 @@
-import { InvalidArgError, invalidArgType } from './errors.js';
+import { InvalidArgError, invalidArgType, NfsStatusError, toFsError } from './errors.js';
 import { NfsClient } from './fs/client.js';
 import { Nfs3Backend } from './nfs3/backend.js';
-import { DEFAULTS, defaultIds, type ConnectOptions } from './options.js';
+import { DEFAULTS, defaultIds, NFS_VERSIONS, type ConnectOptions } from './options.js';
 import { authSys } from './rpc/auth.js';
 import { parseNfsUrl } from './url.js';
 
@@ -24,10 +24,31 @@ const KNOWN_OPTIONS = new Set([
   'umask',
 ]);
 
-function checkUint(name: string, v: unknown, max = 0xffffffff): void {
+function checkUint(name: string, v: unknown, max = 0xffffffff, min = 0): void {
   if (v === undefined) return;
   if (typeof v !== 'number' || !Number.isInteger(v)) throw invalidArgType(`options.${name}`, 'an integer', v);
-  if (v < 0 || v > max) throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "options.${name}" is out of range. It must be >= 0 && <= ${max}. Received ${v}`);
+  if (v < min || v > max) throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "options.${name}" is out of range. It must be >= ${min} && <= ${max}. Received ${v}`);
+}
+
+function checkOptions(o: ConnectOptions): void {
+  for (const k of ['uid', 'gid', 'timeo', 'retrans', 'connectTimeout', 'rsize', 'wsize'] as const) checkUint(k, o[k]);
+  for (const k of ['nfsport', 'mountport', 'portmapPort'] as const) checkUint(k, o[k], 65535, 1);
+  checkUint('maxInFlight', o.maxInFlight, 0xffffffff, 1);
+  checkUint('umask', o.umask, 0o777);
+  if (o.version !== undefined) {
+    if (typeof o.version !== 'string') throw invalidArgType('options.version', 'of type string', o.version);
+    if (!NFS_VERSIONS.includes(o.version)) {
+      throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `The property 'options.version' must be one of: ${NFS_VERSIONS.map((v) => `'${v}'`).join(', ')}. Received '${o.version}'`);
+    }
+  }
+  if (o.gids !== undefined) {
+    if (!Array.isArray(o.gids)) throw invalidArgType('options.gids', 'an instance of Array', o.gids);
+    o.gids.forEach((g, i) => checkUint(`gids[${i}]`, g));
+    // AUTH_SYS carries at most 16 (RFC 5531 appendix A).
+    if (o.gids.length > 16) throw new InvalidArgError('ERR_OUT_OF_RANGE', `The length of "options.gids" is out of range. It must be <= 16. Received ${o.gids.length}`);
+  }
+  if (o.machineName !== undefined && typeof o.machineName !== 'string') throw invalidArgType('options.machineName', 'of type string', o.machineName);
+  if (o.readonly !== undefined && typeof o.readonly !== 'boolean') throw invalidArgType('options.readonly', 'of type boolean', o.readonly);
 }
 
 /**
@@ -44,10 +65,10 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   for (const k of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(k)) throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `Unknown option '${k}' (known: ${[...KNOWN_OPTIONS].join(', ')})`);
   }
-  const o: ConnectOptions = { ...u.options, ...options };
-  for (const k of ['uid', 'gid', 'timeo', 'retrans', 'connectTimeout', 'rsize', 'wsize', 'maxInFlight'] as const) checkUint(k, o[k]);
-  for (const k of ['nfsport', 'mountport', 'portmapPort'] as const) checkUint(k, o[k], 65535);
-  checkUint('umask', o.umask, 0o777);
+  // An option set to undefined means "not given": it leaves the URL's value in place.
+  const o: ConnectOptions = { ...u.options };
+  for (const [k, v] of Object.entries(options)) if (v !== undefined) (o as Record<string, unknown>)[k] = v;
+  checkOptions(o);
   const version = o.version ?? DEFAULTS.version;
   const ids = defaultIds();
   const auth = authSys({
@@ -62,18 +83,26 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   if (version !== '3') {
     throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `NFS version ${version} is not supported yet by this build; use version=3`);
   }
-  const backend = await Nfs3Backend.mount({
-    host: u.host,
-    path: u.path,
-    auth,
-    nfsport: o.nfsport ?? u.port,
-    mountport: o.mountport,
-    portmapPort: o.portmapPort ?? DEFAULTS.portmapPort,
-    connectTimeout: o.connectTimeout ?? DEFAULTS.connectTimeout,
-    timeout: timeo * 100 * (retrans + 1),
-    rsize: o.rsize,
-    wsize: o.wsize,
-    maxInFlight: o.maxInFlight ?? DEFAULTS.maxInFlight,
-  });
+  let backend: Nfs3Backend;
+  try {
+    backend = await Nfs3Backend.mount({
+      host: u.host,
+      path: u.path,
+      auth,
+      nfsport: o.nfsport ?? u.port,
+      mountport: o.mountport,
+      portmapPort: o.portmapPort ?? DEFAULTS.portmapPort,
+      connectTimeout: o.connectTimeout ?? DEFAULTS.connectTimeout,
+      timeout: timeo * 100 * (retrans + 1),
+      rsize: o.rsize,
+      wsize: o.wsize,
+      maxInFlight: o.maxInFlight ?? DEFAULTS.maxInFlight,
+    });
+  } catch (err) {
+    // A path below the export is looked up with NFS calls; report their
+    // failure as mount(2) would: ENOENT/ENOTDIR/EACCES naming the path.
+    if (err instanceof NfsStatusError) throw toFsError(err, 'mount', u.path);
+    throw err;
+  }
   return new NfsClient(backend, settings);
 }

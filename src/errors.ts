@@ -17,18 +17,34 @@ export { MountError } from './mount/mount.js';
 const ERRNO = osConstants.errno as Record<string, number>;
 const SYSTEM_ERRORS = getSystemErrorMap();
 
-/** Messages libuv does not know (it has no ESTALE, EREMOTEIO, ...). */
+/** Messages libuv does not know (it has no ESTALE, EREMOTEIO, ...), worded as glibc's strerror, lower-cased as libuv's are. */
 const EXTRA_MESSAGES: Record<string, string> = {
   ESTALE: 'stale file handle',
   EREMOTEIO: 'remote I/O error',
+  EREMOTE: 'object is remote',
   EDQUOT: 'disk quota exceeded',
   EBADHANDLE: 'bad file handle',
   EJUKEBOX: 'request deferred by server',
 };
 
-/** node's fs errors carry errno as a negative number (libuv style). */
+/**
+ * Linux numbers for errnos that node's os.constants.errno leaves out
+ * (EREMOTEIO, EREMOTE) or that only the kernel's NFS client has (EBADHANDLE
+ * 521, EJUKEBOX 528, include/linux/errno.h). Used when os.constants lacks the
+ * name, so an error never claims EIO's number under another code.
+ */
+const LINUX_ERRNO: Record<string, number> = {
+  EREMOTE: 66,
+  ESTALE: 116,
+  EREMOTEIO: 121,
+  EDQUOT: 122,
+  EBADHANDLE: 521,
+  EJUKEBOX: 528,
+};
+
+/** node's fs errors carry errno as a negative number (libuv style); EIO's for names no table knows. */
 export function errnoNumber(code: string): number {
-  const n = ERRNO[code];
+  const n = ERRNO[code] ?? LINUX_ERRNO[code];
   return n === undefined ? -5 /* EIO */ : -n;
 }
 

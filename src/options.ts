@@ -1,6 +1,7 @@
 /**
  * Every connect() option in one place, with its default. URL query arguments
- * (see url.ts) use the same names; options passed in code override the URL.
+ * (see url.ts) use the same names; options passed in code override the URL
+ * (an option set to undefined counts as not given and leaves the URL's value).
  */
 export interface ConnectOptions {
   /** NFS version: '3' (default), or '4', '4.0', '4.1', '4.2'. */

@@ -12,14 +12,14 @@ export interface NfsUrl {
   options: ConnectOptions;
 }
 
-type Kind = 'uint' | 'bool' | 'version' | 'gids';
+type Kind = 'uint' | 'port' | 'bool' | 'version' | 'gids';
 const ARGS: Record<string, Kind> = {
   version: 'version',
   uid: 'uint',
   gid: 'uint',
   gids: 'gids',
-  nfsport: 'uint',
-  mountport: 'uint',
+  nfsport: 'port',
+  mountport: 'port',
   timeo: 'uint',
   retrans: 'uint',
   rsize: 'uint',
@@ -28,6 +28,12 @@ const ARGS: Record<string, Kind> = {
   connecttimeout: 'uint',
   maxinflight: 'uint',
 };
+
+/** AUTH_SYS carries at most 16 supplementary gids (RFC 5531 appendix A). */
+const MAX_GIDS = 16;
+const UINT = /^\d{1,10}$/;
+const isUint32 = (s: string) => UINT.test(s) && Number(s) <= 0xffffffff;
+const isPort = (s: string) => UINT.test(s) && Number(s) >= 1 && Number(s) <= 65535;
 
 function bad(url: string, why: string): InvalidArgError {
   return new InvalidArgError('ERR_INVALID_URL', `Invalid NFS URL '${url}': ${why}`);
@@ -43,6 +49,9 @@ export function parseNfsUrl(url: string): NfsUrl {
   try {
     u = new URL(url);
   } catch {
+    // The WHATWG parser says only "Invalid URL"; name the commonest cause.
+    const port = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(url)?.[1];
+    if (port !== undefined && !isPort(port)) throw bad(url, `port must be 1-65535, got ${port}`);
     throw bad(url, 'not a URL');
   }
   if (u.protocol !== 'nfs:') throw bad(url, `scheme must be nfs:, got ${u.protocol}`);
@@ -58,15 +67,24 @@ export function parseNfsUrl(url: string): NfsUrl {
   }
   if (path.includes('\0')) throw bad(url, 'NUL in path');
   const options: ConnectOptions = {};
+  const seen = new Set<string>();
   for (const [rawKey, value] of u.searchParams) {
     const key = rawKey.toLowerCase();
     const kind = ARGS[key];
     if (!kind) throw bad(url, `unknown argument '${rawKey}' (known: ${Object.keys(ARGS).join(', ')})`);
+    // A repeated argument is ambiguous (which one wins differs between parsers).
+    if (seen.has(key)) throw bad(url, `argument '${rawKey}' given more than once`);
+    seen.add(key);
     const o = options as Record<string, unknown>;
     const name = key === 'connecttimeout' ? 'connectTimeout' : key === 'maxinflight' ? 'maxInFlight' : key;
     switch (kind) {
       case 'uint': {
-        if (!/^\d{1,10}$/.test(value) || Number(value) > 0xffffffff) throw bad(url, `${rawKey} must be a non-negative integer, got '${value}'`);
+        if (!isUint32(value)) throw bad(url, `${rawKey} must be an integer from 0 to 4294967295, got '${value}'`);
+        o[name] = Number(value);
+        break;
+      }
+      case 'port': {
+        if (!isPort(value)) throw bad(url, `${rawKey} must be a port number from 1 to 65535, got '${value}'`);
         o[name] = Number(value);
         break;
       }
@@ -83,16 +101,29 @@ export function parseNfsUrl(url: string): NfsUrl {
       }
       case 'gids': {
         const parts = value.split(',').filter((s) => s !== '');
-        if (!parts.every((p) => /^\d{1,10}$/.test(p))) throw bad(url, `gids must be a comma-separated list of integers, got '${value}'`);
+        if (!parts.every(isUint32)) throw bad(url, `gids must be a comma-separated list of integers from 0 to 4294967295, got '${value}'`);
+        if (parts.length > MAX_GIDS) throw bad(url, `gids may list at most ${MAX_GIDS} groups (AUTH_SYS), got ${parts.length}`);
         o[name] = parts.map(Number);
         break;
       }
     }
   }
   let port: number | undefined;
-  if (u.port) port = Number(u.port);
+  if (u.port) {
+    if (!isPort(u.port)) throw bad(url, `port must be 1-65535, got ${u.port}`);
+    port = Number(u.port);
+    if (options.nfsport !== undefined && options.nfsport !== port) {
+      throw bad(url, `the port (${port}) and nfsport (${options.nfsport}) disagree; both name the NFS port`);
+    }
+  }
   const out: NfsUrl = { host, path, options };
   if (port !== undefined) out.port = port;
-  if (u.username) out.user = decodeURIComponent(u.username);
+  if (u.username) {
+    try {
+      out.user = decodeURIComponent(u.username);
+    } catch {
+      throw bad(url, 'bad percent-encoding in user name');
+    }
+  }
   return out;
 }

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { InvalidArgError, invalidArgType } from '../errors.js';
+import { describeType, InvalidArgError, invalidArgType } from '../errors.js';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_SYNC, O_DSYNC, O_NOFOLLOW, O_DIRECTORY } = constants;
 
@@ -46,15 +46,17 @@ const STRING_FLAGS: Record<string, number> = {
 export function parseFlags(flags: unknown, dflt: string | number = 'r'): OpenFlags {
   let raw: number;
   const f = flags ?? dflt;
+  // As node's stringToFlags: numbers must be int32, anything else must be one of the strings.
   if (typeof f === 'number') {
-    if (!Number.isInteger(f)) throw invalidArgType('flags', 'of type string or an integer', f);
+    if (!Number.isInteger(f)) throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "flags" is out of range. It must be an integer. Received ${f}`);
+    if (f < -0x8000_0000 || f > 0x7fff_ffff) {
+      throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "flags" is out of range. It must be >= -2147483648 && <= 2147483647. Received ${f}`);
+    }
     raw = f;
-  } else if (typeof f === 'string') {
-    const v = STRING_FLAGS[f];
-    if (v === undefined) throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `The argument 'flags' is invalid. Received '${f}'`);
-    raw = v;
   } else {
-    throw invalidArgType('flags', 'of type string or number', f);
+    const v = typeof f === 'string' && Object.hasOwn(STRING_FLAGS, f) ? STRING_FLAGS[f] : undefined;
+    if (v === undefined) throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `The argument 'flags' is invalid. Received ${typeof f === 'string' ? `'${f}'` : describeType(f)}`);
+    raw = v;
   }
   const acc = raw & 3;
   return {
@@ -72,18 +74,20 @@ export function parseFlags(flags: unknown, dflt: string | number = 'r'): OpenFla
   };
 }
 
-/** Mode arguments as node takes them: a number or an octal string. */
+/**
+ * Mode arguments as node's parseFileMode takes them: a uint32 or an octal
+ * string. Any uint32 is accepted (so `chmod(p, stats.mode)` works with the
+ * type bits set); only the permission bits (07777) are kept.
+ */
 export function parseMode(mode: unknown, dflt: number, name = 'mode'): number {
   if (mode === undefined || mode === null) return dflt;
-  if (typeof mode === 'number') {
-    if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777 * 8) {
-      throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be an integer >= 0 && <= 4294967295. Received ${mode}`);
-    }
-    return mode & 0o7777;
-  }
-  if (typeof mode === 'string') {
+  let n: number;
+  if (typeof mode === 'number') n = mode;
+  else if (typeof mode === 'string') {
     if (!/^[0-7]+$/.test(mode)) throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `The argument '${name}' must be a 32-bit unsigned integer or an octal string. Received '${mode}'`);
-    return parseInt(mode, 8) & 0o7777;
-  }
-  throw invalidArgType(name, 'a 32-bit unsigned integer or an octal string', mode);
+    n = parseInt(mode, 8);
+  } else throw invalidArgType(name, 'of type number', mode);
+  if (!Number.isInteger(n)) throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be an integer. Received ${n}`);
+  if (n < 0 || n > 0xffff_ffff) throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "${name}" is out of range. It must be >= 0 && <= 4294967295. Received ${n}`);
+  return n & 0o7777;
 }

@@ -11,7 +11,9 @@ export type PathLike = string | Buffer | URL;
  * A validated path: absolute inside the export, split into components. `..`
  * stays a component (it is resolved physically, after symlinks, as the kernel
  * does), but a path whose `..` would climb above the export root is refused
- * before anything is sent.
+ * before anything is sent. Other `.` components are dropped, except a final
+ * one: `/file/.` must fail ENOTDIR and `rmdir('/dir/.')` EINVAL, so the
+ * resolver and the calls acting on a name have to see it.
  */
 export interface ParsedPath {
   /** The path as given, for error messages. */
@@ -39,8 +41,16 @@ export function parsePath(p: unknown, syscall: string, argName = 'path'): Parsed
   if (display === '') throw fsError('ENOENT', syscall, display);
   const parts: string[] = [];
   let depth = 0;
-  for (const c of display.split('/')) {
-    if (c === '' || c === '.') continue;
+  const comps = display.split('/');
+  let last = comps.length - 1;
+  while (last > 0 && comps[last] === '') last--;
+  for (let i = 0; i < comps.length; i++) {
+    const c = comps[i]!;
+    if (c === '' || (c === '.' && i !== last)) continue;
+    if (c === '.') {
+      parts.push(c);
+      continue;
+    }
     if (c === '..') {
       if (depth === 0) {
         throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `The argument '${argName}' climbs above the export root. Received '${display}'`);
@@ -60,6 +70,17 @@ export function checkName(name: string, syscall: string, display: string): void 
   if (name === '' || name === '.' || name === '..') throw fsError(name === '' ? 'ENOENT' : 'EEXIST', syscall, display);
   if (Buffer.byteLength(name) > NAME_MAX) throw fsError('ENAMETOOLONG', syscall, display);
 }
+
+/** What Linux answers a call on a name that is '..' ('dir/..'), by syscall. */
+const DOTDOT_ERRORS: Record<string, string> = {
+  rmdir: 'ENOTEMPTY',
+  mkdir: 'EEXIST',
+  link: 'EEXIST',
+  symlink: 'EEXIST',
+  rename: 'EBUSY',
+  unlink: 'EISDIR',
+  open: 'EISDIR',
+};
 
 export interface Resolved {
   fh: FileHandleId;
@@ -84,7 +105,8 @@ export class PathResolver {
   constructor(private readonly backend: Backend) {}
 
   async resolve(path: ParsedPath, follow: boolean, syscall: string, o?: CallOpts): Promise<Resolved> {
-    const r = await this.walk(path.parts, follow, syscall, path.display, o);
+    // A trailing slash asks for a directory, so even lstat follows a final symlink ('link/'), as Linux does.
+    const r = await this.walk(path.parts, follow || path.trailingSlash, syscall, path.display, o);
     if (path.trailingSlash && r.attrs.kind !== 'directory') throw fsError('ENOTDIR', syscall, path.display);
     return r;
   }
@@ -92,9 +114,14 @@ export class PathResolver {
   /** Resolves every component but the last (following symlinks), for calls that act on a name in a directory. */
   async resolveParent(path: ParsedPath, syscall: string, o?: CallOpts): Promise<ResolvedParent> {
     const parts = path.parts.slice();
-    // A path ending in '..' names a directory by way of its child; acting on
-    // it by name (unlink, rmdir, rename) is what POSIX refuses with EINVAL.
-    if (parts[parts.length - 1] === '..') throw fsError('EINVAL', syscall, path.display);
+    // A path ending in '..' names a directory by way of its child: the path
+    // must resolve, then each call refuses it as Linux does (DOTDOT_ERRORS).
+    // A final '.' is handed to the caller as the name, which refuses it in
+    // the way its syscall does (rmdir EINVAL, mkdir EEXIST).
+    if (parts[parts.length - 1] === '..') {
+      await this.walk(parts, true, syscall, path.display, o);
+      throw fsError(DOTDOT_ERRORS[syscall] ?? 'EINVAL', syscall, path.display);
+    }
     if (parts.length === 0) return { dir: this.backend.rootFh, name: undefined };
     const name = parts.pop()!;
     const dir = await this.walk(parts, true, syscall, path.display, o);
@@ -123,8 +150,10 @@ export class PathResolver {
       const name = parts[i]!;
       const last = i === parts.length - 1;
       i++;
-      if (name === '' || name === '.') continue;
-      if (name === '..') {
+      if (name === '' || name === '.' || name === '..') {
+        // 'file/.' and 'file/..' fail as the kernel fails them: the component before must be a directory.
+        if (cur && cur.attrs.kind !== 'directory') throw fsError('ENOTDIR', syscall, display);
+        if (name !== '..') continue;
         if (stack.length > 0) {
           stack.pop();
           names.pop();

@@ -39,7 +39,10 @@ abstract class TypeMethods {
 
 const ms = (t: Time) => t.sec * 1000 + t.nsec / 1e6;
 const ns = (t: Time) => BigInt(t.sec) * 1_000_000_000n + BigInt(t.nsec);
-const date = (t: Time) => new Date(Math.floor(ms(t)));
+// As node's dateFromMs: Stats dates round the float ms; BigIntStats dates
+// come from the whole ms (ns / 1e6, truncated).
+const date = (t: Time) => new Date(Math.round(ms(t)));
+const dateFromBigMs = (msBig: bigint) => new Date(Number(msBig));
 
 /**
  * node:fs Stats from NFS attributes: fileid → ino, fsid → dev, used → blocks
@@ -138,10 +141,10 @@ export class BigIntStats extends TypeMethods {
     this.mtimeMs = this.mtimeNs / 1_000_000n;
     this.ctimeMs = this.ctimeNs / 1_000_000n;
     this.birthtimeMs = this.ctimeMs;
-    this.atime = date(a.atime);
-    this.mtime = date(a.mtime);
-    this.ctime = date(a.ctime);
-    this.birthtime = date(a.ctime);
+    this.atime = dateFromBigMs(this.atimeMs);
+    this.mtime = dateFromBigMs(this.mtimeMs);
+    this.ctime = dateFromBigMs(this.ctimeMs);
+    this.birthtime = dateFromBigMs(this.ctimeMs);
   }
 
   protected get typeBits(): number {
