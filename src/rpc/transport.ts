@@ -31,14 +31,20 @@ export function clampDelay(ms: number): number | undefined {
 
 /** Bytes queued in one tick before we flush without waiting for the tick to end. */
 const FLUSH_THRESHOLD = 256 * 1024;
+/**
+ * Bytes the socket may buffer before we stop handing it calls. Node's own
+ * high-water mark (16 KiB) would make every 1 MiB WRITE wait for 'drain' and
+ * serialise large writes; the in-flight window already bounds this memory.
+ */
+const SOCKET_BUFFER_LIMIT = 8 * 1024 * 1024;
 
 /**
  * One TCP connection carrying RPC records.
  *
  * Writes are coalesced: buffers queued during one tick go out in a single
  * corked batch (one writev), so a burst of small calls costs one syscall.
- * `writable` is false from the moment the socket's buffer is over its high
- * water mark until 'drain'; the client reads it as backpressure.
+ * `writable` is false from the moment the socket buffers more than
+ * SOCKET_BUFFER_LIMIT until 'drain'; the client reads it as backpressure.
  */
 export class Transport {
   private readonly decoder: RecordDecoder;
@@ -162,7 +168,8 @@ export class Transport {
       for (let i = 0; i < bufs.length; i++) ok = s.write(bufs[i]!) && ok;
       s.uncork();
     }
-    if (!ok) this.writable = false;
+    // A write that returned false guarantees a later 'drain', which clears this.
+    if (!ok && s.writableLength > SOCKET_BUFFER_LIMIT) this.writable = false;
   }
 
   destroy(err?: Error): void {
