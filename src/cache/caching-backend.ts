@@ -1,0 +1,296 @@
+import { LRUCache } from 'lru-cache';
+import { NfsStatusError } from '../errors.js';
+import type { Attrs, Backend, CallOpts, CreateMode, DirEntry, FileHandleId, Limits, Looked, SetAttrs, StableHow, StatFsResult, WriteResult } from '../fs/backend.js';
+import { attrTtlMs, type CachePolicy } from './policy.js';
+
+interface NameEntry {
+  /** undefined: a negative entry (the name did not exist). */
+  fh: FileHandleId | undefined;
+}
+
+const key = (fh: FileHandleId) => fh.toString('latin1');
+const nameKey = (dir: FileHandleId, name: string) => `${dir.toString('latin1')}/${name}`;
+
+/**
+ * The attribute and name caches, as a Backend that wraps another one, so
+ * every NFS version gets them and the fs layer stays unaware of them.
+ *
+ * - attrs: file handle → Attrs, trusted for attrTtlMs (acregmin..acregmax).
+ * - names: (directory handle, name) → handle, or a negative entry for a name
+ *   that did not exist, trusted for acdirmin..acdirmax.
+ *
+ * Our own changes update or drop the entries they affect; other clients'
+ * changes show after the timeouts, as with the kernel client. Opening a file
+ * revalidates its attributes (close-to-open): the fs layer asks with
+ * `fresh: true`.
+ *
+ * Concurrent misses for one key share one request (`inflight`). `gen` counts
+ * invalidations: a reply that started before one is returned to its caller
+ * but not stored, so a GETATTR racing our own WRITE cannot reinstate
+ * attributes older than the write. (lru-cache's fetchMethod would coalesce
+ * too, but reinstates such results or aborts the waiting callers.)
+ */
+export class CachingBackend implements Backend {
+  private readonly attrs: LRUCache<string, Attrs>;
+  private readonly names: LRUCache<string, NameEntry>;
+  private readonly inflightAttrs = new Map<string, Promise<Attrs>>();
+  private readonly inflightNames = new Map<string, Promise<Looked>>();
+  private gen = 0;
+  readonly stats = { attrHits: 0, attrMisses: 0, nameHits: 0, nameMisses: 0 };
+
+  constructor(
+    readonly inner: Backend,
+    readonly policy: CachePolicy,
+  ) {
+    this.attrs = new LRUCache({ max: policy.maxEntries, ttl: policy.acregmax * 1000 || 1, ttlAutopurge: false });
+    this.names = new LRUCache({ max: policy.maxEntries, ttl: policy.acdirmax * 1000 || 1, ttlAutopurge: false });
+  }
+
+  get version(): string {
+    return this.inner.version;
+  }
+  get rootFh(): FileHandleId {
+    return this.inner.rootFh;
+  }
+  get limits(): Limits {
+    return this.inner.limits;
+  }
+
+  /** Drops everything: after a reconnect to a restarted server, or on request. */
+  invalidateAll(): void {
+    this.gen++;
+    this.attrs.clear();
+    this.names.clear();
+  }
+
+  private putAttrs(fh: FileHandleId, a: Attrs | undefined, gen = this.gen): void {
+    if (!a || gen !== this.gen) return;
+    const ttl = attrTtlMs(this.policy, a, Date.now());
+    // lru-cache reads a ttl of 0 as "forever": a zero timeout means do not cache.
+    if (ttl > 0) this.attrs.set(key(fh), a, { ttl });
+  }
+
+  private dropAttrs(...fhs: (FileHandleId | undefined)[]): void {
+    this.gen++;
+    for (const fh of fhs) if (fh) this.attrs.delete(key(fh));
+  }
+
+  private putName(dir: FileHandleId, name: string, fh: FileHandleId | undefined, gen = this.gen): void {
+    if (gen !== this.gen) return;
+    const ms = (fh ? this.policy.acdirmax : this.policy.acdirmin) * 1000;
+    if (ms > 0) this.names.set(nameKey(dir, name), { fh }, { ttl: ms });
+  }
+
+  private dropName(dir: FileHandleId, name: string): FileHandleId | undefined {
+    this.gen++;
+    const k = nameKey(dir, name);
+    const e = this.names.get(k);
+    this.names.delete(k);
+    return e?.fh;
+  }
+
+  async getattr(fh: FileHandleId, o?: CallOpts): Promise<Attrs> {
+    const k = key(fh);
+    if (!o?.fresh) {
+      const hit = this.attrs.get(k);
+      if (hit) {
+        this.stats.attrHits++;
+        return hit;
+      }
+      const pending = this.inflightAttrs.get(k);
+      if (pending) return pending;
+    }
+    this.stats.attrMisses++;
+    const gen = this.gen;
+    const p = this.inner.getattr(fh, o).then(
+      (a) => {
+        this.putAttrs(fh, a, gen);
+        return a;
+      },
+      (err) => {
+        if (isStale(err)) this.dropAttrs(fh);
+        throw err;
+      },
+    );
+    if (!o?.fresh) {
+      this.inflightAttrs.set(k, p);
+      const done = () => this.inflightAttrs.delete(k);
+      p.then(done, done);
+    }
+    return p;
+  }
+
+  async lookup(dir: FileHandleId, name: string, o?: CallOpts): Promise<Looked> {
+    const k = nameKey(dir, name);
+    if (!o?.fresh) {
+      const e = this.names.get(k);
+      if (e) {
+        if (!e.fh) {
+          this.stats.nameHits++;
+          throw negative(name);
+        }
+        const a = this.attrs.get(key(e.fh));
+        if (a) {
+          this.stats.nameHits++;
+          return { fh: e.fh, attrs: a };
+        }
+        // The name is known but its attributes expired: one GETATTR, not a LOOKUP.
+        return { fh: e.fh, attrs: await this.getattr(e.fh, o) };
+      }
+      const pending = this.inflightNames.get(k);
+      if (pending) return pending;
+    }
+    this.stats.nameMisses++;
+    const gen = this.gen;
+    const p = this.inner.lookup(dir, name, o).then(
+      (l) => {
+        this.putName(dir, name, l.fh, gen);
+        this.putAttrs(l.fh, l.attrs, gen);
+        return l;
+      },
+      (err) => {
+        if ((err as { errnoCode?: string }).errnoCode === 'ENOENT') this.putName(dir, name, undefined, gen);
+        throw err;
+      },
+    );
+    if (!o?.fresh) {
+      this.inflightNames.set(k, p);
+      const done = () => this.inflightNames.delete(k);
+      p.then(done, done);
+    }
+    return p;
+  }
+
+  async setattr(fh: FileHandleId, attrs: SetAttrs, o?: CallOpts): Promise<Attrs | undefined> {
+    this.dropAttrs(fh);
+    const a = await this.inner.setattr(fh, attrs, o);
+    this.putAttrs(fh, a);
+    return a;
+  }
+
+  access(fh: FileHandleId, mask: number, o?: CallOpts): Promise<number> {
+    return this.inner.access(fh, mask, o);
+  }
+
+  readlink(fh: FileHandleId, o?: CallOpts): Promise<string> {
+    return this.inner.readlink(fh, o);
+  }
+
+  async read(fh: FileHandleId, offset: number, length: number, o?: CallOpts) {
+    const gen = this.gen;
+    const r = await this.inner.read(fh, offset, length, o);
+    this.putAttrs(fh, r.attrs, gen);
+    return r;
+  }
+
+  async write(fh: FileHandleId, offset: number, data: Buffer, stable: StableHow, o?: CallOpts): Promise<WriteResult> {
+    this.dropAttrs(fh);
+    try {
+      return await this.inner.write(fh, offset, data, stable, o);
+    } finally {
+      // Parallel WRITEs of one request each drop again: none may leave pre-write attrs behind.
+      this.dropAttrs(fh);
+    }
+  }
+
+  commit(fh: FileHandleId, o?: CallOpts): Promise<Buffer> {
+    return this.inner.commit(fh, o);
+  }
+
+  private async created(dir: FileHandleId, name: string, p: Promise<Looked>): Promise<Looked> {
+    this.dropName(dir, name);
+    this.dropAttrs(dir);
+    const l = await p;
+    this.dropAttrs(dir);
+    this.putName(dir, name, l.fh);
+    this.putAttrs(l.fh, l.attrs);
+    return l;
+  }
+
+  create(dir: FileHandleId, name: string, how: CreateMode, o?: CallOpts): Promise<Looked> {
+    return this.created(dir, name, this.inner.create(dir, name, how, o));
+  }
+
+  mkdir(dir: FileHandleId, name: string, attrs: SetAttrs, o?: CallOpts): Promise<Looked> {
+    return this.created(dir, name, this.inner.mkdir(dir, name, attrs, o));
+  }
+
+  symlink(dir: FileHandleId, name: string, target: string, attrs: SetAttrs, o?: CallOpts): Promise<Looked> {
+    return this.created(dir, name, this.inner.symlink(dir, name, target, attrs, o));
+  }
+
+  private async removed(dir: FileHandleId, name: string, p: () => Promise<void>): Promise<void> {
+    const fh = this.dropName(dir, name);
+    this.dropAttrs(dir, fh);
+    try {
+      await p();
+    } finally {
+      this.dropName(dir, name);
+      this.dropAttrs(dir, fh);
+    }
+  }
+
+  remove(dir: FileHandleId, name: string, o?: CallOpts): Promise<void> {
+    return this.removed(dir, name, () => this.inner.remove(dir, name, o));
+  }
+
+  rmdir(dir: FileHandleId, name: string, o?: CallOpts): Promise<void> {
+    return this.removed(dir, name, () => this.inner.rmdir(dir, name, o));
+  }
+
+  async rename(fromDir: FileHandleId, fromName: string, toDir: FileHandleId, toName: string, o?: CallOpts): Promise<void> {
+    const moved = this.dropName(fromDir, fromName);
+    const replaced = this.dropName(toDir, toName);
+    this.dropAttrs(fromDir, toDir, moved, replaced);
+    try {
+      await this.inner.rename(fromDir, fromName, toDir, toName, o);
+    } finally {
+      this.dropName(fromDir, fromName);
+      this.dropName(toDir, toName);
+      this.dropAttrs(fromDir, toDir, moved, replaced);
+    }
+  }
+
+  async link(fh: FileHandleId, dir: FileHandleId, name: string, o?: CallOpts): Promise<void> {
+    this.dropName(dir, name);
+    this.dropAttrs(fh, dir);
+    try {
+      await this.inner.link(fh, dir, name, o);
+    } finally {
+      this.dropName(dir, name);
+      this.dropAttrs(fh, dir);
+    }
+  }
+
+  /** Listings are not cached, but READDIRPLUS results fill both caches: a stat of each entry costs nothing. */
+  async *readdir(dir: FileHandleId, withAttrs: boolean, o?: CallOpts): AsyncGenerator<DirEntry[]> {
+    for await (const batch of this.inner.readdir(dir, withAttrs, o)) {
+      const gen = this.gen;
+      for (const e of batch) {
+        if (e.fh) {
+          this.putName(dir, e.name, e.fh, gen);
+          this.putAttrs(e.fh, e.attrs, gen);
+        }
+      }
+      yield batch;
+    }
+  }
+
+  statfs(fh: FileHandleId, o?: CallOpts): Promise<StatFsResult> {
+    return this.inner.statfs(fh, o);
+  }
+
+  close(): Promise<void> {
+    this.invalidateAll();
+    return this.inner.close();
+  }
+}
+
+function isStale(err: unknown): boolean {
+  return (err as { errnoCode?: string }).errnoCode === 'ESTALE';
+}
+
+/** The error a cached negative entry answers with, shaped as the backend's own. */
+function negative(name: string): NfsStatusError {
+  return new NfsStatusError('NOENT (cached negative lookup)', 'ENOENT', `LOOKUP '${name}'`);
+}
