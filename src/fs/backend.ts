@@ -97,6 +97,8 @@ export interface Limits {
 
 export interface CallOpts {
   signal?: AbortSignal | undefined;
+  /** Bypass cached attributes and names (close-to-open revalidation, `direct` I/O). */
+  fresh?: boolean | undefined;
 }
 
 export interface Backend {

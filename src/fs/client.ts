@@ -1,15 +1,16 @@
 import { constants } from 'node:fs';
-import { fsError, InvalidArgError, invalidArgType, toFsError } from '../errors.js';
-import type { Backend, FileHandleId, Looked, SetAttrs } from './backend.js';
+import { fsError, InvalidArgError, invalidArgType, toFsError, type FsError } from '../errors.js';
+import type { Backend, FileHandleId, FileKind, Looked, SetAttrs } from './backend.js';
 import { Dir } from './dir.js';
-import { FileHandle, ownerAttrs, readWhole } from './file-handle.js';
+import { checkAborted, FileHandle, ownerAttrs, readWhole } from './file-handle.js';
 import { parseFlags, parseMode, type OpenFlags } from './flags.js';
 import { readInto } from './io.js';
-import { checkName, parsePath, PathResolver, toPathString, type ParsedPath, type PathLike } from './paths.js';
+import { checkName, MAX_SYMLINKS, parsePath, PathResolver, toPathString, type ParsedPath, type PathLike } from './paths.js';
 import { BigIntStats, bigintStatFs, Dirent, StatFs, Stats } from './stats.js';
 import { ReadStream, WriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
 import { toSetAttrsTimes } from './times.js';
 import { randomBytes } from 'node:crypto';
+import { constants as osConstants } from 'node:os';
 
 type Encoding = BufferEncoding;
 type ReadFileOptions = Encoding | { encoding?: Encoding | null; flag?: string; signal?: AbortSignal } | null;
@@ -57,13 +58,23 @@ export class NfsClient {
     return this.backend.limits.wsize;
   }
 
-  /** Runs one fs call: converts backend errors to node-shaped ones naming syscall and path. */
+  /**
+   * Runs one fs call: converts backend errors to node-shaped ones naming
+   * syscall and path. Calls on two paths (rename, link, symlink, copyfile)
+   * report every failure as node does, `syscall 'path' -> 'dest'`, whichever
+   * of the two paths the failure came from.
+   */
   private async op<T>(syscall: string, path: ParsedPath | string | undefined, fn: () => Promise<T>, dest?: string): Promise<T> {
-    if (this.closed) throw fsError('EBADF', syscall, typeof path === 'string' ? path : path?.display, undefined, { message: 'client is closed' });
+    const display = typeof path === 'string' ? path : path?.display;
+    if (this.closed) throw fsError('EBADF', syscall, display, undefined, { message: 'client is closed' });
     try {
       return await fn();
     } catch (err) {
-      throw toFsError(err, syscall, typeof path === 'string' ? path : path?.display, dest);
+      const e = toFsError(err, syscall, display, dest) as FsError;
+      if (dest !== undefined && e instanceof Error && e.constructor === Error && typeof e.errno === 'number' && (e.syscall !== syscall || e.path !== display || e.dest !== dest)) {
+        throw fsError(e.code, syscall, display, dest, { cause: e, ...(e.nfsStatus !== undefined ? { nfsStatus: e.nfsStatus } : {}) });
+      }
+      throw e;
     }
   }
 
@@ -129,6 +140,9 @@ export class NfsClient {
     return this.op('realpath', p, () => this.resolver.realpath(p, 'realpath'));
   }
 
+  statfs(path: PathLike, opts: { bigint: true }): Promise<ReturnType<typeof bigintStatFs>>;
+  statfs(path: PathLike, opts?: { bigint?: false }): Promise<StatFs>;
+  statfs(path: PathLike, opts?: { bigint?: boolean }): Promise<StatFs | ReturnType<typeof bigintStatFs>>;
   async statfs(path: PathLike, opts?: { bigint?: boolean }): Promise<StatFs | ReturnType<typeof bigintStatFs>> {
     const p = parsePath(path, 'statfs');
     return this.op('statfs', p, async () => {
@@ -233,7 +247,7 @@ export class NfsClient {
           if ((err as { errnoCode?: string }).errnoCode !== 'EEXIST') throw err;
           made = await this.backend.lookup(dir, name);
         }
-        first ??= '/' + sofar.join('/');
+        first ??= firstMade(p, sofar.length);
         dir = made.fh;
       }
       return first;
@@ -320,26 +334,21 @@ export class NfsClient {
   async rm(path: PathLike, opts?: { recursive?: boolean; force?: boolean; maxRetries?: number; retryDelay?: number }): Promise<void> {
     const p = parsePath(path, 'rm');
     this.writable('rm', p.display);
-    await this.op('rm', p, async () => {
-      let top;
-      try {
-        top = await this.resolver.resolve(p, false, 'rm');
-      } catch (err) {
-        if (opts?.force && (err as { errnoCode?: string }).errnoCode === 'ENOENT') return;
-        throw err;
-      }
+    // As node: the path is lstat'ed first (so a missing path is an lstat error), then unlinked or removed as a tree.
+    let top;
+    try {
+      top = await this.op('lstat', p, () => this.resolver.resolve(p, false, 'lstat'));
+    } catch (err) {
+      if (opts?.force && (err as FsError).code === 'ENOENT') return;
+      throw err;
+    }
+    const isDir = top.attrs.kind === 'directory';
+    if (isDir && !opts?.recursive) throw rmIsDirectory(p.display);
+    await this.op(isDir ? 'rm' : 'unlink', p, async () => {
       const { dir, name } = await this.resolver.resolveParent(p, 'rm');
       if (name === undefined) throw fsError('EBUSY', 'rm', p.display);
-      if (top.attrs.kind !== 'directory') {
-        await this.backend.remove(dir, name);
-        return;
-      }
-      if (!opts?.recursive) {
-        throw Object.assign(fsError('EISDIR', 'rm', p.display, undefined, { message: `Path is a directory: rm returned EISDIR (is a directory) ${p.display}` }), {
-          code: 'ERR_FS_EISDIR',
-        });
-      }
-      await this.removeTree(dir, name, top.fh);
+      if (isDir) await this.removeTree(dir, name, top.fh);
+      else await this.backend.remove(dir, name);
     });
   }
 
@@ -386,7 +395,8 @@ export class NfsClient {
       from,
       async () => {
         const [a, b] = await Promise.all([this.resolver.resolveParent(from, 'rename'), this.resolver.resolveParent(to, 'rename')]);
-        if (a.name === undefined || b.name === undefined) throw fsError('EBUSY', 'rename', from.display, to.display);
+        // Renaming the root, or a name that is '.', is EBUSY on Linux.
+        if (a.name === undefined || b.name === undefined || a.name === '.' || b.name === '.') throw fsError('EBUSY', 'rename', from.display, to.display);
         checkName(b.name, 'rename', to.display);
         await this.backend.rename(a.dir, a.name, b.dir, b.name);
       },
@@ -417,6 +427,8 @@ export class NfsClient {
     void type;
     const t = parsePathTarget(target);
     const p = parsePath(path, 'symlink');
+    // symlink(2) refuses an empty target before looking at the new name.
+    if (t === '') throw fsError('ENOENT', 'symlink', t, p.display);
     this.writable('symlink', t);
     await this.op(
       'symlink',
@@ -441,7 +453,7 @@ export class NfsClient {
     return this.op('open', p, () => this.openParsed(p, f, m));
   }
 
-  private async openParsed(p: ParsedPath, f: OpenFlags, mode: number): Promise<FileHandle> {
+  private async openParsed(p: ParsedPath, f: OpenFlags, mode: number, links = 0): Promise<FileHandle> {
     let fh: FileHandleId | undefined;
     let existing;
     try {
@@ -461,36 +473,50 @@ export class NfsClient {
       const { dir, name } = await this.resolver.resolveParent(p, 'open');
       if (name === undefined) throw fsError('EISDIR', 'open', p.display);
       checkName(name, 'open', p.display);
-      fh = await this.createFile(dir, name, mode, f.exclusive);
+      const made = await this.createFile(dir, name, mode, f.exclusive);
+      if (made.kind === 'symlink') {
+        // A dangling symlink is in the way: O_CREAT creates its target, as the kernel does.
+        if (f.noFollow || ++links > MAX_SYMLINKS) throw fsError('ELOOP', 'open', p.display);
+        const target = await this.backend.readlink(made.fh);
+        const base = target.startsWith('/') ? '' : await this.resolver.realpath({ display: p.display, parts: p.parts.slice(0, -1), trailingSlash: false }, 'open');
+        return this.openParsed({ ...parsePath(clampToRoot(`${base}/${target}`), 'open'), display: p.display }, f, mode, links);
+      }
+      fh = made.fh;
     }
     return new FileHandle(this.backend, fh, f, p.display, this.blksize);
   }
 
   /**
-   * O_CREAT without O_EXCL is GUARDED, falling back to the existing file if
-   * another client won the race; O_EXCL is EXCLUSIVE with a random verifier
-   * (safe to retransmit), followed by the SETATTR the spec requires for mode.
+   * O_CREAT without O_EXCL is GUARDED, falling back to what is there if the
+   * name exists: another client's file (it won the race), or a dangling
+   * symlink (the caller follows it; `kind` says which). O_EXCL is EXCLUSIVE
+   * with a random verifier (safe to retransmit), followed by the SETATTR the
+   * spec requires for mode.
    */
-  private async createFile(dir: FileHandleId, name: string, mode: number, exclusive: boolean): Promise<FileHandleId> {
+  private async createFile(dir: FileHandleId, name: string, mode: number, exclusive: boolean): Promise<{ fh: FileHandleId; kind: FileKind }> {
     if (exclusive) {
       const made = await this.backend.create(dir, name, { mode: 'exclusive', verf: randomBytes(8), attrs: { mode } });
       await this.backend.setattr(made.fh, { mode, atime: 'server', mtime: 'server' });
-      return made.fh;
+      return { fh: made.fh, kind: 'file' };
     }
     try {
-      return (await this.backend.create(dir, name, { mode: 'guarded', attrs: { mode } })).fh;
+      return { fh: (await this.backend.create(dir, name, { mode: 'guarded', attrs: { mode } })).fh, kind: 'file' };
     } catch (err) {
       if ((err as { errnoCode?: string }).errnoCode !== 'EEXIST') throw err;
-      return (await this.backend.lookup(dir, name)).fh;
+      const l = await this.backend.lookup(dir, name);
+      return { fh: l.fh, kind: (l.attrs ?? (await this.backend.getattr(l.fh))).kind };
     }
   }
 
+  readFile(path: PathLike | FileHandle, opts?: { encoding?: null; flag?: string; signal?: AbortSignal } | null): Promise<Buffer>;
+  readFile(path: PathLike | FileHandle, opts: Encoding | { encoding: Encoding; flag?: string; signal?: AbortSignal }): Promise<string>;
+  readFile(path: PathLike | FileHandle, opts?: ReadFileOptions): Promise<Buffer | string>;
   async readFile(path: PathLike | FileHandle, opts?: ReadFileOptions): Promise<Buffer | string> {
     const o = typeof opts === 'string' ? { encoding: opts } : (opts ?? {});
     if (o.encoding && !Buffer.isEncoding(o.encoding)) throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `The argument 'encoding' is invalid encoding. Received '${o.encoding}'`);
     if (path instanceof FileHandle) return path.readFile(o);
     const p = parsePath(path, 'open');
-    o.signal?.throwIfAborted();
+    checkAborted(o.signal);
     const f = parseFlags(o.flag, 'r');
     if (f.write || f.create) {
       const h = await this.open(path, o.flag);
@@ -500,10 +526,9 @@ export class NfsClient {
         await h.close();
       }
     }
-    const buf = await this.op('read', p, async () => {
-      const r = await this.resolver.resolve(p, true, 'open');
-      return readWhole(this.backend, r.fh, 0, o.signal, r.attrs);
-    });
+    // As node: failing to find the file is an `open` error with the path, failing to read it a `read` error without.
+    const r = await this.op('open', p, () => this.resolver.resolve(p, true, 'open'));
+    const buf = await this.op('read', undefined, () => readWhole(this.backend, r.fh, 0, o.signal, r.attrs));
     return o.encoding ? buf.toString(o.encoding) : buf;
   }
 
@@ -515,7 +540,7 @@ export class NfsClient {
     if (typeof data !== 'string' && !ArrayBuffer.isView(data) && !(data && typeof data === 'object' && (Symbol.iterator in data || Symbol.asyncIterator in data))) {
       throw invalidArgType('data', 'of type string or an instance of Buffer, TypedArray, or DataView', data);
     }
-    o.signal?.throwIfAborted();
+    checkAborted(o.signal);
     const h = await this.open(path, o.flag ?? 'w', o.mode);
     let ok = false;
     try {
@@ -548,8 +573,15 @@ export class NfsClient {
         const from = await this.resolver.resolve(s, true, 'copyfile');
         if (from.attrs.kind === 'directory') throw fsError('EISDIR', 'copyfile', s.display, d.display);
         const excl = (mode & constants.COPYFILE_EXCL) !== 0;
+        if (!excl) {
+          // As libuv: copying a file onto itself (same path, a hard link, a symlink to it) leaves it alone.
+          const dst = await this.resolver.resolve(d, true, 'copyfile').catch(() => undefined);
+          if (dst && dst.attrs.fileid === from.attrs.fileid && dst.attrs.fsid === from.attrs.fsid) return;
+        }
         const to = await this.openParsed(d, parseFlags(excl ? 'wx' : 'w'), from.attrs.mode & ~this.settings.umask);
         try {
+          // As libuv: the target gets the source's mode exactly (no umask), whether it was created or not.
+          await this.backend.setattr(to.fh, { mode: from.attrs.mode });
           const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(from.attrs.size, this.backend.limits.rsize)));
           // Reading the next chunk overlaps writing the previous one.
           let at = 0;
@@ -598,11 +630,33 @@ export class NfsClient {
   }
 }
 
+/** node's error for rm() of a directory without `recursive`: a SystemError with code ERR_FS_EISDIR. */
+function rmIsDirectory(path: string): Error {
+  const errno = osConstants.errno.EISDIR;
+  const err = new Error(`Path is a directory: rm returned EISDIR (is a directory) ${path}`);
+  Object.defineProperty(err, 'name', { value: 'SystemError', configurable: true, writable: true });
+  return Object.assign(err, { code: 'ERR_FS_EISDIR', info: { code: 'EISDIR', message: 'is a directory', path, syscall: 'rm', errno }, errno, syscall: 'rm', path });
+}
+
 /** A symlink's target is stored verbatim: any string without NUL, up to the NFS path limit. */
 function parsePathTarget(target: PathLike): string {
   const t = toPathString(target, 'target');
   if (Buffer.byteLength(t) > 4096) throw fsError('ENAMETOOLONG', 'symlink', t);
   return t;
+}
+
+/** A symlink target joined to its directory's real path: '..' at the root stays at the root, as it does on the server. */
+function clampToRoot(path: string): string {
+  const out: string[] = [];
+  let depth = 0;
+  for (const c of path.split('/')) {
+    if (c === '..') {
+      if (depth === 0) continue;
+      depth--;
+    } else if (c !== '' && c !== '.') depth++;
+    out.push(c);
+  }
+  return '/' + out.filter((c) => c !== '').join('/') + (path.endsWith('/') ? '/' : '');
 }
 
 /** Components with '..' applied lexically (parsePath already refused climbing above the root). */
@@ -613,6 +667,23 @@ function lexicalParts(p: ParsedPath): string[] {
     else out.push(c);
   }
   return out;
+}
+
+/**
+ * What mkdir({ recursive: true }) returns for the first directory it made, as
+ * node does: the path as given, cut after that component (all of it, trailing
+ * slash included, when it is the last). With '..' in the path, the lexical form.
+ */
+function firstMade(p: ParsedPath, count: number): string {
+  if (p.parts.includes('..')) return '/' + lexicalParts(p).slice(0, count).join('/');
+  if (count === p.parts.length) return p.display;
+  const segs = p.display.split('/');
+  let seen = 0;
+  for (let k = 0; k < segs.length; k++) {
+    const c = segs[k]!;
+    if (c !== '' && c !== '.' && ++seen === count) return segs.slice(0, k + 1).join('/');
+  }
+  return p.display;
 }
 
 async function ignoreEnoent(p: Promise<void>): Promise<void> {

@@ -1,4 +1,4 @@
-import { fsError, invalidArgType, InvalidArgError, toFsError } from '../errors.js';
+import { AbortError, fsError, invalidArgType, InvalidArgError, toFsError } from '../errors.js';
 import type { Attrs, Backend, FileHandleId, StableHow } from './backend.js';
 import { parseMode, type OpenFlags } from './flags.js';
 import { readInto, writeFrom } from './io.js';
@@ -54,8 +54,9 @@ export class FileHandle {
     this.stable = flags.sync === 'file' ? 'file' : flags.sync === 'data' ? 'data' : 'unstable';
   }
 
+  /** node's error for a call on a closed FileHandle: 'file closed', code EBADF, syscall naming the method's internal function. */
   private check(syscall: string): void {
-    if (this.closed) throw fsError('EBADF', syscall);
+    if (this.closed) throw Object.assign(new Error('file closed'), { code: 'EBADF', syscall });
   }
 
   private track<T>(p: Promise<T>): Promise<T> {
@@ -65,6 +66,9 @@ export class FileHandle {
     return p;
   }
 
+  stat(opts: { bigint: true }): Promise<BigIntStats>;
+  stat(opts?: { bigint?: false }): Promise<Stats>;
+  stat(opts?: { bigint?: boolean }): Promise<Stats | BigIntStats>;
   async stat(opts?: { bigint?: boolean }): Promise<Stats | BigIntStats> {
     this.check('fstat');
     const a = await this.call('fstat', () => this.backend.getattr(this.fh));
@@ -75,7 +79,8 @@ export class FileHandle {
     try {
       return await this.track(fn());
     } catch (err) {
-      throw toFsError(err, syscall, this.path);
+      // Like node's fd-based calls, errors name the syscall but not the path.
+      throw toFsError(err, syscall);
     }
   }
 
@@ -120,7 +125,7 @@ export class FileHandle {
   }
 
   async readv<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesRead: number; buffers: T }> {
-    this.check('read');
+    this.check('readv');
     if (!Array.isArray(buffers)) throw invalidArgType('buffers', 'an instance of ArrayBufferView[]', buffers);
     if (!this.flags.read) throw fsError('EBADF', 'read');
     const pos = normPosition(position);
@@ -172,7 +177,7 @@ export class FileHandle {
   }
 
   async writev<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesWritten: number; buffers: T }> {
-    this.check('write');
+    this.check('writev');
     if (!Array.isArray(buffers)) throw invalidArgType('buffers', 'an instance of ArrayBufferView[]', buffers);
     const all = Buffer.concat(buffers.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)));
     const n = await this.writeBytes(all, normPosition(position));
@@ -180,7 +185,7 @@ export class FileHandle {
   }
 
   /** Writes at `position`, or at the file position (the end of file in append mode). */
-  private async writeBytes(data: Buffer, position: number | undefined): Promise<number> {
+  private async writeBytes(data: Buffer, position: number | undefined, signal?: AbortSignal): Promise<number> {
     if (!this.flags.write) throw fsError('EBADF', 'write');
     return this.call('write', async () => {
       let at: number;
@@ -188,7 +193,7 @@ export class FileHandle {
       // the end of file is read with GETATTR, as the kernel client does.
       if (this.flags.append) at = (await this.backend.getattr(this.fh)).size;
       else at = position ?? this.position;
-      const r = await writeFrom(this.backend, this.fh, data, at, this.stable);
+      const r = await writeFrom(this.backend, this.fh, data, at, this.stable, { signal });
       this.noteUnstable(r.verf, r.verfChanged);
       if (position === undefined || this.flags.append) this.position = at + r.bytes;
       return r.bytes;
@@ -250,27 +255,30 @@ export class FileHandle {
   }
 
   async utimes(atime: number | string | Date, mtime: number | string | Date): Promise<void> {
-    this.check('futime');
+    this.check('futimes');
     const s = toSetAttrsTimes(atime, mtime);
     await this.call('futime', () => this.backend.setattr(this.fh, s));
   }
 
+  readFile(opts?: { encoding?: null; signal?: AbortSignal } | null): Promise<Buffer>;
+  readFile(opts: Encoding | { encoding: Encoding; signal?: AbortSignal }): Promise<string>;
+  readFile(opts?: Encoding | { encoding?: Encoding | null; signal?: AbortSignal } | null): Promise<Buffer | string>;
   async readFile(opts?: Encoding | { encoding?: Encoding | null; signal?: AbortSignal } | null): Promise<Buffer | string> {
-    this.check('read');
+    this.check('readFileHandle');
     const o = typeof opts === 'string' ? { encoding: opts } : (opts ?? {});
     if (!this.flags.read) throw fsError('EBADF', 'read');
-    o.signal?.throwIfAborted();
+    checkAborted(o.signal);
     const buf = await this.call('read', () => readWhole(this.backend, this.fh, this.position, o.signal));
     this.position += buf.length;
     return o.encoding ? buf.toString(o.encoding) : buf;
   }
 
   async writeFile(data: string | ArrayBufferView | Iterable<unknown> | AsyncIterable<unknown>, opts?: Encoding | { encoding?: Encoding | null; signal?: AbortSignal } | null): Promise<void> {
-    this.check('write');
+    this.check('writeFileHandle');
     const o = typeof opts === 'string' ? { encoding: opts } : (opts ?? {});
     for await (const chunk of toChunks(data, o.encoding ?? 'utf8')) {
-      o.signal?.throwIfAborted();
-      await this.writeBytes(chunk, undefined);
+      checkAborted(o.signal);
+      await this.writeBytes(chunk, undefined, o.signal ?? undefined);
     }
   }
 
@@ -304,6 +312,11 @@ export class FileHandle {
   get isClosed(): boolean {
     return this.closed;
   }
+}
+
+/** As node: an aborted signal fails the call with AbortError (code ABORT_ERR, the reason as `cause`), not with the bare reason. */
+export function checkAborted(signal: AbortSignal | null | undefined): void {
+  if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
 }
 
 function checkRange(offset: number, length: number, size: number): void {

@@ -1,6 +1,6 @@
 import { NfsStatusError } from '../errors.js';
 import type { Attrs, Backend, CallOpts, CreateMode, DirEntry, FileHandleId, FileKind, Limits, Looked, SetAttrs, StableHow, StatFsResult, WriteResult } from '../fs/backend.js';
-import { exportList, mnt, MOUNT_PROGRAM, MOUNT_V3, umnt } from '../mount/mount.js';
+import { exportList, mnt, MOUNT_PROGRAM, MOUNT_V3, MountError, mountstat3, umnt } from '../mount/mount.js';
 import { pmapGetport, PMAP_PORT } from '../portmap/portmap.js';
 import type { Credential } from '../rpc/auth.js';
 import { RpcClient } from '../rpc/client.js';
@@ -132,8 +132,18 @@ export class Nfs3Backend implements Backend {
     let exportPath: string;
     let root: Buffer;
     try {
-      exportPath = await chooseExport(mountRpc, o.path);
-      root = (await mnt(mountRpc, exportPath)).fhandle;
+      const chosen = await chooseExport(mountRpc, o.path);
+      exportPath = chosen.path;
+      try {
+        root = (await mnt(mountRpc, exportPath)).fhandle;
+      } catch (err) {
+        // Ganesha refuses a path it does not export with MNT3ERR_ACCES; when
+        // its export list confirms there is no such export, say that instead.
+        if (err instanceof MountError && err.status === 'MNT3ERR_ACCES' && chosen.unlisted) {
+          throw Object.assign(new MountError('MNT3ERR_NOENT', mountstat3.MNT3ERR_NOENT, exportPath), { cause: err });
+        }
+        throw err;
+      }
     } catch (err) {
       await mountRpc.close();
       throw err;
@@ -337,15 +347,16 @@ async function getport(pm: RpcClient, prog: number, vers: number, what: string, 
 /**
  * The export to MNT for a path: the longest entry of the export list that is
  * a prefix of it (so `nfs://host/export/vol1` mounts /export and looks up
- * vol1), or the path itself when the server won't list its exports.
+ * vol1), or the path itself when the server won't list its exports or lists
+ * none that fits (`unlisted`; MNT is still tried, since a list may be partial).
  */
-async function chooseExport(mountRpc: RpcClient, path: string): Promise<string> {
+async function chooseExport(mountRpc: RpcClient, path: string): Promise<{ path: string; unlisted: boolean }> {
   const norm = '/' + path.split('/').filter((c) => c !== '').join('/');
   let exports: string[];
   try {
     exports = (await exportList(mountRpc)).map((e) => e.dir);
   } catch {
-    return norm;
+    return { path: norm, unlisted: false };
   }
   let best: string | undefined;
   for (const e of exports) {
@@ -354,7 +365,7 @@ async function chooseExport(mountRpc: RpcClient, path: string): Promise<string> 
       if (best === undefined || d.length > best.length) best = d;
     }
   }
-  return best ?? norm;
+  return best === undefined ? { path: norm, unlisted: true } : { path: best, unlisted: false };
 }
 
 async function getattrOrThrow(rpc: RpcClient, fh: Buffer): Promise<Fattr3> {
