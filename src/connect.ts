@@ -1,5 +1,8 @@
 import { InvalidArgError, invalidArgType, NfsStatusError, toFsError } from './errors.js';
 import { NfsClient } from './fs/client.js';
+import type { Backend } from './fs/backend.js';
+import { CachingBackend } from './cache/caching-backend.js';
+import { DEFAULT_POLICY, type CachePolicy } from './cache/policy.js';
 import { Nfs3Backend } from './nfs3/backend.js';
 import { DEFAULTS, defaultIds, NFS_VERSIONS, type ConnectOptions } from './options.js';
 import { authSys } from './rpc/auth.js';
@@ -20,6 +23,12 @@ const KNOWN_OPTIONS = new Set([
   'rsize',
   'wsize',
   'readonly',
+  'noac',
+  'actimeo',
+  'acregmin',
+  'acregmax',
+  'acdirmin',
+  'acdirmax',
   'maxInFlight',
   'umask',
 ]);
@@ -49,6 +58,25 @@ function checkOptions(o: ConnectOptions): void {
   }
   if (o.machineName !== undefined && typeof o.machineName !== 'string') throw invalidArgType('options.machineName', 'of type string', o.machineName);
   if (o.readonly !== undefined && typeof o.readonly !== 'boolean') throw invalidArgType('options.readonly', 'of type boolean', o.readonly);
+  if (o.noac !== undefined && typeof o.noac !== 'boolean') throw invalidArgType('options.noac', 'of type boolean', o.noac);
+  for (const k of ['actimeo', 'acregmin', 'acregmax', 'acdirmin', 'acdirmax'] as const) checkUint(k, o[k], 3600);
+}
+
+/** The cache timeouts from noac/actimeo/ac* options, nfs(5) style; undefined when caching is off. */
+export function cachePolicy(o: ConnectOptions): CachePolicy | undefined {
+  if (o.noac) return undefined;
+  const all = o.actimeo;
+  const p: CachePolicy = {
+    ...DEFAULT_POLICY,
+    ...(all !== undefined ? { acregmin: all, acregmax: all, acdirmin: all, acdirmax: all } : {}),
+  };
+  if (o.acregmin !== undefined) p.acregmin = o.acregmin;
+  if (o.acregmax !== undefined) p.acregmax = o.acregmax;
+  if (o.acdirmin !== undefined) p.acdirmin = o.acdirmin;
+  if (o.acdirmax !== undefined) p.acdirmax = o.acdirmax;
+  p.acregmax = Math.max(p.acregmax, p.acregmin);
+  p.acdirmax = Math.max(p.acdirmax, p.acdirmin);
+  return p.acregmax === 0 && p.acdirmax === 0 ? undefined : p;
 }
 
 /**
@@ -83,7 +111,7 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   if (version !== '3') {
     throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `NFS version ${version} is not supported yet by this build; use version=3`);
   }
-  let backend: Nfs3Backend;
+  let backend: Backend;
   try {
     backend = await Nfs3Backend.mount({
       host: u.host,
@@ -104,5 +132,6 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
     if (err instanceof NfsStatusError) throw toFsError(err, 'mount', u.path);
     throw err;
   }
-  return new NfsClient(backend, settings);
+  const policy = cachePolicy(o);
+  return new NfsClient(policy ? new CachingBackend(backend, policy) : backend, settings);
 }

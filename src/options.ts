@@ -38,6 +38,18 @@ export interface ConnectOptions {
   readonly?: boolean;
   /** RPC calls on the wire at once per connection. Default 128. */
   maxInFlight?: number;
+  /**
+   * Attribute and name caching, in nfs(5) terms. `noac` turns both caches
+   * off (every stat goes to the server). `actimeo` sets all four timeouts.
+   * Defaults: acregmin 3, acregmax 60, acdirmin 30, acdirmax 60 seconds.
+   * Opening a file always revalidates its attributes (close-to-open).
+   */
+  noac?: boolean;
+  actimeo?: number;
+  acregmin?: number;
+  acregmax?: number;
+  acdirmin?: number;
+  acdirmax?: number;
   /** Mode bits cleared from files and directories this client creates, as the kernel applies the process umask. Default: process.umask(). */
   umask?: number;
 }

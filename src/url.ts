@@ -25,6 +25,12 @@ const ARGS: Record<string, Kind> = {
   rsize: 'uint',
   wsize: 'uint',
   readonly: 'bool',
+  noac: 'bool',
+  actimeo: 'uint',
+  acregmin: 'uint',
+  acregmax: 'uint',
+  acdirmin: 'uint',
+  acdirmax: 'uint',
   connecttimeout: 'uint',
   maxinflight: 'uint',
 };

@@ -467,7 +467,9 @@ export class NfsClient {
       if (existing.attrs.kind === 'directory' && (f.write || f.truncate)) throw fsError('EISDIR', 'open', p.display);
       if (f.directory && existing.attrs.kind !== 'directory') throw fsError('ENOTDIR', 'open', p.display);
       fh = existing.fh;
-      if (f.truncate && f.write && existing.attrs.size !== 0) await this.backend.setattr(fh, { size: 0 });
+      // Close-to-open: whatever the caches say, opening sees the server's current attributes.
+      const fresh = await this.backend.getattr(fh, { fresh: true });
+      if (f.truncate && f.write && fresh.size !== 0) await this.backend.setattr(fh, { size: 0 });
     } else {
       if (p.trailingSlash) throw fsError('EISDIR', 'open', p.display);
       const { dir, name } = await this.resolver.resolveParent(p, 'open');
@@ -528,6 +530,7 @@ export class NfsClient {
     }
     // As node: failing to find the file is an `open` error with the path, failing to read it a `read` error without.
     const r = await this.op('open', p, () => this.resolver.resolve(p, true, 'open'));
+    // No close-to-open GETATTR needed: readWhole reads past the size it was given until a short READ, so a stale cached size cannot truncate or pad the result.
     const buf = await this.op('read', undefined, () => readWhole(this.backend, r.fh, 0, o.signal, r.attrs));
     return o.encoding ? buf.toString(o.encoding) : buf;
   }

@@ -1,0 +1,65 @@
+// The attribute and name caches against the real server: hits cost no RPC,
+// our own changes are seen at once, other clients' changes after open()
+// (close-to-open) or at once with noac.
+import { appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import t from 'tap';
+import { connect } from '../../src/index.js';
+import { EXPORT_DIR, scratch, urlWith } from './_env.js';
+
+type WithRpc = { backend: { inner?: { rpc: { stats: { calls: number } } }; rpc?: { stats: { calls: number } } } };
+const rpcCalls = (nfs: unknown) => {
+  const b = (nfs as WithRpc).backend;
+  return (b.inner ?? b).rpc!.stats.calls;
+};
+
+t.test('repeated stat of a path is answered from the caches', async (t) => {
+  const s = await scratch(t, 'cache-hit', { actimeo: 60 });
+  await s.nfs.writeFile(`${s.dir}/f`, 'x');
+  await s.nfs.stat(`${s.dir}/f`);
+  const before = rpcCalls(s.nfs);
+  for (let i = 0; i < 200; i++) t.equal((await s.nfs.stat(`${s.dir}/f`)).size, 1, undefined, { diagnostic: false });
+  t.equal(rpcCalls(s.nfs) - before, 0, '200 stats, no RPC');
+  await s.nfs.appendFile(`${s.dir}/f`, 'yz');
+  t.equal((await s.nfs.stat(`${s.dir}/f`)).size, 3, 'our own write is seen at once');
+  await s.nfs.unlink(`${s.dir}/f`);
+  await t.rejects(s.nfs.stat(`${s.dir}/f`), { code: 'ENOENT' }, 'our own unlink is seen at once');
+});
+
+t.test('another client\'s change: seen after open() (close-to-open), at once with noac', async (t) => {
+  const s = await scratch(t, 'cache-cto', { actimeo: 60 });
+  const p = `${s.dir}/g`;
+  await s.nfs.writeFile(p, 'abc');
+  t.equal((await s.nfs.stat(p)).size, 3);
+  await appendFile(join(EXPORT_DIR, p), 'defg'); // another writer, straight on the server's disk
+  t.equal((await s.nfs.stat(p)).size, 3, 'within actimeo the cached size is served, as the kernel client does');
+  const fh = await s.nfs.open(p, 'r');
+  t.equal((await fh.stat()).size, 7, 'open revalidated the attributes');
+  await fh.close();
+  t.equal((await s.nfs.stat(p)).size, 7, 'and the cache now holds the fresh ones');
+  t.equal(await s.nfs.readFile(p, 'utf8'), 'abcdefg', 'readFile reads to the real end of file even from a stale size');
+
+  const noac = await connect(urlWith(s.dir.slice(1)), { noac: true });
+  t.teardown(() => noac.close());
+  t.equal((await noac.stat('/g')).size, 7);
+  await appendFile(join(EXPORT_DIR, p), 'h');
+  t.equal((await noac.stat('/g')).size, 8, 'noac: every stat asks the server');
+  const before = rpcCalls(noac);
+  await noac.stat('/g');
+  t.ok(rpcCalls(noac) > before, 'and costs RPCs');
+});
+
+t.test('readdir withFileTypes + stat of every entry: one READDIRPLUS pass, no GETATTR/LOOKUP per entry', async (t) => {
+  const s = await scratch(t, 'cache-rdp', { actimeo: 60 });
+  const n = 300;
+  await Promise.all(Array.from({ length: n }, (_, i) => s.nfs.writeFile(`${s.dir}/e${i}`, String(i))));
+  const fresh = await connect(urlWith(s.dir.slice(1)), { actimeo: 60 });
+  t.teardown(() => fresh.close());
+  const ents = await fresh.readdir('/', { withFileTypes: true });
+  t.equal(ents.length, n);
+  const before = rpcCalls(fresh);
+  let bytes = 0;
+  for (const e of ents) bytes += (await fresh.stat(`/${e.name}`)).size;
+  t.equal(rpcCalls(fresh) - before, 0, `${n} stats after the listing cost no RPC`);
+  t.equal(bytes, Array.from({ length: n }, (_, i) => String(i).length).reduce((a, b) => a + b));
+});
