@@ -161,9 +161,9 @@ export class PathResolver {
         cur = stack[stack.length - 1];
         continue;
       }
-      const dir = cur ?? (await getRoot());
-      if (dir.attrs.kind !== 'directory') throw fsError('ENOTDIR', syscall, display);
-      const looked = await b.lookup(dir.fh, name, o);
+      // The export root is a directory (mount checked it): no GETATTR needed to walk down from it.
+      if (cur && cur.attrs.kind !== 'directory') throw fsError('ENOTDIR', syscall, display);
+      const looked = await b.lookup(cur ? cur.fh : b.rootFh, name, o);
       const attrs = looked.attrs ?? (await b.getattr(looked.fh, o));
       if (attrs.kind === 'symlink' && (follow || !last)) {
         if (++links > MAX_SYMLINKS) throw fsError('ELOOP', syscall, display);
