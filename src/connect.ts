@@ -24,6 +24,8 @@ const KNOWN_OPTIONS = new Set([
   'wsize',
   'readonly',
   'noac',
+  'soft',
+  'hard',
   'actimeo',
   'acregmin',
   'acregmax',
@@ -41,6 +43,7 @@ function checkUint(name: string, v: unknown, max = 0xffffffff, min = 0): void {
 
 function checkOptions(o: ConnectOptions): void {
   for (const k of ['uid', 'gid', 'timeo', 'retrans', 'connectTimeout', 'rsize', 'wsize'] as const) checkUint(k, o[k]);
+  if (o.timeo === 0) throw new InvalidArgError('ERR_OUT_OF_RANGE', 'The value of "options.timeo" is out of range. It must be >= 1 (tenths of a second). Received 0');
   for (const k of ['nfsport', 'mountport', 'portmapPort'] as const) checkUint(k, o[k], 65535, 1);
   checkUint('maxInFlight', o.maxInFlight, 0xffffffff, 1);
   checkUint('umask', o.umask, 0o777);
@@ -58,7 +61,8 @@ function checkOptions(o: ConnectOptions): void {
   }
   if (o.machineName !== undefined && typeof o.machineName !== 'string') throw invalidArgType('options.machineName', 'of type string', o.machineName);
   if (o.readonly !== undefined && typeof o.readonly !== 'boolean') throw invalidArgType('options.readonly', 'of type boolean', o.readonly);
-  if (o.noac !== undefined && typeof o.noac !== 'boolean') throw invalidArgType('options.noac', 'of type boolean', o.noac);
+  for (const k of ['noac', 'soft', 'hard'] as const) if (o[k] !== undefined && typeof o[k] !== 'boolean') throw invalidArgType(`options.${k}`, 'of type boolean', o[k]);
+  if (o.soft && o.hard) throw new InvalidArgError('ERR_INVALID_ARG_VALUE', 'Options soft and hard exclude each other');
   for (const k of ['actimeo', 'acregmin', 'acregmax', 'acdirmin', 'acdirmax'] as const) checkUint(k, o[k], 3600);
 }
 
@@ -122,6 +126,7 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
       portmapPort: o.portmapPort ?? DEFAULTS.portmapPort,
       connectTimeout: o.connectTimeout ?? DEFAULTS.connectTimeout,
       timeout: timeo * 100 * (retrans + 1),
+      retry: { timeo: timeo * 100, retrans, hard: !o.soft },
       rsize: o.rsize,
       wsize: o.wsize,
       maxInFlight: o.maxInFlight ?? DEFAULTS.maxInFlight,

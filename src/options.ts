@@ -21,13 +21,21 @@ export interface ConnectOptions {
   /** rpcbind port. Default 111. */
   portmapPort?: number;
   /**
-   * Time to wait for a reply, in tenths of a second as the kernel and libnfs
-   * spell it. A call fails with ETIMEDOUT after timeo × (retrans + 1).
+   * Time to wait for a reply before retransmitting, in tenths of a second as
+   * the kernel and libnfs spell it; each further wait is one timeo longer.
    * Default 600 (60 s).
    */
   timeo?: number;
-  /** Retries counted into the call deadline (see timeo). Default 2. */
+  /** Retransmissions before a major timeout (see timeo). Default 2. */
   retrans?: number;
+  /**
+   * hard (the default, as the kernel's): an NFS call never fails because the
+   * server is slow or down; the client reconnects (backoff capped at 5 s) and
+   * retransmits until it answers. Abort a waiting call with its `signal`.
+   */
+  hard?: boolean;
+  /** soft: an NFS call fails with ETIMEDOUT after timeo × (1 + 2 + … + (retrans + 1)) without a reply. */
+  soft?: boolean;
   /** ms to wait for a TCP connection. Default 10 000. */
   connectTimeout?: number;
   /** Largest READ in bytes; capped by the server's rtmax. Default: server's rtpref. */

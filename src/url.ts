@@ -26,6 +26,8 @@ const ARGS: Record<string, Kind> = {
   wsize: 'uint',
   readonly: 'bool',
   noac: 'bool',
+  soft: 'bool',
+  hard: 'bool',
   actimeo: 'uint',
   acregmin: 'uint',
   acregmax: 'uint',

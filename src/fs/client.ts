@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { fsError, InvalidArgError, invalidArgType, toFsError, type FsError } from '../errors.js';
-import type { Backend, FileHandleId, FileKind, Looked, SetAttrs } from './backend.js';
+import type { Backend, CallOpts, FileHandleId, FileKind, Looked, SetAttrs } from './backend.js';
 import { Dir } from './dir.js';
 import { checkAborted, FileHandle, ownerAttrs, readWhole } from './file-handle.js';
 import { parseFlags, parseMode, type OpenFlags } from './flags.js';
@@ -445,19 +445,24 @@ export class NfsClient {
 
   // ---- files ----
 
-  async open(path: PathLike, flags?: string | number, mode?: number | string): Promise<FileHandle> {
+  open(path: PathLike, flags?: string | number, mode?: number | string): Promise<FileHandle> {
+    return this.openWith(path, flags, mode, undefined);
+  }
+
+  private async openWith(path: PathLike, flags: string | number | undefined, mode: number | string | undefined, co: CallOpts | undefined): Promise<FileHandle> {
     const p = parsePath(path, 'open');
     const f = parseFlags(flags);
     const m = this.createMode(parseMode(mode, 0o666));
     if (f.write || f.create || f.truncate) this.writable('open', p.display);
-    return this.op('open', p, () => this.openParsed(p, f, m));
+    return this.op('open', p, () => this.openParsed(p, f, m, 0, co));
   }
 
-  private async openParsed(p: ParsedPath, f: OpenFlags, mode: number, links = 0): Promise<FileHandle> {
+  /** `co` carries the caller's signal to every RPC, so an abort ends a wait on a hard mount. */
+  private async openParsed(p: ParsedPath, f: OpenFlags, mode: number, links = 0, co?: CallOpts): Promise<FileHandle> {
     let fh: FileHandleId | undefined;
     let existing;
     try {
-      existing = await this.resolver.resolve(p, !f.noFollow, 'open');
+      existing = await this.resolver.resolve(p, !f.noFollow, 'open', co);
     } catch (err) {
       if ((err as { errnoCode?: string; code?: string }).errnoCode !== 'ENOENT' || !f.create) throw err;
     }
@@ -468,20 +473,20 @@ export class NfsClient {
       if (f.directory && existing.attrs.kind !== 'directory') throw fsError('ENOTDIR', 'open', p.display);
       fh = existing.fh;
       // Close-to-open: whatever the caches say, opening sees the server's current attributes.
-      const fresh = await this.backend.getattr(fh, { fresh: true });
-      if (f.truncate && f.write && fresh.size !== 0) await this.backend.setattr(fh, { size: 0 });
+      const fresh = await this.backend.getattr(fh, { ...co, fresh: true });
+      if (f.truncate && f.write && fresh.size !== 0) await this.backend.setattr(fh, { size: 0 }, co);
     } else {
       if (p.trailingSlash) throw fsError('EISDIR', 'open', p.display);
-      const { dir, name } = await this.resolver.resolveParent(p, 'open');
+      const { dir, name } = await this.resolver.resolveParent(p, 'open', co);
       if (name === undefined) throw fsError('EISDIR', 'open', p.display);
       checkName(name, 'open', p.display);
-      const made = await this.createFile(dir, name, mode, f.exclusive);
+      const made = await this.createFile(dir, name, mode, f.exclusive, co);
       if (made.kind === 'symlink') {
         // A dangling symlink is in the way: O_CREAT creates its target, as the kernel does.
         if (f.noFollow || ++links > MAX_SYMLINKS) throw fsError('ELOOP', 'open', p.display);
-        const target = await this.backend.readlink(made.fh);
-        const base = target.startsWith('/') ? '' : await this.resolver.realpath({ display: p.display, parts: p.parts.slice(0, -1), trailingSlash: false }, 'open');
-        return this.openParsed({ ...parsePath(clampToRoot(`${base}/${target}`), 'open'), display: p.display }, f, mode, links);
+        const target = await this.backend.readlink(made.fh, co);
+        const base = target.startsWith('/') ? '' : await this.resolver.realpath({ display: p.display, parts: p.parts.slice(0, -1), trailingSlash: false }, 'open', co);
+        return this.openParsed({ ...parsePath(clampToRoot(`${base}/${target}`), 'open'), display: p.display }, f, mode, links, co);
       }
       fh = made.fh;
     }
@@ -495,18 +500,18 @@ export class NfsClient {
    * with a random verifier (safe to retransmit), followed by the SETATTR the
    * spec requires for mode.
    */
-  private async createFile(dir: FileHandleId, name: string, mode: number, exclusive: boolean): Promise<{ fh: FileHandleId; kind: FileKind }> {
+  private async createFile(dir: FileHandleId, name: string, mode: number, exclusive: boolean, co?: CallOpts): Promise<{ fh: FileHandleId; kind: FileKind }> {
     if (exclusive) {
-      const made = await this.backend.create(dir, name, { mode: 'exclusive', verf: randomBytes(8), attrs: { mode } });
-      await this.backend.setattr(made.fh, { mode, atime: 'server', mtime: 'server' });
+      const made = await this.backend.create(dir, name, { mode: 'exclusive', verf: randomBytes(8), attrs: { mode } }, co);
+      await this.backend.setattr(made.fh, { mode, atime: 'server', mtime: 'server' }, co);
       return { fh: made.fh, kind: 'file' };
     }
     try {
-      return { fh: (await this.backend.create(dir, name, { mode: 'guarded', attrs: { mode } })).fh, kind: 'file' };
+      return { fh: (await this.backend.create(dir, name, { mode: 'guarded', attrs: { mode } }, co)).fh, kind: 'file' };
     } catch (err) {
       if ((err as { errnoCode?: string }).errnoCode !== 'EEXIST') throw err;
-      const l = await this.backend.lookup(dir, name);
-      return { fh: l.fh, kind: (l.attrs ?? (await this.backend.getattr(l.fh))).kind };
+      const l = await this.backend.lookup(dir, name, co);
+      return { fh: l.fh, kind: (l.attrs ?? (await this.backend.getattr(l.fh, co))).kind };
     }
   }
 
@@ -529,7 +534,8 @@ export class NfsClient {
       }
     }
     // As node: failing to find the file is an `open` error with the path, failing to read it a `read` error without.
-    const r = await this.op('open', p, () => this.resolver.resolve(p, true, 'open'));
+    const co = o.signal ? { signal: o.signal } : undefined;
+    const r = await this.op('open', p, () => this.resolver.resolve(p, true, 'open', co));
     // No close-to-open GETATTR needed: readWhole reads past the size it was given until a short READ, so a stale cached size cannot truncate or pad the result.
     const buf = await this.op('read', undefined, () => readWhole(this.backend, r.fh, 0, o.signal, r.attrs));
     return o.encoding ? buf.toString(o.encoding) : buf;
@@ -544,7 +550,7 @@ export class NfsClient {
       throw invalidArgType('data', 'of type string or an instance of Buffer, TypedArray, or DataView', data);
     }
     checkAborted(o.signal);
-    const h = await this.open(path, o.flag ?? 'w', o.mode);
+    const h = await this.openWith(path, o.flag ?? 'w', o.mode, o.signal ? { signal: o.signal } : undefined);
     let ok = false;
     try {
       await h.writeFile(data, { encoding: enc, ...(o.signal ? { signal: o.signal } : {}) });

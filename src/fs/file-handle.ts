@@ -20,6 +20,9 @@ export interface WriteResultFs<T> {
 
 type Encoding = BufferEncoding;
 
+/** Bytes of unstable writes kept per handle for re-sending; beyond it a COMMIT is sent first. */
+const RETAIN_LIMIT = 64 * 1024 * 1024;
+
 /** Largest single read into a fresh buffer (readFile): node's kIoMaxLength. */
 const MAX_LENGTH = 2 ** 31 - 1;
 
@@ -28,16 +31,20 @@ const MAX_LENGTH = 2 ** 31 - 1;
  *
  * NFSv3 has no open state on the server; the handle holds the file handle,
  * the open flags, the position for position-less reads and writes, and the
- * unstable-write bookkeeping: `unstableVerf` is the verifier of the first
- * unstable WRITE since the last COMMIT, `dirty` says whether COMMIT is owed.
- * A COMMIT whose verifier differs means the server restarted and may have lost
- * those writes: sync()/close() then fail with EIO rather than claim success.
+ * unstable-write bookkeeping: `retained` holds copies of the unstable WRITEs
+ * not yet covered by a COMMIT (in the order they were written),
+ * `unstableVerf` the verifier of the first of them. A COMMIT whose verifier
+ * differs (or WRITEs whose verifiers differ) means the server restarted and
+ * may have dropped them: they are written again, FILE_SYNC, before
+ * sync()/close() report success. Nothing acknowledged is lost; at most
+ * RETAIN_LIMIT bytes are held per handle (beyond it a COMMIT is sent first).
  */
 export class FileHandle {
   readonly fd = nextFd++;
   private position = 0;
   private closed = false;
-  private dirty = false;
+  private retained: Array<{ at: number; data: Buffer }> = [];
+  private retainedBytes = 0;
   private unstableVerf: Buffer | undefined;
   private verfChanged = false;
   private readonly stable: StableHow;
@@ -194,32 +201,57 @@ export class FileHandle {
       if (this.flags.append) at = (await this.backend.getattr(this.fh)).size;
       else at = position ?? this.position;
       const r = await writeFrom(this.backend, this.fh, data, at, this.stable, { signal });
-      this.noteUnstable(r.verf, r.verfChanged);
       if (position === undefined || this.flags.append) this.position = at + r.bytes;
+      if (r.verf !== undefined) {
+        this.noteUnstable(r.verf, r.verfChanged, at, data);
+        if (this.retainedBytes > RETAIN_LIMIT) await this.commitIfDirty('write');
+      }
       return r.bytes;
     });
   }
 
-  private noteUnstable(verf: Buffer | undefined, changed: boolean): void {
-    if (verf === undefined) return;
-    this.dirty = true;
+  private noteUnstable(verf: Buffer, changed: boolean, at: number, data: Buffer): void {
+    // A copy: the caller may reuse its buffer once write() resolves, before the COMMIT.
+    this.retained.push({ at, data: Buffer.from(data) });
+    this.retainedBytes += data.length;
     if (changed) this.verfChanged = true;
     if (this.unstableVerf === undefined) this.unstableVerf = Buffer.from(verf);
     else if (!this.unstableVerf.equals(verf)) this.verfChanged = true;
   }
 
-  /** COMMIT owed unstable writes; EIO when the server's verifier shows it lost some. */
+  /** Unstable writes re-sent because the server lost them (verifier changed), for tests and metrics. */
+  resentWrites = 0;
+
+  /**
+   * COMMITs the retained unstable writes. If the verifier shows the server
+   * restarted since they were written, writes them again FILE_SYNC, in their
+   * original order so overlapping writes keep their last value.
+   */
   private async commitIfDirty(syscall: string): Promise<void> {
-    if (!this.dirty) return;
-    const verf = await this.call(syscall, () => this.backend.commit(this.fh));
-    const lost = this.verfChanged || (this.unstableVerf !== undefined && !this.unstableVerf.equals(verf));
-    this.dirty = false;
+    if (this.retained.length === 0) return;
+    const batch = this.retained;
+    const first = this.unstableVerf;
+    const changed = this.verfChanged;
+    this.retained = [];
+    this.retainedBytes = 0;
     this.unstableVerf = undefined;
     this.verfChanged = false;
-    if (lost) {
-      throw fsError('EIO', syscall, this.path, undefined, {
-        message: 'server restarted before COMMIT; unstable writes may be lost (write verifier changed)',
+    try {
+      await this.call(syscall, async () => {
+        const verf = await this.backend.commit(this.fh);
+        if (!changed && first !== undefined && first.equals(verf)) return;
+        for (const w of batch) {
+          await writeFrom(this.backend, this.fh, w.data, w.at, 'file');
+          this.resentWrites++;
+        }
       });
+    } catch (err) {
+      // Not known to be on disk: keep them, to be written again stably by the next sync()/close().
+      this.retained = batch.concat(this.retained);
+      this.retainedBytes += batch.reduce((n, w) => n + w.data.length, 0);
+      this.verfChanged = true;
+      this.unstableVerf ??= first;
+      throw err;
     }
   }
 

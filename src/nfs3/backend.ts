@@ -3,7 +3,7 @@ import type { Attrs, Backend, CallOpts, CreateMode, DirEntry, FileHandleId, File
 import { exportList, mnt, MOUNT_PROGRAM, MOUNT_V3, MountError, mountstat3, umnt } from '../mount/mount.js';
 import { pmapGetport, PMAP_PORT } from '../portmap/portmap.js';
 import type { Credential } from '../rpc/auth.js';
-import { RpcClient } from '../rpc/client.js';
+import { RpcClient, type RetryPolicy } from '../rpc/client.js';
 import { RpcConnectionError } from '../rpc/errors.js';
 import { ftype3, NFS_PROGRAM, NFS_V3, stable_how } from './constants.js';
 import {
@@ -28,7 +28,7 @@ import {
   nfs3Symlink,
   nfs3Write,
 } from './procedures.js';
-import { nfsstat3Errno, nfsstat3Name } from './status.js';
+import { nfsstat3, nfsstat3Errno, nfsstat3Name } from './status.js';
 import type { Fattr3, Sattr3 } from './types.js';
 
 const KINDS: Record<number, FileKind> = {
@@ -76,6 +76,17 @@ function toSattr3(s: SetAttrs): Sattr3 {
 const STABLE: Record<StableHow, 0 | 1 | 2> = { unstable: stable_how.UNSTABLE, data: stable_how.DATA_SYNC, file: stable_how.FILE_SYNC };
 const STABLE_NAME: Record<number, StableHow> = { 0: 'unstable', 1: 'data', 2: 'file' };
 
+/**
+ * Call options that report whether the call went out more than once. A
+ * non-idempotent call (CREATE, MKDIR, REMOVE, RENAME, LINK) that was
+ * retransmitted after a lost reply may find its own first attempt's effect:
+ * NOENT or EXIST then mean success, as the kernel client concludes, rather
+ * than a spurious error.
+ */
+function retried(o: CallOpts | undefined) {
+  return { ...(o?.signal ? { signal: o.signal } : {}), info: { retransmitted: false } };
+}
+
 function fail(status: number, op: string): NfsStatusError {
   return new NfsStatusError(nfsstat3Name(status), nfsstat3Errno(status), op);
 }
@@ -94,6 +105,8 @@ export interface Nfs3MountOptions {
   connectTimeout: number;
   /** ms per call before ETIMEDOUT. */
   timeout: number;
+  /** Reconnect/retransmit policy for the NFS connection (MOUNT and rpcbind fail fast). */
+  retry?: RetryPolicy | undefined;
   rsize?: number | undefined;
   wsize?: number | undefined;
   maxInFlight: number;
@@ -148,7 +161,10 @@ export class Nfs3Backend implements Backend {
       await mountRpc.close();
       throw err;
     }
-    const rpc = new RpcClient({ host: o.host, port: nfsport, maxInFlight: o.maxInFlight, ...rpcOpts });
+    // After a server restart rpcbind may hand out a new NFS port; ask again unless the port was given.
+    const resolvePort = o.nfsport === undefined ? () => askPort(o, NFS_PROGRAM, NFS_V3, 'NFS v3') : undefined;
+    const retry = o.retry ? { ...o.retry, ...(resolvePort ? { resolvePort } : {}) } : undefined;
+    const rpc = new RpcClient({ host: o.host, port: nfsport, maxInFlight: o.maxInFlight, ...rpcOpts, ...(retry ? { retry } : {}) });
     const unmount = async () => {
       try {
         await umnt(mountRpc, exportPath, { timeout: 2000 });
@@ -238,47 +254,63 @@ export class Nfs3Backend implements Backend {
   }
 
   async create(dir: FileHandleId, name: string, how: CreateMode, o?: CallOpts): Promise<Looked> {
+    const c = retried(o);
     const r = await nfs3Create(
       this.rpc,
       dir,
       name,
       how.mode === 'exclusive' ? { mode: 'EXCLUSIVE', verf: how.verf } : { mode: how.mode === 'guarded' ? 'GUARDED' : 'UNCHECKED', attributes: toSattr3(how.attrs) },
-      o,
+      c,
     );
-    if (!r.ok) throw fail(r.status, 'NFSPROC3_CREATE');
+    if (!r.ok) {
+      if (c.info.retransmitted && r.status === nfsstat3.NFS3ERR_EXIST) return this.lookup(dir, name, o);
+      throw fail(r.status, 'NFSPROC3_CREATE');
+    }
     return this.made(dir, name, r.obj, r.objAttributes, o);
   }
 
   async mkdir(dir: FileHandleId, name: string, attrs: SetAttrs, o?: CallOpts): Promise<Looked> {
-    const r = await nfs3Mkdir(this.rpc, dir, name, toSattr3(attrs), o);
-    if (!r.ok) throw fail(r.status, 'NFSPROC3_MKDIR');
+    const c = retried(o);
+    const r = await nfs3Mkdir(this.rpc, dir, name, toSattr3(attrs), c);
+    if (!r.ok) {
+      if (c.info.retransmitted && r.status === nfsstat3.NFS3ERR_EXIST) return this.lookup(dir, name, o);
+      throw fail(r.status, 'NFSPROC3_MKDIR');
+    }
     return this.made(dir, name, r.obj, r.objAttributes, o);
   }
 
   async symlink(dir: FileHandleId, name: string, target: string, attrs: SetAttrs, o?: CallOpts): Promise<Looked> {
-    const r = await nfs3Symlink(this.rpc, dir, name, toSattr3(attrs), target, o);
-    if (!r.ok) throw fail(r.status, 'NFSPROC3_SYMLINK');
+    const c = retried(o);
+    const r = await nfs3Symlink(this.rpc, dir, name, toSattr3(attrs), target, c);
+    if (!r.ok) {
+      if (c.info.retransmitted && r.status === nfsstat3.NFS3ERR_EXIST) return this.lookup(dir, name, o);
+      throw fail(r.status, 'NFSPROC3_SYMLINK');
+    }
     return this.made(dir, name, r.obj, r.objAttributes, o);
   }
 
   async remove(dir: FileHandleId, name: string, o?: CallOpts): Promise<void> {
-    const r = await nfs3Remove(this.rpc, dir, name, o);
-    if (!r.ok) throw fail(r.status, 'NFSPROC3_REMOVE');
+    const c = retried(o);
+    const r = await nfs3Remove(this.rpc, dir, name, c);
+    if (!r.ok && !(c.info.retransmitted && r.status === nfsstat3.NFS3ERR_NOENT)) throw fail(r.status, 'NFSPROC3_REMOVE');
   }
 
   async rmdir(dir: FileHandleId, name: string, o?: CallOpts): Promise<void> {
-    const r = await nfs3Rmdir(this.rpc, dir, name, o);
-    if (!r.ok) throw fail(r.status, 'NFSPROC3_RMDIR');
+    const c = retried(o);
+    const r = await nfs3Rmdir(this.rpc, dir, name, c);
+    if (!r.ok && !(c.info.retransmitted && r.status === nfsstat3.NFS3ERR_NOENT)) throw fail(r.status, 'NFSPROC3_RMDIR');
   }
 
   async rename(fromDir: FileHandleId, fromName: string, toDir: FileHandleId, toName: string, o?: CallOpts): Promise<void> {
-    const r = await nfs3Rename(this.rpc, fromDir, fromName, toDir, toName, o);
-    if (!r.ok) throw fail(r.status, 'NFSPROC3_RENAME');
+    const c = retried(o);
+    const r = await nfs3Rename(this.rpc, fromDir, fromName, toDir, toName, c);
+    if (!r.ok && !(c.info.retransmitted && r.status === nfsstat3.NFS3ERR_NOENT)) throw fail(r.status, 'NFSPROC3_RENAME');
   }
 
   async link(fh: FileHandleId, dir: FileHandleId, name: string, o?: CallOpts): Promise<void> {
-    const r = await nfs3Link(this.rpc, fh, dir, name, o);
-    if (!r.ok) throw fail(r.status, 'NFSPROC3_LINK');
+    const c = retried(o);
+    const r = await nfs3Link(this.rpc, fh, dir, name, c);
+    if (!r.ok && !(c.info.retransmitted && r.status === nfsstat3.NFS3ERR_EXIST)) throw fail(r.status, 'NFSPROC3_LINK');
   }
 
   /**
@@ -333,6 +365,15 @@ export class Nfs3Backend implements Backend {
   async close(): Promise<void> {
     await this.rpc.close();
     await this.unmount();
+  }
+}
+
+async function askPort(o: Nfs3MountOptions, prog: number, vers: number, what: string): Promise<number> {
+  const pm = new RpcClient({ host: o.host, port: o.portmapPort, connectTimeout: o.connectTimeout, timeout: 5000, auth: o.auth });
+  try {
+    return await getport(pm, prog, vers, what, o.host);
+  } finally {
+    await pm.close();
   }
 }
 

@@ -21,12 +21,35 @@ export interface RpcClientOptions {
   auth?: Credential;
   /** Bind to this local port (privileged ports for `secure` exports). */
   localPort?: number;
+  /**
+   * Reconnect and retransmit, as the kernel's NFS client does. Without it a
+   * lost connection fails the calls on the wire (fine for rpcbind and MOUNT,
+   * which should fail fast); with it they are re-sent with the same xid (so
+   * the server's duplicate request cache can recognise them).
+   */
+  retry?: RetryPolicy;
+}
+
+export interface RetryPolicy {
+  /** ms without a reply before a call is retransmitted; the n-th wait is n × timeo (linear, capped at 600 s). */
+  timeo: number;
+  /** Retransmissions before a major timeout. */
+  retrans: number;
+  /**
+   * hard: never give up; every major timeout forces a new connection.
+   * soft: fail with ETIMEDOUT at the major timeout.
+   */
+  hard: boolean;
+  /** Asked before each reconnect for the port (rpcbind may have a new one after a server restart). */
+  resolvePort?: () => Promise<number>;
 }
 
 export interface CallOptions {
   timeout?: number;
   signal?: AbortSignal | undefined;
   auth?: Credential;
+  /** Set to true by the client when the call was sent more than once (after a timeout or reconnect). */
+  info?: { retransmitted: boolean };
 }
 
 export type Encoder = ((w: XdrWriter) => void) | null;
@@ -48,8 +71,13 @@ interface PendingCall {
   timer: NodeJS.Timeout | undefined;
   signal: AbortSignal | undefined;
   onAbort: (() => void) | undefined;
-  /** True once the call's bytes were handed to the transport. */
+  /** True once the call's bytes were handed to the current transport. */
   sent: boolean;
+  /** Times sent so far (retransmissions + 1), for the retry policy. */
+  attempts: number;
+  /** Minor timeouts so far. */
+  minors: number;
+  info: { retransmitted: boolean } | undefined;
 }
 
 /** Counters for observability and tests. */
@@ -62,6 +90,10 @@ export interface RpcStats {
   badReplies: number;
   timeouts: number;
   connects: number;
+  /** Calls sent again after a minor timeout or a reconnect. */
+  retransmits: number;
+  /** New connections made after a loss (connects minus the first). */
+  reconnects: number;
 }
 
 const DEFAULTS = {
@@ -84,8 +116,8 @@ const DEFAULTS = {
  * still queued were never sent and go out on the new connection.
  */
 export class RpcClient {
-  readonly opts: Required<Omit<RpcClientOptions, 'localPort'>> & { localPort?: number };
-  readonly stats: RpcStats = { calls: 0, replies: 0, unknownXids: 0, badReplies: 0, timeouts: 0, connects: 0 };
+  readonly opts: Required<Omit<RpcClientOptions, 'localPort' | 'retry'>> & { localPort?: number; retry?: RetryPolicy };
+  readonly stats: RpcStats = { calls: 0, replies: 0, unknownXids: 0, badReplies: 0, timeouts: 0, connects: 0, retransmits: 0, reconnects: 0 };
 
   /** The live connection; undefined while (re)connecting, after a loss and after close(). */
   private transport: Transport | undefined;
@@ -110,6 +142,11 @@ export class RpcClient {
   private xid: number;
   private closed = false;
   private closing: Promise<void> | undefined;
+  /** A connection succeeded once: later connect failures are outages to wait out (with a retry policy), not bad addresses. */
+  private everConnected = false;
+  /** Consecutive failed reconnects, for the backoff. */
+  private reconnectFailures = 0;
+  private reconnectTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: RpcClientOptions) {
     this.opts = {
@@ -121,6 +158,7 @@ export class RpcClient {
       maxRecordSize: opts.maxRecordSize ?? DEFAULTS.maxRecordSize,
       auth: opts.auth ?? authNone(),
       ...(opts.localPort !== undefined ? { localPort: opts.localPort } : {}),
+      ...(opts.retry !== undefined ? { retry: opts.retry } : {}),
     };
     if (!Number.isInteger(this.opts.maxInFlight) || this.opts.maxInFlight < 1) {
       throw new RangeError(`RpcClient: maxInFlight must be an integer >= 1, got ${this.opts.maxInFlight}`);
@@ -176,10 +214,14 @@ export class RpcClient {
         signal,
         onAbort: undefined,
         sent: false,
+        attempts: 0,
+        minors: 0,
+        info: opts?.info,
       };
+      if (this.opts.retry) this.armRetry(pc);
       const timeout = opts?.timeout ?? this.opts.timeout;
       const ms = clampDelay(timeout);
-      if (ms !== undefined) {
+      if (ms !== undefined && !this.opts.retry) {
         pc.timer = setTimeout(() => {
           this.stats.timeouts++;
           this.settle(pc, true, new RpcTimeoutError(`${label.name ?? 'RPC call'}: no reply from ${this.opts.host}:${this.opts.port} within ${timeout} ms`));
@@ -218,9 +260,49 @@ export class RpcClient {
   private send(t: Transport, pc: PendingCall): void {
     pc.sent = true;
     this.onWire++;
+    if (pc.attempts++ > 0) this.noteRetransmit(pc);
     t.write(pc.bufs, pc.bytes);
-    // The payload is on its way; the call no longer needs to pin it.
-    pc.bufs = [];
+    // The payload is on its way; without a retry policy the call no longer needs to pin it.
+    if (!this.opts.retry) pc.bufs = [];
+  }
+
+  private noteRetransmit(pc: PendingCall): void {
+    this.stats.retransmits++;
+    if (pc.info) pc.info.retransmitted = true;
+  }
+
+  /**
+   * The retry policy's timer: the n-th minor timeout comes n × timeo after the
+   * previous one. At each, a call on the wire is sent again (same xid); at a
+   * major timeout (every retrans + 1 minors) a soft call fails with ETIMEDOUT
+   * and a hard one forces a new connection, whose loss re-sends it.
+   */
+  private armRetry(pc: PendingCall): void {
+    const r = this.opts.retry!;
+    const wait = Math.min(r.timeo * (pc.minors + 1), 600_000);
+    pc.timer = setTimeout(() => {
+      if (this.byXid.get(pc.xid) !== pc) return;
+      pc.minors++;
+      const major = pc.minors % (r.retrans + 1) === 0;
+      if (major) {
+        this.stats.timeouts++;
+        if (!r.hard) {
+          this.settle(pc, true, new RpcTimeoutError(`${pc.label.name ?? 'RPC call'}: no reply from ${this.opts.host}:${this.opts.port} after ${pc.minors} timeouts (soft: timeo ${r.timeo} ms, retrans ${r.retrans})`));
+          return;
+        }
+        this.armRetry(pc);
+        // A connection that answers nothing may be half-dead: start afresh.
+        this.transport?.destroy(new RpcConnectionError(`no reply within the major timeout`, 'ETIMEDOUT', this.opts.host, this.opts.port));
+        return;
+      }
+      this.armRetry(pc);
+      const t = this.transport;
+      if (pc.sent && t && !t.isClosed) {
+        this.noteRetransmit(pc);
+        t.write(pc.bufs, pc.bytes);
+      }
+    }, clampDelay(wait) ?? 2 ** 31 - 1);
+    pc.timer.unref?.();
   }
 
   /**
@@ -265,26 +347,36 @@ export class RpcClient {
     if (this.connecting) return this.connecting;
     const abort = new AbortController();
     let transport: Transport | undefined;
-    const attempt = Transport.connect(
-      {
-        host: this.opts.host,
-        port: this.opts.port,
-        connectTimeout: this.opts.connectTimeout,
-        maxRecordSize: this.opts.maxRecordSize,
-        ...(this.opts.localPort !== undefined ? { localPort: this.opts.localPort } : {}),
-      },
-      {
-        onRecord: (rec) => this.onRecord(rec),
-        onClose: (err) => this.onTransportClose(transport, err),
-        onDrain: () => this.pump(),
-      },
-      abort.signal,
-    ).then(
+    const resolvePort = this.everConnected ? this.opts.retry?.resolvePort : undefined;
+    const portP = resolvePort ? resolvePort().catch(() => this.opts.port) : Promise.resolve(this.opts.port);
+    const attempt = portP
+      .then((port) => {
+        (this.opts as { port: number }).port = port || this.opts.port;
+        return Transport.connect(
+          {
+            host: this.opts.host,
+            port: this.opts.port,
+            connectTimeout: this.opts.connectTimeout,
+            maxRecordSize: this.opts.maxRecordSize,
+            ...(this.opts.localPort !== undefined ? { localPort: this.opts.localPort } : {}),
+          },
+          {
+            onRecord: (rec) => this.onRecord(rec),
+            onClose: (err) => this.onTransportClose(transport, err),
+            onDrain: () => this.pump(),
+          },
+          abort.signal,
+        );
+      })
+      .then(
       (t) => {
         transport = t;
         this.connecting = undefined;
         this.connectAbort = undefined;
         this.stats.connects++;
+        if (this.everConnected) this.stats.reconnects++;
+        this.everConnected = true;
+        this.reconnectFailures = 0;
         if (this.closed) {
           t.destroy();
           throw new RpcClosedError();
@@ -297,7 +389,12 @@ export class RpcClient {
         this.connecting = undefined;
         this.connectAbort = undefined;
         if (this.closed) throw new RpcClosedError();
-        this.failAll(err);
+        if (this.opts.retry && this.everConnected) {
+          // An outage (server restarting): keep the calls, try again later. Soft calls end by their own timers.
+          this.scheduleReconnect();
+        } else {
+          this.failAll(err);
+        }
         throw err;
       },
     );
@@ -356,11 +453,32 @@ export class RpcClient {
     if (this.queueHead < this.queue.length) this.pump();
   }
 
+  /** Capped exponential backoff between reconnect attempts: 100 ms, 200 ms, ... 5 s. */
+  private scheduleReconnect(): void {
+    if (this.closed || this.reconnectTimer || this.byXid.size === 0) return;
+    const delay = Math.min(100 * 2 ** this.reconnectFailures++, 5000);
+    this.reconnectTimer = setTimeout(() => {
+      this.reconnectTimer = undefined;
+      if (this.byXid.size > 0) this.ensureTransport().catch(noop);
+    }, delay);
+  }
+
   private onTransportClose(t: Transport | undefined, err: Error | undefined): void {
     if (t === undefined || this.transport !== t) return;
     this.transport = undefined;
     const lost: PendingCall[] = [];
     for (const pc of this.byXid.values()) if (pc.sent) lost.push(pc);
+    if (this.opts.retry && !this.closed) {
+      // Re-send everything that was on the wire, first, on the next connection.
+      for (const pc of lost) {
+        pc.sent = false;
+        this.onWire--;
+      }
+      this.queue = lost.concat(this.queue.slice(this.queueHead));
+      this.queueHead = 0;
+      if (this.byXid.size > 0) this.ensureTransport().catch(noop);
+      return;
+    }
     const reason = err ? `: ${err.message}` : '';
     const code = (err as { code?: string } | undefined)?.code === 'ERR_RPC_RECORD' ? 'ERR_RPC_RECORD' : 'ECONNRESET';
     for (const pc of lost) {
@@ -393,6 +511,7 @@ export class RpcClient {
   close(): Promise<void> {
     if (this.closing) return this.closing;
     this.closed = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     const t = this.transport;
     this.transport = undefined;
     const connecting = this.connecting;

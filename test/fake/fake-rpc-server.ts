@@ -84,6 +84,8 @@ export interface FakeRpcServerOptions {
    * server that never hangs up. Default false: close when the client does.
    */
   allowHalfOpen?: boolean;
+  /** Listen on this port (a restarted server coming back where it was). Default: a free one. */
+  port?: number;
 }
 
 export class FakeConnection {
@@ -202,7 +204,7 @@ export class FakeRpcServer {
     const s = new FakeRpcServer(handler, opts);
     await new Promise<void>((resolve, reject) => {
       s.server.once('error', reject);
-      s.server.listen(0, '127.0.0.1', () => {
+      s.server.listen(opts.port ?? 0, '127.0.0.1', () => {
         s.server.off('error', reject);
         resolve();
       });
