@@ -64,11 +64,19 @@ export class NfsClient {
    * report every failure as node does, `syscall 'path' -> 'dest'`, whichever
    * of the two paths the failure came from.
    */
-  private async op<T>(syscall: string, path: ParsedPath | string | undefined, fn: () => Promise<T>, dest?: string): Promise<T> {
+  private async op<T>(syscall: string, path: ParsedPath | string | undefined, fn: () => Promise<T>, dest?: string, retryStale = true): Promise<T> {
     const display = typeof path === 'string' ? path : path?.display;
     if (this.closed) throw fsError('EBADF', syscall, display, undefined, { message: 'client is closed' });
     try {
-      return await fn();
+      try {
+        return await fn();
+      } catch (err) {
+        // A cached handle the server no longer knows (the file was replaced by
+        // another client, the export re-created): forget what the caches hold
+        // and resolve the path again, once. Only then is ESTALE reported.
+        if (!retryStale || (err as { errnoCode?: string }).errnoCode !== 'ESTALE' || !this.invalidateCaches()) throw err;
+        return await fn();
+      }
     } catch (err) {
       const e = toFsError(err, syscall, display, dest) as FsError;
       if (dest !== undefined && e instanceof Error && e.constructor === Error && typeof e.errno === 'number' && (e.syscall !== syscall || e.path !== display || e.dest !== dest)) {
@@ -76,6 +84,14 @@ export class NfsClient {
       }
       throw e;
     }
+  }
+
+  /** Drops cached attributes and names; false when there are no caches (nothing to retry with). */
+  private invalidateCaches(): boolean {
+    const b = this.backend as Backend & { invalidateAll?: () => void };
+    if (typeof b.invalidateAll !== 'function') return false;
+    b.invalidateAll();
+    return true;
   }
 
   private writable(syscall: string, path: string): void {
@@ -535,9 +551,19 @@ export class NfsClient {
     }
     // As node: failing to find the file is an `open` error with the path, failing to read it a `read` error without.
     const co = o.signal ? { signal: o.signal } : undefined;
-    const r = await this.op('open', p, () => this.resolver.resolve(p, true, 'open', co));
-    // No close-to-open GETATTR needed: readWhole reads past the size it was given until a short READ, so a stale cached size cannot truncate or pad the result.
-    const buf = await this.op('read', undefined, () => readWhole(this.backend, r.fh, 0, o.signal, r.attrs));
+    const once = async () => {
+      const r = await this.op('open', p, () => this.resolver.resolve(p, true, 'open', co));
+      // No close-to-open GETATTR needed: readWhole reads past the size it was given until a short READ, so a stale cached size cannot truncate or pad the result.
+      return this.op('read', undefined, () => readWhole(this.backend, r.fh, 0, o.signal, r.attrs), undefined, false);
+    };
+    let buf: Buffer;
+    try {
+      buf = await once();
+    } catch (err) {
+      // The READ hit a stale cached handle: resolve the path again, once (op() does this for single-step calls).
+      if ((err as { code?: string }).code !== 'ESTALE' || !this.invalidateCaches()) throw err;
+      buf = await once();
+    }
     return o.encoding ? buf.toString(o.encoding) : buf;
   }
 

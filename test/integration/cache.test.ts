@@ -65,3 +65,20 @@ t.test('readdir withFileTypes + stat of every entry: one READDIRPLUS pass, no GE
   t.equal(rpcCalls(fresh) - before, 0, `${n} stats after the listing cost no RPC`);
   t.equal(bytes, Array.from({ length: n }, (_, i) => String(i).length).reduce((a, b) => a + b));
 });
+
+t.test('a handle whose file was removed by another client: ESTALE on an open FileHandle', async (t) => {
+  // The path-level retry (drop the caches, resolve again, once) is tested in
+  // test/unit/fs-estale.test.ts: Ganesha keeps serving the handle of a removed
+  // file while its fd cache holds the file open (e.g. after our own writes),
+  // so which call sees ESTALE on the real server is not deterministic.
+  const s = await scratch(t, 'cache-stale', { actimeo: 60 });
+  const { rm, writeFile } = await import('node:fs/promises');
+  await writeFile(join(EXPORT_DIR, s.dir, 'r'), 'made by another client');
+  const noCache = await connect(urlWith(s.dir.slice(1)), { noac: true });
+  t.teardown(() => noCache.close());
+  const fh = await noCache.open('/r', 'r');
+  await rm(join(EXPORT_DIR, s.dir, 'r'));
+  await t.rejects(fh.readFile(), { code: 'ESTALE', syscall: 'read' }, 'an open FileHandle on a removed file reports ESTALE');
+  await fh.close();
+  await t.rejects(noCache.readFile('/r'), { code: 'ENOENT' });
+});
