@@ -25,6 +25,7 @@ const KNOWN_OPTIONS = new Set([
   'readonly',
   'noac',
   'soft',
+  'tls',
   'hard',
   'actimeo',
   'acregmin',
@@ -62,6 +63,7 @@ function checkOptions(o: ConnectOptions): void {
   if (o.machineName !== undefined && typeof o.machineName !== 'string') throw invalidArgType('options.machineName', 'of type string', o.machineName);
   if (o.readonly !== undefined && typeof o.readonly !== 'boolean') throw invalidArgType('options.readonly', 'of type boolean', o.readonly);
   for (const k of ['noac', 'soft', 'hard'] as const) if (o[k] !== undefined && typeof o[k] !== 'boolean') throw invalidArgType(`options.${k}`, 'of type boolean', o[k]);
+  if (o.tls !== undefined && typeof o.tls !== 'boolean' && (o.tls === null || typeof o.tls !== 'object')) throw invalidArgType('options.tls', 'of type boolean or object', o.tls);
   if (o.soft && o.hard) throw new InvalidArgError('ERR_INVALID_ARG_VALUE', 'Options soft and hard exclude each other');
   for (const k of ['actimeo', 'acregmin', 'acregmax', 'acdirmin', 'acdirmax'] as const) checkUint(k, o[k], 3600);
 }
@@ -127,6 +129,7 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
       connectTimeout: o.connectTimeout ?? DEFAULTS.connectTimeout,
       timeout: timeo * 100 * (retrans + 1),
       retry: { timeo: timeo * 100, retrans, hard: !o.soft },
+      tls: o.tls === true ? {} : o.tls || undefined,
       rsize: o.rsize,
       wsize: o.wsize,
       maxInFlight: o.maxInFlight ?? DEFAULTS.maxInFlight,

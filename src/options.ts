@@ -58,6 +58,14 @@ export interface ConnectOptions {
   acregmax?: number;
   acdirmin?: number;
   acdirmax?: number;
+  /**
+   * TLS from the first byte, for a TLS-terminating proxy (stunnel, a cloud
+   * NAS's encrypted mount helper) in front of the server: true, or node's
+   * tls.connect options (ca, cert, key, servername, rejectUnauthorized). The
+   * server certificate is verified. With NFSv3 give nfsport and mountport
+   * (the proxy's ports): rpcbind is not tunnelled.
+   */
+  tls?: boolean | import('./rpc/transport.js').TlsOptions;
   /** Mode bits cleared from files and directories this client creates, as the kernel applies the process umask. Default: process.umask(). */
   umask?: number;
 }

@@ -27,6 +27,7 @@ const ARGS: Record<string, Kind> = {
   readonly: 'bool',
   noac: 'bool',
   soft: 'bool',
+  tls: 'bool',
   hard: 'bool',
   actimeo: 'uint',
   acregmin: 'uint',

@@ -4,6 +4,7 @@ import { exportList, mnt, MOUNT_PROGRAM, MOUNT_V3, MountError, mountstat3, umnt 
 import { pmapGetport, PMAP_PORT } from '../portmap/portmap.js';
 import type { Credential } from '../rpc/auth.js';
 import { RpcClient, type RetryPolicy } from '../rpc/client.js';
+import type { TlsOptions } from '../rpc/transport.js';
 import { RpcConnectionError } from '../rpc/errors.js';
 import { ftype3, NFS_PROGRAM, NFS_V3, stable_how } from './constants.js';
 import {
@@ -105,6 +106,8 @@ export interface Nfs3MountOptions {
   connectTimeout: number;
   /** ms per call before ETIMEDOUT. */
   timeout: number;
+  /** TLS to a TLS-terminating proxy for the NFS and MOUNT connections; rpcbind is not asked (give both ports). */
+  tls?: TlsOptions | undefined;
   /** Reconnect/retransmit policy for the NFS connection (MOUNT and rpcbind fail fast). */
   retry?: RetryPolicy | undefined;
   rsize?: number | undefined;
@@ -130,6 +133,10 @@ export class Nfs3Backend implements Backend {
 
   static async mount(o: Nfs3MountOptions): Promise<Nfs3Backend> {
     const rpcOpts = { connectTimeout: o.connectTimeout, timeout: o.timeout, auth: o.auth };
+    if (o.tls && (o.mountport === undefined || o.nfsport === undefined)) {
+      throw new RpcConnectionError('NFSv3 over TLS needs nfsport and mountport (the TLS proxy\'s ports): rpcbind is not tunnelled', 'ERR_INVALID_ARG_VALUE', o.host, o.portmapPort);
+    }
+    const tlsOpts = o.tls ? { tls: o.tls } : {};
     let mountport = o.mountport;
     let nfsport = o.nfsport;
     if (mountport === undefined || nfsport === undefined) {
@@ -141,7 +148,7 @@ export class Nfs3Backend implements Backend {
         await pm.close();
       }
     }
-    const mountRpc = new RpcClient({ host: o.host, port: mountport, ...rpcOpts });
+    const mountRpc = new RpcClient({ host: o.host, port: mountport!, ...rpcOpts, ...tlsOpts });
     let exportPath: string;
     let root: Buffer;
     try {
@@ -164,7 +171,7 @@ export class Nfs3Backend implements Backend {
     // After a server restart rpcbind may hand out a new NFS port; ask again unless the port was given.
     const resolvePort = o.nfsport === undefined ? () => askPort(o, NFS_PROGRAM, NFS_V3, 'NFS v3') : undefined;
     const retry = o.retry ? { ...o.retry, ...(resolvePort ? { resolvePort } : {}) } : undefined;
-    const rpc = new RpcClient({ host: o.host, port: nfsport, maxInFlight: o.maxInFlight, ...rpcOpts, ...(retry ? { retry } : {}) });
+    const rpc = new RpcClient({ host: o.host, port: nfsport!, maxInFlight: o.maxInFlight, ...rpcOpts, ...tlsOpts, ...(retry ? { retry } : {}) });
     const unmount = async () => {
       try {
         await umnt(mountRpc, exportPath, { timeout: 2000 });

@@ -4,7 +4,7 @@ import { authNone, type Credential } from './auth.js';
 import { AbortError, RpcClosedError, RpcConnectionError, RpcTimeoutError } from './errors.js';
 import { decodeReplyHeader, encodeCallHeader, REPLY, type CallLabel } from './message.js';
 import { recordMark } from './record.js';
-import { clampDelay, Transport } from './transport.js';
+import { clampDelay, Transport, type TlsOptions } from './transport.js';
 
 export interface RpcClientOptions {
   host: string;
@@ -21,6 +21,8 @@ export interface RpcClientOptions {
   auth?: Credential;
   /** Bind to this local port (privileged ports for `secure` exports). */
   localPort?: number;
+  /** TLS from the first byte, to a TLS-terminating proxy in front of the server. */
+  tls?: TlsOptions | undefined;
   /**
    * Reconnect and retransmit, as the kernel's NFS client does. Without it a
    * lost connection fails the calls on the wire (fine for rpcbind and MOUNT,
@@ -116,7 +118,7 @@ const DEFAULTS = {
  * still queued were never sent and go out on the new connection.
  */
 export class RpcClient {
-  readonly opts: Required<Omit<RpcClientOptions, 'localPort' | 'retry'>> & { localPort?: number; retry?: RetryPolicy };
+  readonly opts: Required<Omit<RpcClientOptions, 'localPort' | 'retry' | 'tls'>> & { localPort?: number; retry?: RetryPolicy; tls?: TlsOptions };
   readonly stats: RpcStats = { calls: 0, replies: 0, unknownXids: 0, badReplies: 0, timeouts: 0, connects: 0, retransmits: 0, reconnects: 0 };
 
   /** The live connection; undefined while (re)connecting, after a loss and after close(). */
@@ -159,6 +161,7 @@ export class RpcClient {
       auth: opts.auth ?? authNone(),
       ...(opts.localPort !== undefined ? { localPort: opts.localPort } : {}),
       ...(opts.retry !== undefined ? { retry: opts.retry } : {}),
+      ...(opts.tls !== undefined ? { tls: opts.tls } : {}),
     };
     if (!Number.isInteger(this.opts.maxInFlight) || this.opts.maxInFlight < 1) {
       throw new RangeError(`RpcClient: maxInFlight must be an integer >= 1, got ${this.opts.maxInFlight}`);
@@ -359,6 +362,7 @@ export class RpcClient {
             connectTimeout: this.opts.connectTimeout,
             maxRecordSize: this.opts.maxRecordSize,
             ...(this.opts.localPort !== undefined ? { localPort: this.opts.localPort } : {}),
+            ...(this.opts.tls !== undefined ? { tls: this.opts.tls } : {}),
           },
           {
             onRecord: (rec) => this.onRecord(rec),

@@ -1,4 +1,5 @@
-import { Socket, connect as netConnect } from 'node:net';
+import { Socket, connect as netConnect, isIP } from 'node:net';
+import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { RecordDecoder } from './record.js';
 import { RpcConnectionError } from './errors.js';
 
@@ -10,7 +11,15 @@ export interface TransportOptions {
   maxRecordSize: number;
   /** Local port to bind; RPC servers with `secure` exports want one below 1024. */
   localPort?: number;
+  /**
+   * TLS from the first byte (a TLS-terminating proxy such as stunnel in front
+   * of the server): node's tls.connect options (ca, cert, key, servername,
+   * rejectUnauthorized, ...). The certificate is verified unless told not to.
+   */
+  tls?: TlsOptions | undefined;
 }
+
+export type TlsOptions = Omit<ConnectionOptions, 'host' | 'port' | 'socket' | 'path'>;
 
 export interface TransportEvents {
   onRecord(record: Buffer): void;
@@ -99,13 +108,16 @@ export class Transport {
         reject(signal.reason);
         return;
       }
-      const socket = netConnect({ host: opts.host, port: opts.port, localPort: opts.localPort });
+      const socket: Socket = opts.tls
+        ? tlsConnect({ ...(isIP(opts.host) ? {} : { servername: opts.host }), ...opts.tls, host: opts.host, port: opts.port, ...(opts.localPort !== undefined ? { localPort: opts.localPort } : {}) })
+        : netConnect({ host: opts.host, port: opts.port, localPort: opts.localPort });
+      const ready = opts.tls ? 'secureConnect' : 'connect';
       let timer: NodeJS.Timeout | undefined;
       const fail = (err: unknown) => {
         if (timer) clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         socket.off('error', onError);
-        socket.off('connect', onConnect);
+        socket.off(ready, onConnect);
         // A late 'error' from the abandoned socket must not go unhandled.
         socket.on('error', () => {});
         socket.destroy();
@@ -114,7 +126,9 @@ export class Transport {
       const onAbort = () => fail(signal!.reason);
       const onError = (err: NodeJS.ErrnoException) => {
         const code = err.code ?? 'ECONNREFUSED';
-        fail(new RpcConnectionError(`connect ${code} ${where}: ${err.message}`, code, opts.host, opts.port, { cause: err }));
+        // net's own message already reads "connect ECONNREFUSED host:port"; TLS failures need theirs appended.
+        const detail = err.message.startsWith('connect ') ? '' : `: ${err.message}`;
+        fail(new RpcConnectionError(`connect ${code} ${where}${opts.tls ? ' (TLS)' : ''}${detail}`, code, opts.host, opts.port, { cause: err }));
       };
       const onConnect = () => {
         if (timer) clearTimeout(timer);
@@ -131,7 +145,7 @@ export class Transport {
       }
       signal?.addEventListener('abort', onAbort, { once: true });
       socket.once('error', onError);
-      socket.once('connect', onConnect);
+      socket.once(ready, onConnect);
     });
   }
 
