@@ -1,0 +1,702 @@
+import type {
+  Attrs,
+  Backend,
+  CallOpts,
+  CreateMode,
+  DirEntry,
+  FileHandleId,
+  Limits,
+  Looked,
+  SetAttrs,
+  StableHow,
+  StatFsResult,
+  WriteResult,
+} from '../fs/backend.js';
+import type { Credential } from '../rpc/auth.js';
+import { RpcClient } from '../rpc/client.js';
+import {
+  bitmap4Bytes,
+  cachingIdMapper,
+  fattr4ToAttrs,
+  fattr4TypeBytes,
+  MOUNT_ATTRS,
+  ownerToId,
+  READDIR_NAME_ATTRS,
+  READDIR_PLUS_ATTRS,
+  STAT_ATTRS,
+  STATFS_ATTRS,
+  type Fattr4,
+  type IdMapper,
+} from './attrs.js';
+import type { Channel, SendOptions } from './channel.js';
+import { ClientId40 } from './clientid.js';
+import { realClock, sleep, type Clock } from './clock.js';
+import { Nfs4OpError, statusError, type OpFailure } from './compound.js';
+import * as C from './constants.js';
+import { lock, testLock, unlock, type LockOptions, type Nfs4LockConflict } from './locks.js';
+import { closeState, createClosed, Nfs4OpenState, openState, type OpenOptions, type StateContext } from './open.js';
+import {
+  ANONYMOUS_STATEID,
+  opAccess,
+  opAllocate,
+  opCommit,
+  opCopy,
+  opCreate,
+  opDeallocate,
+  opGetattr,
+  opGetfh,
+  opLink,
+  opLookup,
+  opLookupp,
+  opNverify,
+  opOffloadStatus,
+  opPutfh,
+  opPutrootfh,
+  opRead,
+  opReaddir,
+  opReadlink,
+  opRemove,
+  opRename,
+  opSavefh,
+  opSeek,
+  opSetattr,
+  opVerify,
+  opWrite,
+  type AnyOp,
+  type Op,
+  type Stateid,
+} from './ops.js';
+import { newClientOwner, OpenOwnerPool } from './owners.js';
+import { Session } from './session.js';
+import { nfsstat4, nfsstat4Name } from './status.js';
+
+const STAT_REQUEST = bitmap4Bytes(STAT_ATTRS);
+const MOUNT_REQUEST = bitmap4Bytes(MOUNT_ATTRS);
+const STATFS_REQUEST = bitmap4Bytes(STATFS_ATTRS);
+const READDIR_PLUS_REQUEST = bitmap4Bytes(READDIR_PLUS_ATTRS);
+const READDIR_NAME_REQUEST = bitmap4Bytes(READDIR_NAME_ATTRS);
+const TYPE_IS_DIR = fattr4TypeBytes(C.NF4DIR);
+const ZERO_VERF = Buffer.alloc(C.NFS4_VERIFIER_SIZE);
+
+/** I/O size when the caller names none: the Linux client's ceiling, as nfs3/backend.ts. */
+const DEFAULT_IO_SIZE = 1024 * 1024;
+/** Replies must fit the RPC client's record limit (4 MiB + 64 KiB). */
+const MAX_IO_SIZE = 4 * 1024 * 1024;
+/** COMPOUND framing around READ data or WRITE payload (SEQUENCE, PUTFH, headers), with room to spare. */
+const COMPOUND_OVERHEAD = 16 * 1024;
+/** Entries a READDIR listing may return before it is called a loop. */
+const MAX_DIR_ENTRIES = 50_000_000;
+/** READDIR dircount: bytes of names and cookies per reply (the server's hint). */
+const READDIR_DIRCOUNT = 32 * 1024;
+
+const STABLE: Record<StableHow, number> = { unstable: C.UNSTABLE4, data: C.DATA_SYNC4, file: C.FILE_SYNC4 };
+const STABLE_NAME: Record<number, StableHow> = { [C.UNSTABLE4]: 'unstable', [C.DATA_SYNC4]: 'data', [C.FILE_SYNC4]: 'file' };
+
+export type MinorVersion = 0 | 1 | 2;
+
+export interface Nfs4MountOptions {
+  host: string;
+  /** Path in the server's namespace (through the pseudo-fs), e.g. /export or /export/sub. */
+  path: string;
+  auth: Credential;
+  /** Default 2049. NFSv4 needs neither rpcbind nor MOUNT. */
+  port?: number | undefined;
+  /** Default 'auto': the highest the server accepts, trying 2, then 1, then 0. */
+  minorVersion?: MinorVersion | 'auto' | undefined;
+  /** ms to wait for TCP connect. Default 10 000. */
+  connectTimeout?: number | undefined;
+  /** ms per call before ETIMEDOUT; also how long DELAY/GRACE are retried. Default 60 000. */
+  timeout?: number | undefined;
+  /** Largest READ/WRITE; capped by the server's maxread/maxwrite and the session's sizes. Default 1 MiB. */
+  rsize?: number | undefined;
+  wsize?: number | undefined;
+  /** Calls in flight: the RPC window, and on 4.1+ the session slots asked for. Default 64. */
+  maxInFlight?: number | undefined;
+  /** owner/owner_group string → id. Default ownerToId (numeric, N@domain, root, nobody; else 65534). */
+  idmap?: IdMapper | undefined;
+  /** Time source for lease renewal and backoff (tests use a fake one). */
+  clock?: Clock | undefined;
+  /**
+   * An RPC client already pointed at the server's NFS service, used instead
+   * of connecting (host, port, auth, timeouts and maxInFlight then only
+   * describe it). close() closes it.
+   */
+  rpc?: RpcClient | undefined;
+}
+
+/** A symlink met in the middle of a path walk: enough to read on from it. */
+export interface PathSymlink {
+  /** Index in the `parts` given to resolvePath of the component that is a symlink. */
+  index: number;
+  /** The directory holding it (relative targets resolve from here). */
+  dirFh: FileHandleId;
+  fh: FileHandleId;
+  attrs: Attrs;
+  target: string;
+}
+
+/**
+ * resolvePath could not walk the whole path. `index` is the component (of
+ * the `parts` given) whose LOOKUP failed. When the failure is a symlink in
+ * the middle of the path (NFS4ERR_SYMLINK, or NOTDIR from a server that
+ * says so instead), `symlink` describes it: the caller reads on from
+ * `symlink.dirFh` with the target followed by parts after `symlink.index`.
+ */
+export class Nfs4PathError extends Nfs4OpError {
+  constructor(
+    failure: OpFailure,
+    readonly index: number,
+    readonly component: string,
+    readonly symlink?: PathSymlink,
+  ) {
+    super(
+      failure,
+      symlink
+        ? `path component ${symlink.index} is a symlink to '${symlink.target}' (${failure.op} of '${component}' through it: NFS4ERR_SYMLINK)`
+        : `${failure.op} of path component ${index} '${component}' failed: ${nfsstat4Name(failure.status)}`,
+    );
+    this.name = 'Nfs4PathError';
+  }
+}
+
+export interface CopyResult {
+  /** Bytes copied; may be fewer than asked (then copy the rest), 0 at end of file. */
+  count: number;
+  committed: StableHow;
+  verf: Buffer;
+}
+
+type Start = FileHandleId | 'root';
+
+function clampSize(want: number, max: number): number {
+  return Math.max(4096, Math.min(want > 0 ? want : max, max, MAX_IO_SIZE)) & ~4095;
+}
+
+function stateidOf(s: Nfs4OpenState | Stateid | undefined, minor: number): Stateid {
+  if (s === undefined) return ANONYMOUS_STATEID;
+  return s instanceof Nfs4OpenState ? s.ioStateid(minor) : s;
+}
+
+/**
+ * NFSv4.0, 4.1 and 4.2 behind the fs Backend interface. Every method is
+ * one COMPOUND (two for a create: OPEN, then CLOSE); see the method docs
+ * for the ops. Beyond Backend it offers whole-path resolution in one round
+ * trip (resolvePath), open state (open/closeState, stateids for read and
+ * write), byte-range locks, and the 4.2 server-side operations.
+ */
+export class Nfs4Backend implements Backend {
+  readonly version: '4.0' | '4.1' | '4.2';
+  /** Stateful helpers' view of this backend. */
+  private readonly ctx: StateContext;
+
+  private constructor(
+    readonly rpc: RpcClient,
+    private readonly channel: (Session | ClientId40) & Channel,
+    readonly rootFh: FileHandleId,
+    readonly limits: Limits,
+    /** The server's lease, in seconds. */
+    readonly leaseTime: number,
+    private readonly idmap: IdMapper,
+    private readonly clock: Clock,
+    /** Root attributes at mount. */
+    readonly rootAttrs: Attrs,
+  ) {
+    this.version = `4.${channel.minorVersion}` as '4.0' | '4.1' | '4.2';
+    this.ctx = { channel, opens: new OpenOwnerPool(channel, channel.minorVersion === 0), idmap, live: new Set() };
+  }
+
+  get minorVersion(): MinorVersion {
+    return this.channel.minorVersion as MinorVersion;
+  }
+
+  /** The client id the server gave this backend (unique per instance). */
+  get clientid(): bigint {
+    return this.channel.clientid;
+  }
+
+  /** Counters: COMPOUNDs sent, DELAY/GRACE retries, session/client-id recoveries, lease renewals. */
+  get stats(): { compounds: number; delayRetries: number; recoveries: number; renewals: number; renewalFailures: number } {
+    const r = this.channel.renewals;
+    return { ...this.channel.stats, renewals: r.sent, renewalFailures: r.failed };
+  }
+
+  /**
+   * Connects to host:port (2049), sets up the client (4.1+: EXCHANGE_ID +
+   * CREATE_SESSION + RECLAIM_COMPLETE; 4.0: SETCLIENTID + CONFIRM), then
+   * walks `path` from the server's root in one COMPOUND (PUTROOTFH + LOOKUP
+   * per component + GETFH + GETATTR with the limits) and starts renewing
+   * the lease.
+   */
+  static async mount(o: Nfs4MountOptions): Promise<Nfs4Backend> {
+    const timeout = o.timeout ?? 60_000;
+    const clock = o.clock ?? realClock;
+    const maxInFlight = o.maxInFlight ?? 64;
+    const rpc =
+      o.rpc ??
+      new RpcClient({
+        host: o.host,
+        port: o.port ?? 2049,
+        connectTimeout: o.connectTimeout ?? 10_000,
+        timeout,
+        maxInFlight,
+        auth: o.auth,
+      });
+    const io = Math.min(MAX_IO_SIZE, Math.max(o.rsize ?? DEFAULT_IO_SIZE, o.wsize ?? DEFAULT_IO_SIZE, 4096));
+    const owner = newClientOwner();
+    const tries: MinorVersion[] = o.minorVersion === undefined || o.minorVersion === 'auto' ? [2, 1, 0] : [o.minorVersion];
+    let channel: Session | ClientId40 | undefined;
+    try {
+      for (let i = 0; i < tries.length && !channel; i++) {
+        const m = tries[i]!;
+        try {
+          channel =
+            m === 0
+              ? await ClientId40.establish(rpc, { owner, timeout, clock })
+              : await Session.establish(rpc, {
+                  minorVersion: m,
+                  owner,
+                  slots: maxInFlight,
+                  maxRequestSize: io + COMPOUND_OVERHEAD,
+                  maxResponseSize: io + COMPOUND_OVERHEAD,
+                  timeout,
+                  clock,
+                });
+        } catch (err) {
+          const mismatch = err instanceof Nfs4OpError && err.failure.status === nfsstat4.NFS4ERR_MINOR_VERS_MISMATCH;
+          if (!mismatch || i === tries.length - 1) throw err;
+        }
+      }
+      const ch = channel!;
+      const names = o.path.split('/').filter((c) => c !== '' && c !== '.');
+      if (names.includes('..')) throw statusError('NFS4ERR_ACCESS', 'EACCES', 'mount', `path '${o.path}' climbs with '..'`);
+      const { fh, fattr } = await walk(ch, 'root', names, MOUNT_REQUEST).catch((err: unknown) => {
+        throw err instanceof WalkError ? new Nfs4PathError(err.failure, err.at, names[err.at]!) : err;
+      });
+      const idmap = cachingIdMapper(o.idmap ?? ownerToId);
+      const rootAttrs = fattr4ToAttrs(fattr, idmap);
+      if (rootAttrs.kind !== 'directory') throw statusError('NFS4ERR_NOTDIR', 'ENOTDIR', 'mount', `path '${o.path}' is not a directory`);
+      let maxRead = fattr.maxread || DEFAULT_IO_SIZE;
+      let maxWrite = fattr.maxwrite || DEFAULT_IO_SIZE;
+      if (ch instanceof Session) {
+        maxRead = Math.min(maxRead, ch.fore.maxResponseSize - COMPOUND_OVERHEAD);
+        maxWrite = Math.min(maxWrite, ch.fore.maxRequestSize - COMPOUND_OVERHEAD);
+      }
+      const limits: Limits = {
+        rsize: clampSize(o.rsize ?? Math.min(maxRead, DEFAULT_IO_SIZE), maxRead),
+        wsize: clampSize(o.wsize ?? Math.min(maxWrite, DEFAULT_IO_SIZE), maxWrite),
+        dtpref: READDIR_DIRCOUNT,
+        maxFileSize: fattr.maxfilesize ?? Number.MAX_SAFE_INTEGER,
+      };
+      const lease = fattr.leaseTime && fattr.leaseTime > 0 ? fattr.leaseTime : 90;
+      ch.startRenewal(lease);
+      return new Nfs4Backend(rpc, ch, fh, limits, lease, idmap, clock, rootAttrs);
+    } catch (err) {
+      await channel?.close().catch(() => undefined);
+      await rpc.close();
+      throw err;
+    }
+  }
+
+  private so(o?: CallOpts): SendOptions | undefined {
+    return o?.signal ? { signal: o.signal } : undefined;
+  }
+
+  private attrs(f: Fattr4): Attrs {
+    return fattr4ToAttrs(f, this.idmap);
+  }
+
+  // ---- Backend ---------------------------------------------------------------
+
+  /** PUTFH + GETATTR. */
+  async getattr(fh: FileHandleId, o?: CallOpts): Promise<Attrs> {
+    const [, a] = await this.channel.run('getattr', [opPutfh(fh), opGetattr(STAT_REQUEST)], this.so(o));
+    return this.attrs(a);
+  }
+
+  /**
+   * PUTFH + SETATTR + GETATTR. The stateid is the open's when given (needed
+   * for size changes under share reservations or mandatory locks), else the
+   * anonymous stateid, which servers accept for truncation without an open.
+   */
+  async setattr(fh: FileHandleId, attrs: SetAttrs, o?: CallOpts, state?: Nfs4OpenState | Stateid): Promise<Attrs | undefined> {
+    const [, , a] = await this.channel.run('setattr', [opPutfh(fh), opSetattr(stateidOf(state, this.minorVersion), attrs), opGetattr(STAT_REQUEST)], this.so(o));
+    return this.attrs(a);
+  }
+
+  /** PUTFH + LOOKUP (LOOKUPP for '..') + GETFH + GETATTR. */
+  async lookup(dir: FileHandleId, name: string, o?: CallOpts): Promise<Looked> {
+    const step = name === '..' ? opLookupp() : opLookup(name);
+    const [, , fh, a] = await this.channel.run('lookup', [opPutfh(dir), step, opGetfh(), opGetattr(STAT_REQUEST)], this.so(o));
+    return { fh, attrs: this.attrs(a) };
+  }
+
+  /** PUTFH + ACCESS; returns the granted bits (ACCESS4_* equal the v3 values). */
+  async access(fh: FileHandleId, mask: number, o?: CallOpts): Promise<number> {
+    const [, r] = await this.channel.run('access', [opPutfh(fh), opAccess(mask)], this.so(o));
+    return r.access & mask;
+  }
+
+  /** PUTFH + READLINK. */
+  async readlink(fh: FileHandleId, o?: CallOpts): Promise<string> {
+    const [, t] = await this.channel.run('readlink', [opPutfh(fh), opReadlink()], this.so(o));
+    return t;
+  }
+
+  /** PUTFH + READ of at most limits.rsize bytes, with the open's (or lock's) stateid when given, else the anonymous one. */
+  async read(fh: FileHandleId, offset: number, length: number, o?: CallOpts, state?: Nfs4OpenState | Stateid): Promise<{ data: Buffer; eof: boolean; attrs?: Attrs | undefined }> {
+    const count = Math.max(0, Math.min(length, this.limits.rsize));
+    const [, r] = await this.channel.run('read', [opPutfh(fh), opRead(stateidOf(state, this.minorVersion), offset, count)], this.so(o));
+    return { data: r.data, eof: r.eof };
+  }
+
+  /** PUTFH + WRITE of at most limits.wsize bytes, stateid as read(). */
+  async write(fh: FileHandleId, offset: number, data: Buffer, stable: StableHow, o?: CallOpts, state?: Nfs4OpenState | Stateid): Promise<WriteResult> {
+    const chunk = data.length > this.limits.wsize ? data.subarray(0, this.limits.wsize) : data;
+    const [, r] = await this.channel.run('write', [opPutfh(fh), opWrite(stateidOf(state, this.minorVersion), offset, STABLE[stable], chunk)], this.so(o));
+    return { count: r.count, committed: STABLE_NAME[r.committed]!, verf: r.verf };
+  }
+
+  /** PUTFH + COMMIT of the whole file. */
+  async commit(fh: FileHandleId, o?: CallOpts): Promise<Buffer> {
+    const [, verf] = await this.channel.run('commit', [opPutfh(fh), opCommit(0, 0)], this.so(o));
+    return verf;
+  }
+
+  /**
+   * A regular file is made by OPEN with create (UNCHECKED4, GUARDED4, or
+   * EXCLUSIVE4_1 on 4.1+ / EXCLUSIVE4 on 4.0, whose attributes and times
+   * are then set by SETATTR) and closed again at once: one COMPOUND on
+   * 4.1+ (CLOSE by the current stateid), OPEN [+ OPEN_CONFIRM] + CLOSE on 4.0.
+   */
+  async create(dir: FileHandleId, name: string, how: CreateMode, o?: CallOpts): Promise<Looked> {
+    if (this.minorVersion >= 1) return createClosed(this.ctx, dir, name, how, this.so(o));
+    const st = await openState(this.ctx, dir, name, { read: false, write: true, create: how }, this.so(o));
+    try {
+      return { fh: st.fh, attrs: st.attrs };
+    } finally {
+      await closeState(this.ctx, st, this.so(o));
+    }
+  }
+
+  private async made(dir: FileHandleId, name: string, type: Parameters<typeof opCreate>[0], attrs: SetAttrs, o?: CallOpts): Promise<Looked> {
+    const [, , fh, a] = await this.channel.run('create', [opPutfh(dir), opCreate(type, name, attrs), opGetfh(), opGetattr(STAT_REQUEST)], this.so(o));
+    return { fh, attrs: this.attrs(a) };
+  }
+
+  /** PUTFH + CREATE(NF4DIR) + GETFH + GETATTR. */
+  mkdir(dir: FileHandleId, name: string, attrs: SetAttrs, o?: CallOpts): Promise<Looked> {
+    return this.made(dir, name, { type: C.NF4DIR }, attrs, o);
+  }
+
+  /** PUTFH + CREATE(NF4LNK) + GETFH + GETATTR. */
+  symlink(dir: FileHandleId, name: string, target: string, attrs: SetAttrs, o?: CallOpts): Promise<Looked> {
+    return this.made(dir, name, { type: C.NF4LNK, linkdata: target }, attrs, o);
+  }
+
+  /**
+   * PUTFH + LOOKUP + NVERIFY(type = directory) + PUTFH + REMOVE: NFSv4
+   * REMOVE deletes directories too, so the type is checked in the same
+   * COMPOUND and a directory refused with EISDIR, as unlink(2) on Linux.
+   */
+  async remove(dir: FileHandleId, name: string, o?: CallOpts): Promise<void> {
+    const reply = await this.channel.send('remove', [opPutfh(dir), opLookup(name), opNverify(TYPE_IS_DIR), opPutfh(dir), opRemove(name)], this.so(o));
+    const f = reply.failure;
+    if (f?.index === 2 && f.status === nfsstat4.NFS4ERR_SAME) throw new Nfs4OpError({ ...f, op: 'OP_REMOVE', status: nfsstat4.NFS4ERR_ISDIR });
+    if (f) throw new Nfs4OpError(f);
+  }
+
+  /** PUTFH + LOOKUP + VERIFY(type = directory) + PUTFH + REMOVE: a non-directory is refused with ENOTDIR, as rmdir(2). */
+  async rmdir(dir: FileHandleId, name: string, o?: CallOpts): Promise<void> {
+    const reply = await this.channel.send('rmdir', [opPutfh(dir), opLookup(name), opVerify(TYPE_IS_DIR), opPutfh(dir), opRemove(name)], this.so(o));
+    const f = reply.failure;
+    if (f?.index === 2 && f.status === nfsstat4.NFS4ERR_NOT_SAME) throw new Nfs4OpError({ ...f, op: 'OP_REMOVE', status: nfsstat4.NFS4ERR_NOTDIR });
+    if (f) throw new Nfs4OpError(f);
+  }
+
+  /** PUTFH(from) + SAVEFH + PUTFH(to) + RENAME. */
+  async rename(fromDir: FileHandleId, fromName: string, toDir: FileHandleId, toName: string, o?: CallOpts): Promise<void> {
+    await this.channel.run('rename', [opPutfh(fromDir), opSavefh(), opPutfh(toDir), opRename(fromName, toName)], this.so(o));
+  }
+
+  /** PUTFH(file) + SAVEFH + PUTFH(dir) + LINK. */
+  async link(fh: FileHandleId, dir: FileHandleId, name: string, o?: CallOpts): Promise<void> {
+    await this.channel.run('link', [opPutfh(fh), opSavefh(), opPutfh(dir), opLink(name)], this.so(o));
+  }
+
+  /**
+   * The READDIR cookie loop (PUTFH + READDIR, with attributes and handles
+   * when `withAttrs`). A listing that returns no entries without eof,
+   * repeats a cookie, or runs past 50 million entries ends with EIO, as in
+   * nfs3/backend.ts. Entries whose attributes the server could not read
+   * (rdattr_error) are listed without them.
+   */
+  async *readdir(dir: FileHandleId, withAttrs: boolean, o?: CallOpts): AsyncGenerator<DirEntry[]> {
+    let cookie = 0n;
+    let verf: Buffer = ZERO_VERF;
+    let total = 0;
+    const seen = new Set<bigint>();
+    const request = withAttrs ? READDIR_PLUS_REQUEST : READDIR_NAME_REQUEST;
+    const maxcount = Math.min(this.limits.rsize, 1024 * 1024);
+    for (;;) {
+      const [, r] = await this.channel.run('readdir', [opPutfh(dir), opReaddir(cookie, verf, this.limits.dtpref, maxcount, request)], this.so(o));
+      verf = r.cookieverf;
+      const out: DirEntry[] = [];
+      for (const e of r.entries) {
+        if (seen.has(e.cookie)) throw statusError('NFS4ERR_BAD_COOKIE', 'EIO', 'OP_READDIR', 'server repeated a cookie (listing loops)');
+        seen.add(e.cookie);
+        cookie = e.cookie;
+        if (e.name === '.' || e.name === '..') continue;
+        const a = e.attrs;
+        const ok = a.rdattrError === undefined || a.rdattrError === nfsstat4.NFS4_OK;
+        const entry: DirEntry = { name: e.name, fileid: a.fileid ?? 0n };
+        if (withAttrs && ok && a.type !== undefined) {
+          entry.attrs = this.attrs(a);
+          if (a.filehandle) entry.fh = a.filehandle;
+        }
+        out.push(entry);
+      }
+      total += r.entries.length;
+      if (out.length > 0) yield out;
+      if (r.eof) return;
+      if (r.entries.length === 0) throw statusError('NFS4ERR_IO', 'EIO', 'OP_READDIR', 'no entries and no eof (listing would never end)');
+      if (total > MAX_DIR_ENTRIES) throw statusError('NFS4ERR_IO', 'EIO', 'OP_READDIR', `more than ${MAX_DIR_ENTRIES} entries`);
+    }
+  }
+
+  /** PUTFH + GETATTR(space_*, files_*, maxname). */
+  async statfs(fh: FileHandleId, o?: CallOpts): Promise<StatFsResult> {
+    const [, a] = await this.channel.run('statfs', [opPutfh(fh), opGetattr(STATFS_REQUEST)], this.so(o));
+    return {
+      bsize: this.limits.wsize,
+      totalBytes: a.spaceTotal ?? 0,
+      freeBytes: a.spaceFree ?? 0,
+      availBytes: a.spaceAvail ?? 0,
+      totalFiles: a.filesTotal ?? 0,
+      freeFiles: a.filesFree ?? 0,
+      availFiles: a.filesAvail ?? 0,
+      nameMax: a.maxname ?? 255,
+    };
+  }
+
+  /**
+   * CLOSEs every open state still live (best effort), then 4.1+:
+   * DESTROY_SESSION + DESTROY_CLIENTID; stops lease renewal and closes the
+   * connection.
+   */
+  async close(): Promise<void> {
+    const live = [...this.ctx.live];
+    await Promise.all(live.map((s) => closeState(this.ctx, s, { timeout: 2000 }).catch(() => undefined)));
+    await this.channel.close().catch(() => undefined);
+    await this.rpc.close();
+  }
+
+  // ---- whole-path resolution ------------------------------------------------
+
+  /**
+   * Resolves `parts` (path components; '' and '.' are skipped, '..' is
+   * LOOKUPP) from `start` (default: the mount root) in ONE COMPOUND: PUTFH +
+   * LOOKUP per component + GETFH + GETATTR. Paths longer than the session
+   * allows per COMPOUND go in several, chained by handle. The last
+   * component is not followed if it is a symlink (like lstat): its own
+   * handle and attributes are returned.
+   *
+   * Failure is an Nfs4PathError naming the component whose LOOKUP failed
+   * (`index`), with the status mapped by name (ENOENT, ENOTDIR, EACCES...).
+   * A symlink in the middle sets `symlink` (index, handle, attributes,
+   * target and the directory holding it), read in one more COMPOUND, so
+   * the fs layer can continue from there.
+   */
+  async resolvePath(parts: readonly string[], start: FileHandleId = this.rootFh, o?: CallOpts): Promise<Looked> {
+    const names: string[] = [];
+    const index: number[] = [];
+    parts.forEach((p, i) => {
+      if (p === '' || p === '.') return;
+      names.push(p);
+      index.push(i);
+    });
+    try {
+      const { fh, fattr } = await walk(this.channel, start, names, STAT_REQUEST, this.so(o));
+      return { fh, attrs: this.attrs(fattr) };
+    } catch (err) {
+      if (!(err instanceof WalkError)) throw err;
+      const k = err.at;
+      const f = err.failure;
+      const st = f.status;
+      if (k > 0 && (st === nfsstat4.NFS4ERR_SYMLINK || st === nfsstat4.NFS4ERR_NOTDIR)) {
+        const link = await this.symlinkAt(start, names, k - 1, o);
+        if (link) throw new Nfs4PathError({ ...f, status: nfsstat4.NFS4ERR_SYMLINK }, index[k]!, names[k]!, { ...link, index: index[k - 1]! });
+      }
+      throw new Nfs4PathError(f, index[k]!, names[k]!);
+    }
+  }
+
+  /**
+   * Component j of `names` (walked from `start`), if it is a symlink: its
+   * directory, handle, attributes and target, in one COMPOUND (PUTFH +
+   * LOOKUPs to the directory + GETFH + LOOKUP + GETFH + GETATTR + READLINK)
+   * when it fits, else by walking to the directory first.
+   */
+  private async symlinkAt(start: FileHandleId, names: string[], j: number, o?: CallOpts): Promise<Omit<PathSymlink, 'index'> | undefined> {
+    let from: FileHandleId = start;
+    let prefix = names.slice(0, j);
+    if (prefix.length + 6 > this.channel.maxOps) {
+      from = (await walk(this.channel, start, prefix, STAT_REQUEST, this.so(o))).fh;
+      prefix = [];
+    }
+    const ops: AnyOp[] = [opPutfh(from), ...prefix.map(step), opGetfh(), step(names[j]!), opGetfh(), opGetattr(STAT_REQUEST), opReadlink()];
+    const reply = await this.channel.send('resolve_symlink', ops, this.so(o));
+    const n = prefix.length;
+    if (reply.failure && reply.failure.index < n + 5) return undefined;
+    const a = this.attrs(reply.results[n + 4] as Fattr4);
+    if (a.kind !== 'symlink' || reply.failure) return undefined;
+    return { dirFh: reply.results[n + 1] as Buffer, fh: reply.results[n + 3] as Buffer, attrs: a, target: reply.results[n + 5] as string };
+  }
+
+  // ---- open state -------------------------------------------------------------
+
+  /**
+   * OPEN: `name` in directory `dirOrFh`, or (name undefined, 4.1+ only) the
+   * file `dirOrFh` itself. One COMPOUND (PUTFH + OPEN + GETFH + GETATTR),
+   * plus OPEN_CONFIRM when a 4.0 server asks for it and SETATTR for an
+   * exclusive create or a truncate. The returned state carries the stateid
+   * to pass to read/write/setattr/lock and must be given back with
+   * closeState(). close() closes states left open.
+   */
+  open(dirOrFh: FileHandleId, name: string | undefined, flags: OpenOptions, o?: CallOpts): Promise<Nfs4OpenState> {
+    return openState(this.ctx, dirOrFh, name, flags, this.so(o));
+  }
+
+  /** CLOSE (after LOCKU of the open's locks). Idempotent. */
+  closeState(state: Nfs4OpenState, o?: CallOpts): Promise<void> {
+    return closeState(this.ctx, state, this.so(o));
+  }
+
+  /** Open states not yet closed. */
+  get openStates(): number {
+    return this.ctx.live.size;
+  }
+
+  /**
+   * A byte-range lock (fcntl semantics; length 0 = to end of file). Without
+   * `wait`, a conflict throws Nfs4LockDeniedError (EAGAIN); with it, LOCK is
+   * retried with backoff until granted or `signal` aborts.
+   */
+  lock(state: Nfs4OpenState, start: number, length: number, o: LockOptions): Promise<void> {
+    return lock(this.ctx, state, start, length, o, this.clock);
+  }
+
+  /** LOCKU of a range. */
+  unlock(state: Nfs4OpenState, start: number, length: number, o?: CallOpts): Promise<void> {
+    return unlock(this.ctx, state, start, length, o?.signal);
+  }
+
+  /** LOCKT: the conflicting lock, or undefined when the lock would be granted. */
+  testLock(state: Nfs4OpenState, start: number, length: number, exclusive: boolean, o?: CallOpts): Promise<Nfs4LockConflict | undefined> {
+    return testLock(this.ctx, state, start, length, exclusive, o?.signal);
+  }
+
+  // ---- NFSv4.2 ------------------------------------------------------------------
+
+  private require42(op: string): void {
+    if (this.minorVersion < 2) throw statusError('NFS4ERR_NOTSUPP', 'ENOTSUP', op, `needs NFSv4.2, mounted ${this.version}`);
+  }
+
+  /**
+   * Server-side COPY of `count` bytes (0: to the end of the source) from
+   * `src` at srcOffset to `dst` at dstOffset: PUTFH(src) + SAVEFH + PUTFH(dst)
+   * + COPY, asked to be synchronous (a server that goes asynchronous anyway
+   * is polled with OFFLOAD_STATUS). No data passes through the client. The
+   * count may be short; callers loop. Servers without COPY: ENOTSUP.
+   */
+  async copy(src: Nfs4OpenState, dst: Nfs4OpenState, srcOffset: number, dstOffset: number, count: number, o?: CallOpts): Promise<CopyResult> {
+    this.require42('OP_COPY');
+    const m = this.minorVersion;
+    const [, , , r] = await this.channel.run('copy', [opPutfh(src.fh), opSavefh(), opPutfh(dst.fh), opCopy(src.ioStateid(m), dst.ioStateid(m), srcOffset, dstOffset, count)], this.so(o));
+    let copied = r.count;
+    if (r.callbackId) {
+      let delay = 100;
+      for (;;) {
+        const [, s] = await this.channel.run('offload_status', [opPutfh(dst.fh), opOffloadStatus(r.callbackId)], this.so(o));
+        if (s.complete !== undefined) {
+          if (s.complete !== nfsstat4.NFS4_OK) throw new Nfs4OpError({ index: 3, opnum: C.OP_COPY, op: 'OP_COPY', status: s.complete });
+          copied = s.count;
+          break;
+        }
+        await sleep(this.clock, delay, o?.signal);
+        delay = Math.min(delay * 2, 1000);
+      }
+    }
+    return { count: copied, committed: STABLE_NAME[r.committed]!, verf: r.verf };
+  }
+
+  /** SEEK for the next data or hole at or after `offset` (SEEK_DATA/SEEK_HOLE). Past the end: ENXIO. */
+  async seek(state: Nfs4OpenState, offset: number, what: 'data' | 'hole', o?: CallOpts): Promise<{ offset: number; eof: boolean }> {
+    this.require42('OP_SEEK');
+    const [, r] = await this.channel.run(
+      'seek',
+      [opPutfh(state.fh), opSeek(state.ioStateid(this.minorVersion), offset, what === 'data' ? C.NFS4_CONTENT_DATA : C.NFS4_CONTENT_HOLE)],
+      this.so(o),
+    );
+    return r;
+  }
+
+  /** ALLOCATE: reserve space for [offset, offset+length) (fallocate mode 0). */
+  async allocate(state: Nfs4OpenState, offset: number, length: number, o?: CallOpts): Promise<void> {
+    this.require42('OP_ALLOCATE');
+    await this.channel.run('allocate', [opPutfh(state.fh), opAllocate(state.ioStateid(this.minorVersion), offset, length)], this.so(o));
+  }
+
+  /** DEALLOCATE: punch a hole over [offset, offset+length) (FALLOC_FL_PUNCH_HOLE). */
+  async deallocate(state: Nfs4OpenState, offset: number, length: number, o?: CallOpts): Promise<void> {
+    this.require42('OP_DEALLOCATE');
+    await this.channel.run('deallocate', [opPutfh(state.fh), opDeallocate(state.ioStateid(this.minorVersion), offset, length)], this.so(o));
+  }
+}
+
+function step(name: string): Op<void> {
+  return name === '..' ? opLookupp() : opLookup(name);
+}
+
+/** Whole-COMPOUND refusals meaning "too many ops" (RESOURCE on 4.0, and from Ganesha on 4.1 too). */
+const TOO_LONG = new Set<number>([nfsstat4.NFS4ERR_RESOURCE, nfsstat4.NFS4ERR_TOO_MANY_OPS, nfsstat4.NFS4ERR_REQ_TOO_BIG]);
+
+/** A walk failed at component `at` of its names. */
+class WalkError extends Error {
+  constructor(
+    readonly failure: OpFailure,
+    readonly at: number,
+  ) {
+    super(`path walk failed at component ${at}: ${failure.op}`);
+  }
+}
+
+/**
+ * PUTFH(start) or PUTROOTFH + LOOKUP/LOOKUPP per name + GETFH + GETATTR,
+ * in as few COMPOUNDs as the channel allows per COMPOUND (one for any
+ * ordinary path). A failing LOOKUP throws WalkError with its component's
+ * index; other failures (a stale start handle) are thrown as they are.
+ */
+async function walk(ch: Channel, start: Start, names: readonly string[], request: Buffer, o?: SendOptions): Promise<{ fh: FileHandleId; fattr: Fattr4 }> {
+  let from = start;
+  let done = 0;
+  for (;;) {
+    const chunk = names.slice(done, done + Math.max(1, ch.maxOps - 3));
+    const last = done + chunk.length === names.length;
+    const ops: AnyOp[] = [from === 'root' ? opPutrootfh() : opPutfh(from), ...chunk.map(step), opGetfh()];
+    if (last) ops.push(opGetattr(request));
+    const reply = await ch.send(last ? 'resolve' : 'resolve_part', ops, o);
+    const f = reply.failure;
+    if (f && f.opnum === -1 && TOO_LONG.has(f.status) && chunk.length > 1) {
+      ch.lowerMaxOps(ops.length);
+      continue;
+    }
+    if (f) {
+      if (f.index >= 1 && f.index <= chunk.length) throw new WalkError(f, done + f.index - 1);
+      throw new Nfs4OpError(f);
+    }
+    const fh = reply.results[chunk.length + 1] as Buffer;
+    if (last) return { fh, fattr: reply.results[chunk.length + 2] as Fattr4 };
+    from = fh;
+    done += chunk.length;
+  }
+}

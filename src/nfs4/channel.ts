@@ -1,0 +1,130 @@
+import type { RpcClient } from '../rpc/client.js';
+import type { CallLabel } from '../rpc/message.js';
+import { sleep, type Clock } from './clock.js';
+import { decodeCompound, encodeCompound, okResults, type CompoundReply, type DecodeOptions, type OpResults } from './compound.js';
+import { NFS4_PROGRAM, NFS_V4, NFSPROC4_COMPOUND } from './constants.js';
+import type { AnyOp } from './ops.js';
+import { nfsstat4 } from './status.js';
+
+export interface SendOptions {
+  signal?: AbortSignal | undefined;
+  /** ms for this call instead of the client's timeout. */
+  timeout?: number | undefined;
+}
+
+/**
+ * Statuses that mean "the same request will work a little later": the
+ * server is busy with the file (DELAY), still in its grace period after a
+ * restart (GRACE), or short of resources (RESOURCE, 4.0 only).
+ */
+const RETRY_LATER = new Set<number>([nfsstat4.NFS4ERR_DELAY, nfsstat4.NFS4ERR_GRACE, nfsstat4.NFS4ERR_RESOURCE]);
+export const RETRY_MIN_MS = 100;
+export const RETRY_MAX_MS = 2000;
+
+const labels = new Map<string, CallLabel>();
+function labelFor(tag: string): CallLabel {
+  let l = labels.get(tag);
+  if (!l) {
+    l = Object.freeze({ prog: NFS4_PROGRAM, vers: NFS_V4, proc: NFSPROC4_COMPOUND, name: `NFSv4 COMPOUND ${tag}` });
+    if (labels.size < 256) labels.set(tag, l);
+  }
+  return l;
+}
+
+/** Runs every op's seqid hook with the status the reply gave it (`undefined`: no reply, outcome unknown). */
+export function settleOps(ops: readonly AnyOp[], statuses: readonly (number | undefined)[] | undefined): void {
+  for (let i = 0; i < ops.length; i++) {
+    const s = ops[i]!.settle;
+    if (!s) continue;
+    if (statuses === undefined) s(undefined as unknown as number);
+    else if (i < statuses.length) s(statuses[i]!);
+  }
+}
+
+/**
+ * How COMPOUNDs reach the server for one minor version: 4.0 sends them as
+ * they are (clientid.ts), 4.1+ puts each in a session slot behind a
+ * SEQUENCE (session.ts). Both retry DELAY/GRACE here, with backoff from
+ * 100 ms doubling to 2 s, for as long as the call timeout allows.
+ */
+export abstract class Channel {
+  readonly stats = { compounds: 0, delayRetries: 0, recoveries: 0 };
+
+  constructor(
+    readonly rpc: RpcClient,
+    readonly minorVersion: number,
+    /** The per-call timeout (ms); also the budget for DELAY/GRACE retries. 0 or Infinity: none. */
+    protected readonly timeout: number,
+    protected readonly clock: Clock,
+  ) {}
+
+  /** A lower limit on ops per COMPOUND learned from the server refusing a longer one. */
+  private opsCap = Infinity;
+
+  abstract get clientid(): bigint;
+  /** Ops per COMPOUND as negotiated or assumed (4.1: ca_maxoperations less the SEQUENCE). */
+  protected abstract get negotiatedMaxOps(): number;
+
+  /** Ops a caller may put in one COMPOUND. */
+  get maxOps(): number {
+    return Math.min(this.negotiatedMaxOps, this.opsCap);
+  }
+
+  /**
+   * The server refused a COMPOUND of `sent` ops as too long (NFS4ERR_RESOURCE
+   * or NFS4ERR_TOO_MANY_OPS before any op ran), whatever it advertised:
+   * Ganesha 4.3 answers 128 to CREATE_SESSION but refuses more than 100.
+   * Later COMPOUNDs stay at half that.
+   */
+  lowerMaxOps(sent: number): void {
+    this.opsCap = Math.max(4, Math.min(this.opsCap, Math.floor(sent / 2)));
+  }
+  /** Releases server state and the connection. */
+  abstract close(): Promise<void>;
+  /** One COMPOUND, with the channel's own recovery but without DELAY/GRACE retries. */
+  protected abstract sendOnce<T extends readonly AnyOp[]>(tag: string, ops: T, o?: SendOptions): Promise<CompoundReply<T>>;
+
+  /** Sends `ops` as one COMPOUND; a reply whose first failure is DELAY or GRACE is retried after a pause. */
+  async send<const T extends readonly AnyOp[]>(tag: string, ops: T, o?: SendOptions): Promise<CompoundReply<T>> {
+    const start = this.clock.now();
+    const budget = this.timeout > 0 && Number.isFinite(this.timeout) ? this.timeout : Infinity;
+    let delay = RETRY_MIN_MS;
+    for (;;) {
+      const reply = await this.sendOnce(tag, ops, o);
+      const f = reply.failure;
+      if (!f || !RETRY_LATER.has(f.status)) return reply;
+      // RESOURCE is a 4.0 status; for a whole COMPOUND refused it means "too long", which waiting won't fix.
+      if (f.status === nfsstat4.NFS4ERR_RESOURCE && (this.minorVersion > 0 || f.opnum === -1)) return reply;
+      if (this.clock.now() - start + delay > budget) return reply;
+      this.stats.delayRetries++;
+      await sleep(this.clock, delay, o?.signal);
+      delay = Math.min(delay * 2, RETRY_MAX_MS);
+    }
+  }
+
+  /** send(), then the results, or the first failing op thrown as Nfs4OpError. */
+  async run<const T extends readonly AnyOp[]>(tag: string, ops: T, o?: SendOptions): Promise<OpResults<T>> {
+    return okResults(await this.send(tag, ops, o));
+  }
+
+  /** One COMPOUND on the wire: encode, send, decode. */
+  protected call<const T extends readonly AnyOp[]>(tag: string, ops: T, o?: SendOptions, decodeOpts?: DecodeOptions): Promise<CompoundReply<T>> {
+    this.stats.compounds++;
+    return this.rpc.call(
+      labelFor(tag),
+      (w) => encodeCompound(w, tag, this.minorVersion, ops),
+      (r) => decodeCompound(r, ops, decodeOpts),
+      o ? { signal: o.signal, ...(o.timeout !== undefined ? { timeout: o.timeout } : {}) } : undefined,
+    );
+  }
+}
+
+/**
+ * The connection dropped with the request in flight, so it may or may not
+ * have run. RpcClient reports failed connects with the same class; their
+ * messages start with "connect" and nothing of theirs was sent.
+ */
+export function isConnectionLoss(err: unknown): boolean {
+  const e = err as { name?: string; message?: string } | null;
+  return e?.name === 'RpcConnectionError' && !/^connect /.test(e.message ?? '');
+}

@@ -1,0 +1,15 @@
+export * from './constants.js';
+export * from './status.js';
+export * from './attrs.js';
+export * from './ops.js';
+export * from './compound.js';
+export { Channel, type SendOptions } from './channel.js';
+export { realClock, type Clock } from './clock.js';
+export { SlotTable, type SlotLease, type SlotOutcome } from './slots.js';
+export { LeaseRenewer } from './lease.js';
+export { Session, type SessionOptions } from './session.js';
+export { ClientId40, type ClientId40Options } from './clientid.js';
+export { newClientOwner, OpenOwnerPool, StateOwner, type ClientOwner } from './owners.js';
+export { Nfs4OpenState, type OpenOptions } from './open.js';
+export { lockRange, Nfs4LockDeniedError, LOCK_POLL_MAX_MS, LOCK_POLL_MIN_MS, toConflict, type LockOptions, type Nfs4LockConflict } from './locks.js';
+export { Nfs4Backend, Nfs4PathError, type CopyResult, type MinorVersion, type Nfs4MountOptions, type PathSymlink } from './backend.js';

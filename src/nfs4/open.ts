@@ -1,0 +1,294 @@
+/**
+ * Open state: OPEN (with or without create), OPEN_CONFIRM when a 4.0 server
+ * asks for it, CLOSE, and the bookkeeping an open carries (its stateid,
+ * owner and lock state). Locks are in locks.ts.
+ */
+import type { Attrs, CreateMode, FileHandleId, SetAttrs } from '../fs/backend.js';
+import { fattr4ToAttrs, STAT_ATTRS, bitmap4Bytes, type Fattr4, type IdMapper } from './attrs.js';
+import type { Channel, SendOptions } from './channel.js';
+import { AbortError } from '../rpc/errors.js';
+import { Nfs4OpError, statusError } from './compound.js';
+import * as C from './constants.js';
+import {
+  CURRENT_STATEID,
+  opClose,
+  opDelegreturn,
+  opFreeStateid,
+  opGetattr,
+  opGetfh,
+  opLocku,
+  opOpen,
+  opOpenConfirm,
+  opPutfh,
+  opReleaseLockowner,
+  opSetattr,
+  type Op,
+  type OpenClaim,
+  type OpenHow,
+  type OpenResult,
+  type Stateid,
+} from './ops.js';
+import type { OpenOwnerPool, StateOwner } from './owners.js';
+import { nfsstat4 } from './status.js';
+
+const STAT_REQUEST = bitmap4Bytes(STAT_ATTRS);
+
+/** What the state machinery needs from the backend. */
+export interface StateContext {
+  readonly channel: Channel & { readonly stateEpoch: number };
+  readonly opens: OpenOwnerPool;
+  readonly idmap: IdMapper;
+  /** Every open state not yet closed, so close() can CLOSE what callers left open. */
+  readonly live: Set<Nfs4OpenState>;
+}
+
+export interface OpenOptions {
+  read: boolean;
+  write: boolean;
+  /** Create the file if needed, as Backend.create does (exclusive: EXCLUSIVE4_1 on 4.1+, EXCLUSIVE4 on 4.0). */
+  create?: CreateMode | undefined;
+  /** Truncate to 0 bytes once open (needs write). */
+  truncate?: boolean | undefined;
+}
+
+/**
+ * One OPEN of one file by this client: what READ, WRITE, SETATTR, LOCK and
+ * the 4.2 operations present to the server as proof of the open.
+ *
+ * Invariants: `stateid` is the open stateid as last returned by OPEN or
+ * OPEN_CONFIRM (its `other` never changes for the life of the open).
+ * `lockStateid` is set once the first LOCK is granted and then only
+ * replaced by the stateid LOCK/LOCKU return; with it set, lock requests use
+ * exist_lock_owner4 and I/O carries it (RFC 8881 §8.2.2 prefers the lock
+ * stateid once locks are held). `closed` is set when closeState() starts;
+ * nothing is sent for a closed state afterwards.
+ */
+export class Nfs4OpenState {
+  stateid: Stateid;
+  /** @internal Lock-owner of this open (one per open: locks behave like OFD locks). */
+  lockOwner: StateOwner | undefined;
+  /** @internal */
+  lockStateid: Stateid | undefined;
+  /** @internal Serializes LOCK/LOCKU of this open (their stateid and 4.0 seqid). */
+  lockTail: Promise<void> = Promise.resolve();
+  /** @internal Delegation to return on close (only if a server grants one anyway). */
+  delegation: Stateid | undefined;
+  closed = false;
+
+  constructor(
+    readonly fh: FileHandleId,
+    stateid: Stateid,
+    /** OPEN4_SHARE_ACCESS_READ/WRITE bits. */
+    readonly shareAccess: number,
+    /** @internal The open-owner. */
+    readonly owner: StateOwner,
+    /** Client-id epoch of the open; a state from an older epoch is gone on the server. */
+    readonly epoch: number,
+    /** Attributes right after the open (and its create/truncate). */
+    public attrs: Attrs | undefined,
+  ) {
+    this.stateid = stateid;
+  }
+
+  /**
+   * The stateid for READ/WRITE/SETATTR/SEEK/...: the lock stateid once a
+   * lock is held, else the open stateid. On 4.1+ with seqid 0, which means
+   * "the current one" (RFC 8881 §8.2.2) and so cannot go stale while a
+   * LOCK in flight bumps it.
+   */
+  ioStateid(minorVersion: number): Stateid {
+    const s = this.lockStateid ?? this.stateid;
+    return minorVersion >= 1 ? { seqid: 0, other: s.other } : s;
+  }
+
+  /** @internal Runs `fn` with no other LOCK/LOCKU of this open in flight. */
+  async lockExclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const prev = this.lockTail;
+    let release!: () => void;
+    this.lockTail = new Promise<void>((r) => (release = r));
+    try {
+      await prev;
+      return await fn();
+    } finally {
+      release();
+    }
+  }
+}
+
+function attach<T>(o: Op<T>, settle: (s: number) => void): Op<T> {
+  return { ...o, settle };
+}
+
+function createHow(create: CreateMode, minor: number): OpenHow {
+  if (create.mode === 'exclusive') {
+    const attrs: SetAttrs = create.attrs.mode !== undefined ? { mode: create.attrs.mode } : {};
+    return minor >= 1 ? { create: true, mode: C.EXCLUSIVE4_1, verf: create.verf, attrs } : { create: true, mode: C.EXCLUSIVE4, verf: create.verf };
+  }
+  return { create: true, mode: create.mode === 'guarded' ? C.GUARDED4 : C.UNCHECKED4, attrs: create.attrs };
+}
+
+/**
+ * OPEN `name` in directory `dirOrFh`, or (4.1+, name undefined) the file
+ * `dirOrFh` itself by CLAIM_FH. One COMPOUND: PUTFH + OPEN + GETFH +
+ * GETATTR; then OPEN_CONFIRM if a 4.0 server asks, and a SETATTR when the
+ * create or truncate needs one (exclusive creates set mode and times after,
+ * as the verifier may live in the times).
+ */
+export async function openState(ctx: StateContext, dirOrFh: FileHandleId, name: string | undefined, f: OpenOptions, o?: SendOptions): Promise<Nfs4OpenState> {
+  const minor = ctx.channel.minorVersion;
+  let shareAccess = (f.read ? C.OPEN4_SHARE_ACCESS_READ : 0) | (f.write || f.truncate ? C.OPEN4_SHARE_ACCESS_WRITE : 0);
+  if (shareAccess === 0) shareAccess = C.OPEN4_SHARE_ACCESS_READ;
+  let claim: OpenClaim;
+  if (name !== undefined) claim = { claim: C.CLAIM_NULL, name };
+  else if (minor >= 1) claim = { claim: C.CLAIM_FH };
+  else throw statusError('NFS4ERR_INVAL', 'EINVAL', 'OP_OPEN', 'NFSv4.0 opens by directory and name (CLAIM_FH needs 4.1)');
+  if (f.create && name === undefined) throw statusError('NFS4ERR_INVAL', 'EINVAL', 'OP_OPEN', 'create needs a name');
+  const how: OpenHow = f.create ? createHow(f.create, minor) : { create: false };
+  const owner = ctx.opens.pick();
+  const epoch = ctx.channel.stateEpoch;
+  // The signal is honoured up to the OPEN, not during it: an OPEN aborted
+  // in flight may hold state on the server that we would never CLOSE.
+  const signal = o?.signal;
+  if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+  o = o?.timeout !== undefined ? { timeout: o.timeout } : undefined;
+
+  const st = await owner.exclusive(async () => {
+    const wire = minor >= 1 ? shareAccess | C.OPEN4_SHARE_ACCESS_WANT_NO_DELEG : shareAccess;
+    const open = attach(opOpen({ seqid: owner.seqid, shareAccess: wire, shareDeny: C.OPEN4_SHARE_DENY_NONE, owner, how, claim }), owner.settle);
+    const [, res, fh, fattr] = await ctx.channel.run('open', [opPutfh(dirOrFh), open, opGetfh(), opGetattr(STAT_REQUEST)], o);
+    let stateid = res.stateid;
+    if (res.rflags & C.OPEN4_RESULT_CONFIRM) {
+      const confirm = attach(
+        opOpenConfirm(() => stateid, owner.seqid),
+        owner.settle,
+      );
+      [, stateid] = await ctx.channel.run('open_confirm', [opPutfh(fh), confirm], o);
+    }
+    owner.confirmed = true;
+    const s = new Nfs4OpenState(fh, stateid, shareAccess, owner, epoch, fattr4ToAttrs(fattr, ctx.idmap));
+    if (res.delegation.stateid) s.delegation = res.delegation.stateid;
+    return s;
+  });
+  ctx.live.add(st);
+
+  const fix: SetAttrs = {};
+  if (f.create?.mode === 'exclusive') {
+    Object.assign(fix, f.create.attrs);
+    fix.atime ??= 'server';
+    fix.mtime ??= 'server';
+  }
+  // Truncation is its own SETATTR (with the open's stateid) rather than a
+  // size in createattrs, whose effect on an existing file servers differ on.
+  if (f.truncate) fix.size = 0;
+  if (Object.keys(fix).length > 0) {
+    try {
+      const [, , fattr] = await ctx.channel.run('open_setattr', [opPutfh(st.fh), opSetattr(st.ioStateid(minor), fix), opGetattr(STAT_REQUEST)], o);
+      st.attrs = fattr4ToAttrs(fattr, ctx.idmap);
+    } catch (err) {
+      await closeState(ctx, st).catch(() => undefined);
+      throw err;
+    }
+  }
+  return st;
+}
+
+/**
+ * Backend.create on 4.1+: make the file and let go of it in ONE COMPOUND,
+ * PUTFH + OPEN(create) + GETFH + [SETATTR] + GETATTR + CLOSE, the SETATTR
+ * and CLOSE naming the OPEN's stateid as the "current stateid" (RFC 8881
+ * §16.2.3.1.2). If anything after the OPEN failed, the open is closed by
+ * its real stateid.
+ */
+export async function createClosed(ctx: StateContext, dir: FileHandleId, name: string, create: CreateMode, o?: SendOptions): Promise<{ fh: FileHandleId; attrs: Attrs }> {
+  const minor = ctx.channel.minorVersion;
+  if (minor < 1) throw statusError('NFS4ERR_INVAL', 'EINVAL', 'OP_OPEN', 'current stateids need NFSv4.1');
+  const owner = ctx.opens.pick();
+  const how = createHow(create, minor);
+  const open = opOpen({
+    seqid: owner.seqid,
+    shareAccess: C.OPEN4_SHARE_ACCESS_WRITE | C.OPEN4_SHARE_ACCESS_WANT_NO_DELEG,
+    shareDeny: C.OPEN4_SHARE_DENY_NONE,
+    owner,
+    how,
+    claim: { claim: C.CLAIM_NULL, name },
+  });
+  const fix: SetAttrs | undefined = create.mode === 'exclusive' ? { ...create.attrs, atime: create.attrs.atime ?? 'server', mtime: create.attrs.mtime ?? 'server' } : undefined;
+  const ops = fix
+    ? ([opPutfh(dir), open, opGetfh(), opSetattr(CURRENT_STATEID, fix), opGetattr(STAT_REQUEST), opClose(owner.seqid, () => CURRENT_STATEID)] as const)
+    : ([opPutfh(dir), open, opGetfh(), opGetattr(STAT_REQUEST), opClose(owner.seqid, () => CURRENT_STATEID)] as const);
+  if (o?.signal?.aborted) throw new AbortError(undefined, { cause: o.signal.reason });
+  const reply = await ctx.channel.send('create', ops, o?.timeout !== undefined ? { timeout: o.timeout } : undefined);
+  const f = reply.failure;
+  const res = reply.results[1] as OpenResult | undefined;
+  if (f && res) {
+    // The OPEN held: give it back before reporting the failure.
+    const fh = reply.results[2] as FileHandleId | undefined;
+    if (fh) await ctx.channel.run('close', [opPutfh(fh), opClose(owner.seqid, () => res.stateid)], o).catch(() => undefined);
+  }
+  if (f) throw new Nfs4OpError(f);
+  const fh = reply.results[2] as FileHandleId;
+  const fattr = reply.results[fix ? 4 : 3] as Fattr4;
+  return { fh, attrs: fattr4ToAttrs(fattr, ctx.idmap) };
+}
+
+/** Statuses of CLOSE/LOCKU meaning the state is already gone on the server: nothing left to release. */
+const STATE_GONE = new Set<number>([
+  nfsstat4.NFS4ERR_BAD_STATEID,
+  nfsstat4.NFS4ERR_STALE_STATEID,
+  nfsstat4.NFS4ERR_EXPIRED,
+  nfsstat4.NFS4ERR_ADMIN_REVOKED,
+  nfsstat4.NFS4ERR_DELEG_REVOKED,
+  nfsstat4.NFS4ERR_STALE_CLIENTID,
+]);
+
+function goneOrThrow(err: unknown): void {
+  if (err instanceof Nfs4OpError && STATE_GONE.has(err.failure.status)) return;
+  throw err;
+}
+
+/**
+ * Releases an open: its locks (LOCKU of the whole file, then FREE_STATEID
+ * on 4.1 or RELEASE_LOCKOWNER on 4.0), any delegation, and the open itself
+ * (CLOSE). Idempotent; state the server already dropped (expired lease,
+ * restart) counts as released.
+ */
+export async function closeState(ctx: StateContext, st: Nfs4OpenState, o?: SendOptions): Promise<void> {
+  if (st.closed) return;
+  st.closed = true;
+  ctx.live.delete(st);
+  if (st.epoch !== ctx.channel.stateEpoch) return;
+  const minor = ctx.channel.minorVersion;
+  await st.lockExclusive(async () => {
+    const lo = st.lockOwner;
+    const ls = st.lockStateid;
+    if (!lo || !ls) return;
+    const unlock = attach(
+      opLocku(C.WRITE_LT, lo.seqid, () => st.lockStateid!, 0n, C.NFS4_UINT64_MAX),
+      lo.settle,
+    );
+    try {
+      const [, next] = await ctx.channel.run('close_unlock', [opPutfh(st.fh), unlock], o);
+      st.lockStateid = next;
+      if (minor >= 1) await ctx.channel.run('free_stateid', [opFreeStateid(next)], o).catch(() => undefined);
+    } catch (err) {
+      goneOrThrow(err);
+    }
+  });
+  if (st.delegation) {
+    await ctx.channel.run('delegreturn', [opPutfh(st.fh), opDelegreturn(st.delegation)], o).catch(() => undefined);
+  }
+  await st.owner.exclusive(async () => {
+    const close = attach(
+      opClose(st.owner.seqid, () => st.stateid),
+      st.owner.settle,
+    );
+    try {
+      await ctx.channel.run('close', [opPutfh(st.fh), close], o);
+    } catch (err) {
+      goneOrThrow(err);
+    }
+  });
+  if (minor === 0 && st.lockOwner) {
+    await ctx.channel.run('release_lockowner', [opReleaseLockowner(st.lockOwner)], o).catch(() => undefined);
+  }
+}
