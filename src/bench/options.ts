@@ -1,0 +1,344 @@
+/**
+ * `mountless bench` options, spelled and meant as fio spells them, so that
+ * people's habits and scripts carry over. Both `--key=value` and
+ * `--key value` are accepted; boolean options may be bare (`--time_based`) or
+ * take 0/1 (`--direct=1`). Anything unknown or malformed is a usage error
+ * (exit code 2), never ignored.
+ */
+
+export const IO_RW = ['read', 'write', 'randread', 'randwrite', 'randrw'] as const;
+export const META_RW = ['stat', 'create', 'unlink', 'readdir', 'mkdir'] as const;
+export type IoRw = (typeof IO_RW)[number];
+export type MetaRw = (typeof META_RW)[number];
+export type Rw = IoRw | MetaRw;
+
+/** The parameters that may be given as a comma-separated list: one job per value. */
+export const SWEEPABLE = ['bs', 'iodepth', 'numjobs', 'nconnect'] as const;
+export type SweepKey = (typeof SWEEPABLE)[number];
+
+/** One job, every value resolved. */
+export interface JobSpec {
+  name: string;
+  rw: Rw;
+  /** Percent of randrw operations that are reads. */
+  rwmixread: number;
+  bs: number;
+  iodepth: number;
+  /** Bytes of the data file (IO workloads). */
+  size: number;
+  /** Seconds; undefined = until `size` bytes (or `number_ios`) are done. */
+  runtime: number | undefined;
+  /** Seconds of I/O before measuring starts. */
+  rampTime: number;
+  /** Run for `runtime` seconds, wrapping around the file, instead of stopping at `size`. */
+  timeBased: boolean;
+  /** Stop each job after this many operations (fio's number_ios); 0 = no such limit. */
+  numberIos: number;
+  numjobs: number;
+  nconnect: number;
+  direct: boolean;
+  /** Data file (IO) or tree directory (metadata), absolute inside the export. */
+  filename: string;
+  /** Files (or directories) per job for metadata workloads. */
+  nrfiles: number;
+  /** The options as the user wrote them, for fio's "job options". */
+  given: Record<string, string>;
+}
+
+export interface BenchOptions {
+  url: string;
+  /** The job with every sweepable value as a list; expand() makes one JobSpec per point. */
+  base: Omit<JobSpec, SweepKey>;
+  lists: Record<SweepKey, number[]>;
+  /** The parameter with more than one value, if any. */
+  sweep: SweepKey | undefined;
+  outputFormat: 'normal' | 'json';
+  plot: string | undefined;
+  compare: 'libnfs' | undefined;
+  loops: number;
+}
+
+export class BenchUsageError extends Error {
+  readonly exitCode = 2;
+  constructor(message: string) {
+    super(message);
+    this.name = 'BenchUsageError';
+  }
+}
+
+export const USAGE = `usage: mountless bench [options]      (fio's option names and meanings)
+
+  --url URL            nfs://host/export (default: $NFS_URL)
+  --name NAME          job name (default mountless)
+  --filename PATH      file in the export (default /mountless-bench/NAME.dat);
+                       for metadata workloads the tree's directory (default /mountless-bench/NAME.tree)
+  --rw MODE            read write randread randwrite randrw | stat create unlink readdir mkdir
+  --rwmixread PCT      reads in randrw, percent (default 50)
+  --bs SIZE[,SIZE…]    block size: 4k 128k 1m … (default 4k)
+  --iodepth N[,N…]     operations in flight per job (default 1)
+  --size SIZE          data file size, laid out when missing or shorter (default 256m)
+  --runtime SECS       stop after this long (30, 30s, 2m)
+  --time_based         run for the whole runtime, wrapping around the file
+  --ramp_time SECS     run this long before measuring (default 0)
+  --number_ios N       stop each job after N operations
+  --numjobs N[,N…]     concurrent jobs, each with its own FileHandle (default 1)
+  --nconnect N[,N…]    TCP connections: N clients, jobs spread round-robin (default 1)
+  --direct 0|1         bypass mountless's caches: connect with noac (default 0)
+  --nrfiles N          files per job for metadata workloads (default 1000)
+  --output-format normal|json   json is fio's layout
+  --plot FILE.svg|.html  chart of a sweep: IOPS and p99 latency against the swept value
+  --compare libnfs     run the same job through libnfs's async API, alternating
+  --loops N            runs of each side with --compare (default 1)
+
+A comma-separated list for one of bs, iodepth, numjobs, nconnect runs one job per value (a sweep).`;
+
+interface OptDef {
+  kind: 'string' | 'size' | 'int' | 'seconds' | 'bool' | 'enum';
+  list?: boolean;
+  values?: readonly string[];
+  min?: number;
+  max?: number;
+}
+
+const OPTS: Record<string, OptDef> = {
+  url: { kind: 'string' },
+  name: { kind: 'string' },
+  filename: { kind: 'string' },
+  rw: { kind: 'enum', values: [...IO_RW, ...META_RW] },
+  readwrite: { kind: 'enum', values: [...IO_RW, ...META_RW] },
+  rwmixread: { kind: 'int', min: 0, max: 100 },
+  rwmixwrite: { kind: 'int', min: 0, max: 100 },
+  bs: { kind: 'size', list: true, min: 1, max: 64 * 2 ** 20 },
+  blocksize: { kind: 'size', list: true, min: 1, max: 64 * 2 ** 20 },
+  iodepth: { kind: 'int', list: true, min: 1, max: 4096 },
+  size: { kind: 'size', min: 1 },
+  runtime: { kind: 'seconds' },
+  ramp_time: { kind: 'seconds' },
+  time_based: { kind: 'bool' },
+  number_ios: { kind: 'int', min: 1 },
+  numjobs: { kind: 'int', list: true, min: 1, max: 256 },
+  nconnect: { kind: 'int', list: true, min: 1, max: 16 },
+  direct: { kind: 'bool' },
+  nrfiles: { kind: 'int', min: 1, max: 1_000_000 },
+  'output-format': { kind: 'enum', values: ['normal', 'json'] },
+  plot: { kind: 'string' },
+  compare: { kind: 'enum', values: ['libnfs'] },
+  loops: { kind: 'int', min: 1, max: 100 },
+  group_reporting: { kind: 'bool' },
+  help: { kind: 'bool' },
+};
+
+/** fio's aliases: the second spelling is stored under the first. */
+const ALIASES: Record<string, string> = { readwrite: 'rw', blocksize: 'bs', output_format: 'output-format' };
+
+const UNITS: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50 };
+
+/** fio sizes: a byte count with an optional binary suffix: 4k, 4K, 4KiB, 4kb, 1m, 1.5g, 512. */
+export function parseSize(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?$/i.exec(s.trim());
+  if (!m) throw new Error(`invalid size '${s}' (use e.g. 4k, 128k, 1m, 256m, 1g)`);
+  const n = Number(m[1]) * UNITS[m[2]!.toLowerCase()]!;
+  if (!Number.isFinite(n) || n !== Math.floor(n)) throw new Error(`invalid size '${s}': not a whole number of bytes`);
+  return n;
+}
+
+/** fio times: seconds by default, or with a unit: 500ms, 30s, 2m, 1h. */
+export function parseSeconds(s: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/i.exec(s.trim());
+  if (!m) throw new Error(`invalid time '${s}' (use e.g. 30, 30s, 2m)`);
+  const mult = { ms: 0.001, s: 1, m: 60, h: 3600 }[(m[2] ?? 's').toLowerCase() as 'ms' | 's' | 'm' | 'h'];
+  return Number(m[1]) * mult;
+}
+
+function parseInt10(s: string): number {
+  if (!/^\d+$/.test(s.trim())) throw new Error(`invalid integer '${s}'`);
+  return Number(s.trim());
+}
+
+function parseBool(s: string): boolean {
+  if (s === '1' || s === 'true' || s === 'yes' || s === 'on') return true;
+  if (s === '0' || s === 'false' || s === 'no' || s === 'off') return false;
+  throw new Error(`invalid boolean '${s}' (use 0 or 1)`);
+}
+
+/** Formats a byte count as fio does in job options: 4k, 1m, 1536. */
+export function formatSize(n: number): string {
+  for (const [u, k] of [['p', 50], ['t', 40], ['g', 30], ['m', 20], ['k', 10]] as const) {
+    if (n >= 2 ** k && n % 2 ** k === 0) return `${n / 2 ** k}${u}`;
+  }
+  return String(n);
+}
+
+/** Splits argv into raw `key → value` pairs; a bare flag gets the value ''. */
+function tokenize(argv: string[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--') || a === '--') throw new BenchUsageError(`unexpected argument '${a}' (options are --name=value)`);
+    const eq = a.indexOf('=');
+    let key = (eq >= 0 ? a.slice(2, eq) : a.slice(2)).trim();
+    if (ALIASES[key]) key = ALIASES[key]!;
+    const def = OPTS[key];
+    if (!def) throw new BenchUsageError(`unknown option '--${key}' (see mountless bench --help)`);
+    let value: string;
+    if (eq >= 0) value = a.slice(eq + 1);
+    else if (def.kind === 'bool') {
+      const next = argv[i + 1];
+      value = next !== undefined && /^(0|1|true|false|yes|no|on|off)$/.test(next) ? argv[++i]! : '';
+    } else {
+      const next = argv[++i];
+      if (next === undefined || next.startsWith('--')) throw new BenchUsageError(`option --${key} needs a value`);
+      value = next;
+    }
+    if (out.has(key)) throw new BenchUsageError(`option --${key} given twice`);
+    out.set(key, value);
+  }
+  return out;
+}
+
+function convert(key: string, def: OptDef, raw: string): number | string | boolean {
+  switch (def.kind) {
+    case 'string':
+      if (raw === '') throw new Error('needs a value');
+      return raw;
+    case 'bool':
+      return raw === '' ? true : parseBool(raw);
+    case 'enum':
+      if (!def.values!.includes(raw)) throw new Error(`invalid value '${raw}' (one of: ${def.values!.join(', ')})`);
+      return raw;
+    case 'seconds': {
+      const n = parseSeconds(raw);
+      return n;
+    }
+    case 'size':
+    case 'int': {
+      const n = def.kind === 'size' ? parseSize(raw) : parseInt10(raw);
+      if (def.min !== undefined && n < def.min) throw new Error(`'${raw}' is below the minimum ${def.kind === 'size' ? formatSize(def.min) : def.min}`);
+      if (def.max !== undefined && n > def.max) throw new Error(`'${raw}' is above the maximum ${def.kind === 'size' ? formatSize(def.max) : def.max}`);
+      return n;
+    }
+  }
+  throw new Error(`bad option kind for ${key}`);
+}
+
+function value<T>(parsed: Map<string, unknown>, key: string, fallback: T): T {
+  return parsed.has(key) ? (parsed.get(key) as T) : fallback;
+}
+
+/** Parses `mountless bench` arguments (those after the word `bench`). Throws BenchUsageError. */
+export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): BenchOptions | 'help' {
+  const raw = tokenize(argv);
+  if (raw.has('help')) return 'help';
+  const parsed = new Map<string, unknown>();
+  const lists = {} as Record<SweepKey, number[]>;
+  for (const [key, text] of raw) {
+    const def = OPTS[key]!;
+    try {
+      if (def.list) {
+        const parts = text.split(',').map((s) => s.trim());
+        if (parts.some((p) => p === '')) throw new Error(`invalid list '${text}'`);
+        const vals = parts.map((p) => convert(key, def, p) as number);
+        if (new Set(vals).size !== vals.length) throw new Error(`list '${text}' repeats a value`);
+        lists[key as SweepKey] = vals;
+      } else {
+        parsed.set(key, convert(key, def, text));
+      }
+    } catch (err) {
+      throw new BenchUsageError(`--${key}: ${(err as Error).message}`);
+    }
+  }
+  const url = value<string | undefined>(parsed, 'url', undefined) ?? env.NFS_URL;
+  if (!url) throw new BenchUsageError('no URL: pass --url nfs://host/export or set NFS_URL');
+  if (!/^nfs:\/\//i.test(url)) throw new BenchUsageError(`--url: '${url}' is not an nfs:// URL`);
+
+  lists.bs ??= [4096];
+  lists.iodepth ??= [1];
+  lists.numjobs ??= [1];
+  lists.nconnect ??= [1];
+  const swept = SWEEPABLE.filter((k) => lists[k].length > 1);
+  if (swept.length > 1) throw new BenchUsageError(`sweep one parameter at a time (lists given for ${swept.map((k) => '--' + k).join(' and ')})`);
+
+  const rw = value<Rw>(parsed, 'rw', 'read');
+  const isMeta = (META_RW as readonly string[]).includes(rw);
+  const name = value(parsed, 'name', 'mountless');
+  if (!/^[\w.-]+$/.test(name)) throw new BenchUsageError(`--name: '${name}' may hold only letters, digits, '.', '-' and '_'`);
+  let rwmixread = value(parsed, 'rwmixread', 50);
+  if (parsed.has('rwmixwrite')) {
+    if (parsed.has('rwmixread')) throw new BenchUsageError('give --rwmixread or --rwmixwrite, not both');
+    rwmixread = 100 - (parsed.get('rwmixwrite') as number);
+  }
+  const size = value(parsed, 'size', 256 * 2 ** 20);
+  if (!isMeta) {
+    const big = lists.bs.find((b) => b > size);
+    if (big !== undefined) throw new BenchUsageError(`--bs ${formatSize(big)} is larger than --size ${formatSize(size)}`);
+  }
+  const runtime = value<number | undefined>(parsed, 'runtime', undefined);
+  if (runtime !== undefined && runtime <= 0) throw new BenchUsageError('--runtime: must be more than 0 seconds');
+  const timeBased = value(parsed, 'time_based', false);
+  if (timeBased && runtime === undefined) throw new BenchUsageError('--time_based needs --runtime');
+  let filename = value<string | undefined>(parsed, 'filename', undefined) ?? (isMeta ? `/mountless-bench/${name}.tree` : `/mountless-bench/${name}.dat`);
+  if (!filename.startsWith('/')) filename = '/' + filename;
+  if (/\/\.\.?(\/|$)/.test(filename)) throw new BenchUsageError(`--filename: '${filename}' may not contain '.' or '..' components`);
+  if (filename === '/' && !isMeta) throw new BenchUsageError('--filename: / is a directory');
+  const compare = value<'libnfs' | undefined>(parsed, 'compare', undefined);
+  if (compare && !(IO_RW as readonly string[]).includes(rw) && rw !== 'stat') {
+    throw new BenchUsageError(`--compare libnfs supports --rw ${IO_RW.join(', ')} and stat, not ${rw}`);
+  }
+  if (parsed.has('loops') && !compare) throw new BenchUsageError('--loops is for --compare');
+  const plot = value<string | undefined>(parsed, 'plot', undefined);
+  if (plot !== undefined && !/\.(svg|html?)$/i.test(plot)) throw new BenchUsageError(`--plot: '${plot}' must end in .svg or .html`);
+
+  const given: Record<string, string> = {};
+  for (const [k, v] of raw) if (k !== 'url' && k !== 'output-format' && k !== 'plot' && k !== 'compare' && k !== 'loops') given[k] = v === '' ? '1' : v;
+  given.name = name;
+  given.rw = rw;
+  given.filename = filename;
+
+  return {
+    url,
+    base: {
+      name,
+      rw,
+      rwmixread,
+      size,
+      runtime,
+      rampTime: value(parsed, 'ramp_time', 0),
+      timeBased,
+      numberIos: value(parsed, 'number_ios', 0),
+      direct: value(parsed, 'direct', false),
+      filename,
+      nrfiles: value(parsed, 'nrfiles', 1000),
+      given,
+    },
+    lists,
+    sweep: swept[0],
+    outputFormat: value(parsed, 'output-format', 'normal'),
+    plot,
+    compare,
+    loops: value(parsed, 'loops', 1),
+  };
+}
+
+/** One JobSpec per point of the sweep (one, when nothing is swept). */
+export function expandJobs(o: BenchOptions): JobSpec[] {
+  const key = o.sweep;
+  const points = key ? o.lists[key] : [0];
+  return points.map((v) => {
+    const pick = (k: SweepKey) => (k === key ? v : o.lists[k][0]!);
+    const given = { ...o.base.given };
+    if (key) given[key] = key === 'bs' ? formatSize(v) : String(v);
+    return {
+      ...o.base,
+      name: key ? `${o.base.name}-${key}${key === 'bs' ? formatSize(v) : v}` : o.base.name,
+      bs: pick('bs'),
+      iodepth: pick('iodepth'),
+      numjobs: pick('numjobs'),
+      nconnect: pick('nconnect'),
+      given,
+    };
+  });
+}
+
+export function isMetaRw(rw: Rw): rw is MetaRw {
+  return (META_RW as readonly string[]).includes(rw);
+}

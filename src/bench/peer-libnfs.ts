@@ -1,0 +1,147 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { parseNfsUrl } from '../url.js';
+import type { JobSpec } from './options.js';
+import type { DirectionResult, JobResult } from './result.js';
+
+const run = promisify(execFile);
+
+/**
+ * The libnfs peer of `--compare libnfs`: a small C driver,
+ * bench/peers/libnfs-bench.c, built on demand with gcc against the system's
+ * libnfs (Debian: libnfs-dev) and cached as bench/peers/.build/libnfs-bench-<hash>
+ * (the hash covers the source and the libnfs version, so either changing
+ * rebuilds it). It lives in the source tree, not in the npm package: the
+ * comparison runs from a checkout.
+ */
+const PEERS_DIR = fileURLToPath(new URL('../../bench/peers/', import.meta.url));
+const SOURCE = PEERS_DIR + 'libnfs-bench.c';
+const BUILD_DIR = PEERS_DIR + '.build/';
+
+export class PeerUnavailableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PeerUnavailableError';
+  }
+}
+
+/** libnfs's version as installed ("4.0.0"), or throws PeerUnavailableError with what to install. */
+export async function libnfsVersion(): Promise<string> {
+  try {
+    return (await run('pkg-config', ['--modversion', 'libnfs'])).stdout.trim();
+  } catch {
+    try {
+      const v = (await run('dpkg-query', ['-W', '-f=${Version}', 'libnfs-dev'])).stdout.trim();
+      if (v) return v;
+    } catch {
+      // neither pkg-config nor dpkg knows it
+    }
+  }
+  throw new PeerUnavailableError('libnfs is not installed: --compare libnfs needs its headers and library (Debian/Ubuntu: apt-get install libnfs-dev gcc pkg-config)');
+}
+
+/** Builds the driver unless a build of this source for this libnfs is cached; returns its path. */
+export async function buildLibnfsDriver(version: string): Promise<string> {
+  if (!existsSync(SOURCE)) throw new PeerUnavailableError(`${SOURCE} is missing: --compare libnfs runs from a mountless source checkout`);
+  const src = await readFile(SOURCE);
+  const hash = createHash('sha256').update(src).update('\0' + version).digest('hex').slice(0, 12);
+  const bin = `${BUILD_DIR}libnfs-bench-${hash}`;
+  if (existsSync(bin)) return bin;
+  await mkdir(BUILD_DIR, { recursive: true });
+  let flags = ['-lnfs'];
+  try {
+    flags = (await run('pkg-config', ['--cflags', '--libs', 'libnfs'])).stdout.trim().split(/\s+/).filter(Boolean);
+  } catch {
+    // no pkg-config: plain -lnfs
+  }
+  const tmp = `${bin}.${process.pid}.tmp`;
+  try {
+    await run('gcc', ['-O2', '-Wall', '-o', tmp, SOURCE, ...flags, '-lm']);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    const e = err as { code?: string; stderr?: string; message: string };
+    if (e.code === 'ENOENT') throw new PeerUnavailableError('gcc is not installed: --compare libnfs builds a small C driver (apt-get install gcc)');
+    throw new PeerUnavailableError(`building ${SOURCE} failed:\n${e.stderr ?? e.message}`);
+  }
+  await rename(tmp, bin);
+  return bin;
+}
+
+/**
+ * The mountless URL as libnfs spells it: the same host and path, with only
+ * the arguments libnfs 4.x knows (uid, gid, nfsport, mountport). The others
+ * (rsize, wsize, timeo, …) have no libnfs URL equivalent and are dropped.
+ */
+export function libnfsUrl(url: string): { url: string; dropped: string[] } {
+  const u = parseNfsUrl(url);
+  const q = new URLSearchParams();
+  const dropped: string[] = [];
+  if (u.options.uid !== undefined) q.set('uid', String(u.options.uid));
+  if (u.options.gid !== undefined) q.set('gid', String(u.options.gid));
+  const nfsport = u.options.nfsport ?? u.port;
+  if (nfsport !== undefined) q.set('nfsport', String(nfsport));
+  if (u.options.mountport !== undefined) q.set('mountport', String(u.options.mountport));
+  for (const k of Object.keys(u.options)) if (!['uid', 'gid', 'nfsport', 'mountport', 'version'].includes(k)) dropped.push(k);
+  const host = u.host.includes(':') ? `[${u.host}]` : u.host;
+  const qs = q.toString();
+  return { url: `nfs://${host}${u.path}${qs ? '?' + qs : ''}`, dropped };
+}
+
+/** The driver's command-line arguments for a job. */
+export function driverArgs(spec: JobSpec, url: string): string[] {
+  const a = ['--url', libnfsUrl(url).url, '--rw', spec.rw];
+  if (spec.rw === 'stat') a.push('--dir', spec.filename.replace(/\/+$/, ''), '--nrfiles', String(spec.nrfiles));
+  else a.push('--path', spec.filename, '--bs', String(spec.bs), '--size', String(spec.size), '--rwmixread', String(spec.rwmixread));
+  a.push('--iodepth', String(spec.iodepth), '--numjobs', String(spec.numjobs), '--nconnect', String(spec.nconnect));
+  a.push('--runtime', String(spec.runtime ?? 0), '--ramp_time', String(spec.rampTime), '--time_based', spec.timeBased ? '1' : '0');
+  a.push('--number_ios', String(spec.numberIos));
+  return a;
+}
+
+interface DriverDirection {
+  ios: number;
+  bytes: number;
+  clat: { min: number; max: number; mean: number; stddev: number; percentile: Record<string, number> };
+}
+
+interface DriverOutput {
+  peer: 'libnfs';
+  runtime_ns: number;
+  read: DriverDirection;
+  write: DriverDirection;
+  cpu: { user_us: number; sys_us: number };
+  rsize: number;
+  wsize: number;
+}
+
+function direction(d: DriverDirection): DirectionResult {
+  return { ios: d.ios, bytes: d.bytes, clat: { ...d.clat } };
+}
+
+/** Runs one job through the driver; the data file or tree must already be laid out. */
+export async function runLibnfs(bin: string, spec: JobSpec, url: string, loop: number): Promise<JobResult> {
+  const timeout = ((spec.runtime ?? 600) + spec.rampTime + 120) * 1000;
+  let stdout: string;
+  try {
+    ({ stdout } = await run(bin, driverArgs(spec, url), { timeout, maxBuffer: 1 << 20 }));
+  } catch (err) {
+    const e = err as { stderr?: string; message: string };
+    throw new Error(`libnfs driver failed: ${(e.stderr ?? '').trim() || e.message}`);
+  }
+  const o = JSON.parse(stdout) as DriverOutput;
+  return {
+    spec,
+    peer: 'libnfs',
+    loop,
+    runtimeNs: o.runtime_ns,
+    read: direction(o.read),
+    write: direction(o.write),
+    cpu: { userUs: o.cpu.user_us, systemUs: o.cpu.sys_us },
+    rsize: o.rsize,
+    wsize: o.wsize,
+  };
+}

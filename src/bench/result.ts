@@ -1,0 +1,75 @@
+import { FIO_PERCENTILES, type Histogram } from './histogram.js';
+import type { JobSpec } from './options.js';
+
+/** Completion latencies of one direction (read or write), in ns. */
+export interface LatencySummary {
+  min: number;
+  max: number;
+  mean: number;
+  stddev: number;
+  /** fio's keys: "50.000000" → ns. */
+  percentile: Record<string, number>;
+}
+
+export interface DirectionResult {
+  /** Operations completed while measuring. */
+  ios: number;
+  bytes: number;
+  clat: LatencySummary;
+}
+
+/**
+ * One run of one job by one peer, reduced to numbers. Both the mountless
+ * runner and the libnfs driver produce this shape, so reports and ratios
+ * treat them alike. Metadata operations count as reads when they change
+ * nothing (stat, readdir) and as writes otherwise (create, unlink, mkdir).
+ */
+export interface JobResult {
+  spec: JobSpec;
+  peer: 'mountless' | 'libnfs';
+  /** 1-based run number with --compare --loops. */
+  loop: number;
+  /** Measured time: from the end of the ramp to the last completion, ns. */
+  runtimeNs: number;
+  read: DirectionResult;
+  write: DirectionResult;
+  /** CPU time of the whole client process while measuring, µs. */
+  cpu: { userUs: number; systemUs: number };
+  /** For readdir: entries listed. */
+  entries?: number;
+  /** Transfer sizes the client negotiated, when known. */
+  rsize?: number;
+  wsize?: number;
+}
+
+export function pctKey(p: number): string {
+  return p.toFixed(6);
+}
+
+export function summarize(h: Histogram): LatencySummary {
+  const percentile: Record<string, number> = {};
+  for (const p of FIO_PERCENTILES) percentile[pctKey(p)] = h.percentile(p);
+  return { min: h.count ? h.min : 0, max: h.max, mean: h.mean, stddev: h.stddev, percentile };
+}
+
+export function totalIos(r: JobResult): number {
+  return r.read.ios + r.write.ios;
+}
+
+export function iops(r: JobResult): number {
+  return r.runtimeNs > 0 ? (totalIos(r) * 1e9) / r.runtimeNs : 0;
+}
+
+export function bandwidth(r: JobResult): number {
+  return r.runtimeNs > 0 ? ((r.read.bytes + r.write.bytes) * 1e9) / r.runtimeNs : 0;
+}
+
+export function cpuUsPerOp(r: JobResult): number {
+  const n = totalIos(r);
+  return n > 0 ? (r.cpu.userUs + r.cpu.systemUs) / n : 0;
+}
+
+/** Latency over both directions, weighted by count: percentiles of the direction with the most ops. */
+export function mainClat(r: JobResult): LatencySummary {
+  return r.write.ios > r.read.ios ? r.write.clat : r.read.clat;
+}

@@ -1,0 +1,177 @@
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { connect } from '../connect.js';
+import type { NfsClient } from '../fs/client.js';
+import { drive } from './engine.js';
+import { fioJson } from './fio-json.js';
+import { openIoWorkload } from './io-workload.js';
+import { cleanupTree, layOutFile, prepareTree } from './layout.js';
+import { metaWorkload } from './meta-workload.js';
+import { expandJobs, formatSize, isMetaRw, type BenchOptions, type JobSpec } from './options.js';
+import { buildLibnfsDriver, libnfsUrl, libnfsVersion, runLibnfs } from './peer-libnfs.js';
+import { renderHtml, renderSvg, type PlotInput } from './plot.js';
+import { Progress, type ProgressStream } from './progress.js';
+import { aggregate, compareSweepTable, compareTable, describeJob, ratios, summary, sweepTable, sweepValue } from './report.js';
+import type { JobResult } from './result.js';
+
+export interface BenchIo {
+  stdout: { write(s: string): unknown };
+  stderr: ProgressStream;
+}
+
+export function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** One run of `spec` through mountless on the given clients (the first nconnect of them). */
+export async function runMountless(spec: JobSpec, clients: NfsClient[], loop: number, progress?: Progress): Promise<JobResult> {
+  const use = clients.slice(0, spec.nconnect);
+  const rsize = use[0]!.backend.limits.rsize;
+  const wsize = use[0]!.backend.limits.wsize;
+  if (isMetaRw(spec.rw)) {
+    const m = metaWorkload(spec, use);
+    progress?.start(`mountless ${spec.name}`);
+    try {
+      const r = await drive(spec, m.workload, progress?.live);
+      const out: JobResult = { spec, peer: 'mountless', loop, ...r, rsize, wsize };
+      if (spec.rw === 'readdir') out.entries = m.entries();
+      return out;
+    } finally {
+      progress?.stop();
+    }
+  }
+  const io = await openIoWorkload(spec, use);
+  let r;
+  progress?.start(`mountless ${spec.name}`);
+  try {
+    r = await drive(spec, io.workload, progress?.live);
+  } finally {
+    progress?.stop();
+    await io.close();
+  }
+  return { spec, peer: 'mountless', loop, ...r, rsize, wsize };
+}
+
+interface Point {
+  spec: JobSpec;
+  mountless: JobResult[];
+  libnfs: JobResult[];
+}
+
+/**
+ * The whole `mountless bench` run: connect nconnect clients, lay out the file
+ * (or tree) of each job, run it (with --compare: mountless, libnfs, mountless,
+ * libnfs … for --loops rounds), then print the summary, table or fio JSON
+ * and write the plot. Returns the exit code.
+ */
+export async function runBench(o: BenchOptions, io: BenchIo): Promise<number> {
+  const log = (s: string) => io.stderr.write(`mountless bench: ${s}\n`);
+  const specs = expandJobs(o);
+  const progress = new Progress(io.stderr);
+  let driver: string | undefined;
+  if (o.compare === 'libnfs') {
+    const version = await libnfsVersion();
+    driver = await buildLibnfsDriver(version);
+    const { dropped } = libnfsUrl(o.url);
+    if (dropped.length) log(`URL arguments libnfs does not take, used by mountless only: ${dropped.join(', ')}`);
+    log(`comparing with libnfs ${version} (async API, ${driver})`);
+    if (isMetaRw(o.base.rw) && !o.base.direct) log('libnfs caches no attributes and mountless does: add --direct=1 to compare uncached with uncached');
+  }
+  const nclients = Math.max(...specs.map((s) => s.nconnect));
+  const clients: NfsClient[] = [];
+  const points: Point[] = [];
+  try {
+    // --direct bypasses mountless's caches: the attribute and name caches off (noac).
+    const connectOpts = o.base.direct ? { noac: true } : {};
+    for (let k = 0; k < nclients; k++) clients.push(await connect(o.url, connectOpts));
+    const c0 = clients[0]!;
+    if (nclients > 1) log(`nconnect=${nclients}: ${nclients} separate clients (TCP connections), jobs spread round-robin`);
+    for (const spec of specs) {
+      if (isMetaRw(spec.rw)) await prepareTree(clients.slice(0, spec.nconnect), spec, log);
+      else await layOutFile(c0, spec, log);
+      const point: Point = { spec, mountless: [], libnfs: [] };
+      const loops = driver ? o.loops : 1;
+      for (let loop = 1; loop <= loops; loop++) {
+        const tag = driver ? loop : 0;
+        point.mountless.push(await runMountless(spec, clients, tag, progress));
+        if (driver) {
+          // A create/unlink/mkdir pass changes the tree; only stat is compared, which does not.
+          progress.start(`libnfs ${spec.name}`, { seconds: spec.timeBased && spec.runtime !== undefined ? spec.runtime + spec.rampTime : undefined });
+          try {
+            point.libnfs.push(await runLibnfs(driver, spec, o.url, loop));
+          } finally {
+            progress.stop();
+          }
+        }
+      }
+      if (isMetaRw(spec.rw)) await cleanupTree(clients.slice(0, spec.nconnect), spec);
+      points.push(point);
+      if (o.outputFormat === 'normal') io.stdout.write(reportPoint(point, !!driver) + '\n\n');
+    }
+  } finally {
+    progress.stop();
+    await Promise.allSettled(clients.map((c) => c.close()));
+  }
+
+  if (o.outputFormat === 'json') {
+    const all = points.flatMap((p) => interleave(p.mountless, p.libnfs));
+    const out: Record<string, unknown> = { ...fioJson(all, packageVersion()) };
+    if (driver) {
+      out['mountless compare'] = points.map((p) => {
+        const m = aggregate(p.mountless);
+        const l = aggregate(p.libnfs);
+        return { jobname: p.spec.name, loops: p.mountless.length, mountless: m, libnfs: l, ratio: ratios(m, l) };
+      });
+    }
+    io.stdout.write(JSON.stringify(out, null, 2) + '\n');
+  } else if (o.sweep) {
+    io.stdout.write(`sweep of ${o.sweep}: ${describeJob(specs[0]!, o.sweep)}\n`);
+    io.stdout.write((driver ? compareSweepTable(points, o.sweep) : sweepTable(points.map((p) => p.mountless[0]!), o.sweep)) + '\n');
+  }
+
+  if (o.plot) {
+    const input = plotInput(o, points);
+    await writeFile(o.plot, /\.html?$/i.test(o.plot) ? renderHtml(input) : renderSvg(input));
+    log(`wrote ${o.plot}`);
+  }
+  return 0;
+}
+
+function reportPoint(p: Point, compare: boolean): string {
+  if (!compare) return summary(p.mountless[0]!);
+  const runs = interleave(p.mountless, p.libnfs).map(summary).join('\n');
+  return `${runs}\n\n${compareTable(p.mountless, p.libnfs)}`;
+}
+
+function interleave<T>(a: T[], b: T[]): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (a[i] !== undefined) out.push(a[i]!);
+    if (b[i] !== undefined) out.push(b[i]!);
+  }
+  return out;
+}
+
+function plotInput(o: BenchOptions, points: Point[]): PlotInput {
+  const key = o.sweep;
+  const s0 = points[0]!.spec;
+  const meta = isMetaRw(s0.rw);
+  const series = [{ label: 'mountless', iops: points.map((p) => aggregate(p.mountless).iops), p99us: points.map((p) => aggregate(p.mountless).p99 / 1000) }];
+  if (o.compare) series.push({ label: 'libnfs', iops: points.map((p) => aggregate(p.libnfs).iops), p99us: points.map((p) => aggregate(p.libnfs).p99 / 1000) });
+  const fixed = (['bs', 'iodepth', 'numjobs', 'nconnect'] as const)
+    .filter((k) => k !== key && !(k === 'bs' && meta))
+    .map((k) => `${k} ${sweepValue(s0, k)}`);
+  fixed.unshift(meta ? `nrfiles ${s0.nrfiles}` : `size ${formatSize(s0.size)}`);
+  return {
+    title: `mountless bench: ${s0.rw}${key ? ` against ${key}` : ''}`,
+    subtitle: `${fixed.join(', ')}; ${o.url.replace(/\?.*$/, '')}; ${new Date().toISOString().slice(0, 16).replace('T', ' ')}`,
+    xLabel: key ?? 'job',
+    x: points.map((p) => (key ? sweepValue(p.spec, key) : p.spec.name)),
+    series,
+  };
+}
