@@ -4,6 +4,7 @@ import type { Backend } from './fs/backend.js';
 import { CachingBackend } from './cache/caching-backend.js';
 import { DEFAULT_POLICY, type CachePolicy } from './cache/policy.js';
 import { Nfs3Backend } from './nfs3/backend.js';
+import { Nfs4Backend } from './nfs4/backend.js';
 import { DEFAULTS, defaultIds, NFS_VERSIONS, type ConnectOptions } from './options.js';
 import { authSys } from './rpc/auth.js';
 import { parseNfsUrl } from './url.js';
@@ -114,26 +115,43 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   const timeo = o.timeo ?? DEFAULTS.timeo;
   const retrans = o.retrans ?? DEFAULTS.retrans;
   const settings = { umask: o.umask ?? process.umask(), readonly: o.readonly ?? DEFAULTS.readonly };
-  if (version !== '3') {
-    throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `NFS version ${version} is not supported yet by this build; use version=3`);
-  }
+  const retry = { timeo: timeo * 100, retrans, hard: !o.soft };
+  const tls = o.tls === true ? {} : o.tls || undefined;
   let backend: Backend;
   try {
-    backend = await Nfs3Backend.mount({
-      host: u.host,
-      path: u.path,
-      auth,
-      nfsport: o.nfsport ?? u.port,
-      mountport: o.mountport,
-      portmapPort: o.portmapPort ?? DEFAULTS.portmapPort,
-      connectTimeout: o.connectTimeout ?? DEFAULTS.connectTimeout,
-      timeout: timeo * 100 * (retrans + 1),
-      retry: { timeo: timeo * 100, retrans, hard: !o.soft },
-      tls: o.tls === true ? {} : o.tls || undefined,
-      rsize: o.rsize,
-      wsize: o.wsize,
-      maxInFlight: o.maxInFlight ?? DEFAULTS.maxInFlight,
-    });
+    if (version === '3') {
+      backend = await Nfs3Backend.mount({
+        host: u.host,
+        path: u.path,
+        auth,
+        nfsport: o.nfsport ?? u.port,
+        mountport: o.mountport,
+        portmapPort: o.portmapPort ?? DEFAULTS.portmapPort,
+        connectTimeout: o.connectTimeout ?? DEFAULTS.connectTimeout,
+        timeout: timeo * 100 * (retrans + 1),
+        retry,
+        tls,
+        rsize: o.rsize,
+        wsize: o.wsize,
+        maxInFlight: o.maxInFlight ?? DEFAULTS.maxInFlight,
+      });
+    } else {
+      // NFSv4 needs neither rpcbind nor MOUNT: one port, the pseudo-fs path walked in one COMPOUND.
+      backend = await Nfs4Backend.mount({
+        host: u.host,
+        path: u.path,
+        auth,
+        port: o.nfsport ?? u.port ?? 2049,
+        minorVersion: version === '4' ? 'auto' : (Number(version.slice(2)) as 0 | 1 | 2),
+        connectTimeout: o.connectTimeout ?? DEFAULTS.connectTimeout,
+        timeout: timeo * 100 * (retrans + 1),
+        retry,
+        tls,
+        rsize: o.rsize,
+        wsize: o.wsize,
+        maxInFlight: Math.min(o.maxInFlight ?? 64, 1024),
+      });
+    }
   } catch (err) {
     // A path below the export is looked up with NFS calls; report their
     // failure as mount(2) would: ENOENT/ENOTDIR/EACCES naming the path.

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { NfsStatusError } from '../errors.js';
-import type { Attrs, Backend, CallOpts, CreateMode, DirEntry, FileHandleId, Limits, Looked, SetAttrs, StableHow, StatFsResult, WriteResult } from '../fs/backend.js';
+import type { Attrs, Backend, CallOpts, CreateMode, DirEntry, FileHandleId, Limits, Looked, OpenState, SetAttrs, StableHow, StatFsResult, WriteResult } from '../fs/backend.js';
 import { attrTtlMs, type CachePolicy } from './policy.js';
 
 interface NameEntry {
@@ -38,10 +38,51 @@ export class CachingBackend implements Backend {
   private gen = 0;
   readonly stats = { attrHits: 0, attrMisses: 0, nameHits: 0, nameMisses: 0 };
 
+  // Optional capabilities exist exactly when the wrapped backend has them.
+  readonly resolvePath?: Backend['resolvePath'];
+  readonly open?: Backend['open'];
+  readonly closeState?: Backend['closeState'];
+  readonly lockOwner?: Backend['lockOwner'];
+  readonly copy?: Backend['copy'];
+  readonly seek?: Backend['seek'];
+  readonly allocate?: Backend['allocate'];
+  readonly deallocate?: Backend['deallocate'];
+
   constructor(
     readonly inner: Backend,
     readonly policy: CachePolicy,
   ) {
+    if (inner.resolvePath) {
+      this.resolvePath = async (parts, start, o) => {
+        const gen = this.gen;
+        const l = await inner.resolvePath!(parts, start, o);
+        this.putAttrs(l.fh, l.attrs, gen);
+        return l;
+      };
+    }
+    if (inner.open) {
+      this.open = async (dirOrFh, name, req, o) => {
+        if (name !== undefined) this.dropName(dirOrFh, name);
+        const st = await inner.open!(dirOrFh, name, req, o);
+        // OPEN may create or truncate: what we knew of the file and its directory is stale.
+        this.dropAttrs(st.fh, name !== undefined ? dirOrFh : undefined);
+        return st;
+      };
+    }
+    if (inner.closeState) this.closeState = (st, o) => inner.closeState!(st, o);
+    if (inner.lockOwner) this.lockOwner = (fh, st) => inner.lockOwner!(fh, st);
+    if (inner.copy) {
+      this.copy = async (src, dst, so, doff, n, o) => {
+        try {
+          return await inner.copy!(src, dst, so, doff, n, o);
+        } finally {
+          this.dropAttrs((dst as { fh?: FileHandleId }).fh);
+        }
+      };
+    }
+    if (inner.seek) this.seek = (st, off, what, o) => inner.seek!(st, off, what, o);
+    if (inner.allocate) this.allocate = (st, off, len, o) => this.dropping(st, () => inner.allocate!(st, off, len, o));
+    if (inner.deallocate) this.deallocate = (st, off, len, o) => this.dropping(st, () => inner.deallocate!(st, off, len, o));
     this.attrs = new LRUCache({ max: policy.maxEntries, ttl: policy.acregmax * 1000 || 1, ttlAutopurge: false });
     this.names = new LRUCache({ max: policy.maxEntries, ttl: policy.acdirmax * 1000 || 1, ttlAutopurge: false });
   }
@@ -161,9 +202,19 @@ export class CachingBackend implements Backend {
     return p;
   }
 
-  async setattr(fh: FileHandleId, attrs: SetAttrs, o?: CallOpts): Promise<Attrs | undefined> {
+  private async dropping(st: OpenState, fn: () => Promise<void>): Promise<void> {
+    const fh = (st as { fh?: FileHandleId }).fh;
     this.dropAttrs(fh);
-    const a = await this.inner.setattr(fh, attrs, o);
+    try {
+      await fn();
+    } finally {
+      this.dropAttrs(fh);
+    }
+  }
+
+  async setattr(fh: FileHandleId, attrs: SetAttrs, o?: CallOpts, state?: OpenState): Promise<Attrs | undefined> {
+    this.dropAttrs(fh);
+    const a = await this.inner.setattr(fh, attrs, o, state);
     this.putAttrs(fh, a);
     return a;
   }
@@ -176,17 +227,17 @@ export class CachingBackend implements Backend {
     return this.inner.readlink(fh, o);
   }
 
-  async read(fh: FileHandleId, offset: number, length: number, o?: CallOpts) {
+  async read(fh: FileHandleId, offset: number, length: number, o?: CallOpts, state?: OpenState) {
     const gen = this.gen;
-    const r = await this.inner.read(fh, offset, length, o);
+    const r = await this.inner.read(fh, offset, length, o, state);
     this.putAttrs(fh, r.attrs, gen);
     return r;
   }
 
-  async write(fh: FileHandleId, offset: number, data: Buffer, stable: StableHow, o?: CallOpts): Promise<WriteResult> {
+  async write(fh: FileHandleId, offset: number, data: Buffer, stable: StableHow, o?: CallOpts, state?: OpenState): Promise<WriteResult> {
     this.dropAttrs(fh);
     try {
-      return await this.inner.write(fh, offset, data, stable, o);
+      return await this.inner.write(fh, offset, data, stable, o, state);
     } finally {
       // Parallel WRITEs of one request each drop again: none may leave pre-write attrs behind.
       this.dropAttrs(fh);

@@ -101,6 +101,47 @@ export interface CallOpts {
   fresh?: boolean | undefined;
 }
 
+/**
+ * Server-side open state (NFSv4 OPEN): what READ, WRITE, SETATTR and LOCK
+ * present as proof of the open. Opaque to the fs layer; NFSv3 has none.
+ */
+export type OpenState = { readonly __openState: unique symbol } | object;
+
+export interface OpenRequest {
+  read: boolean;
+  write: boolean;
+  /** Create the file if needed (GUARDED, UNCHECKED or EXCLUSIVE). */
+  create?: CreateMode | undefined;
+  truncate?: boolean | undefined;
+}
+
+export interface LockRequest {
+  exclusive: boolean;
+  /** Retry until granted (or `signal` aborts) instead of failing with EAGAIN. */
+  wait?: boolean | undefined;
+  signal?: AbortSignal | undefined;
+}
+
+/** Who holds a conflicting lock. */
+export interface LockConflict {
+  exclusive: boolean;
+  start: number;
+  /** 0: to end of file. */
+  length: number;
+}
+
+/**
+ * Byte-range locks of one lock owner (one per FileHandle, so locks behave
+ * like Linux OFD locks). NFSv3 gets one from NLM; NFSv4 from the open state.
+ */
+export interface LockOwner {
+  lock(start: number, length: number, o: LockRequest): Promise<void>;
+  unlock(start: number, length: number): Promise<void>;
+  test(start: number, length: number, exclusive: boolean): Promise<LockConflict | undefined>;
+  /** Releases every lock this owner holds. */
+  close(): Promise<void>;
+}
+
 export interface Backend {
   readonly version: string;
   readonly rootFh: FileHandleId;
@@ -108,15 +149,15 @@ export interface Backend {
 
   getattr(fh: FileHandleId, o?: CallOpts): Promise<Attrs>;
   /** Returns post-operation attributes when the server sent them. */
-  setattr(fh: FileHandleId, attrs: SetAttrs, o?: CallOpts): Promise<Attrs | undefined>;
+  setattr(fh: FileHandleId, attrs: SetAttrs, o?: CallOpts, state?: OpenState): Promise<Attrs | undefined>;
   lookup(dir: FileHandleId, name: string, o?: CallOpts): Promise<Looked>;
   /** ACCESS: which of the requested ACCESS bits (read=1, lookup=2, modify=4, extend=8, delete=16, execute=32) are granted. */
   access(fh: FileHandleId, mask: number, o?: CallOpts): Promise<number>;
   readlink(fh: FileHandleId, o?: CallOpts): Promise<string>;
   /** One READ of at most limits.rsize bytes; `data` may be a view into the reply. */
-  read(fh: FileHandleId, offset: number, length: number, o?: CallOpts): Promise<{ data: Buffer; eof: boolean; attrs?: Attrs | undefined }>;
+  read(fh: FileHandleId, offset: number, length: number, o?: CallOpts, state?: OpenState): Promise<{ data: Buffer; eof: boolean; attrs?: Attrs | undefined }>;
   /** One WRITE of at most limits.wsize bytes. */
-  write(fh: FileHandleId, offset: number, data: Buffer, stable: StableHow, o?: CallOpts): Promise<WriteResult>;
+  write(fh: FileHandleId, offset: number, data: Buffer, stable: StableHow, o?: CallOpts, state?: OpenState): Promise<WriteResult>;
   /** COMMIT of everything written unstably; returns the write verifier. */
   commit(fh: FileHandleId, o?: CallOpts): Promise<Buffer>;
   create(dir: FileHandleId, name: string, how: CreateMode, o?: CallOpts): Promise<Looked>;
@@ -135,4 +176,23 @@ export interface Backend {
   statfs(fh: FileHandleId, o?: CallOpts): Promise<StatFsResult>;
   /** Releases server state (UMNT, DESTROY_SESSION) and closes connections. */
   close(): Promise<void>;
+
+  // ---- optional capabilities (NFSv4; the fs layer falls back without them) ----
+
+  /**
+   * A run of plain names (no '.', '..') from `start` in one round trip.
+   * Throws with `symlink: { index, dirFh, fh, attrs, target }` when a
+   * symlink sits in the middle; a final symlink is returned unfollowed.
+   */
+  resolvePath?(parts: readonly string[], start: FileHandleId, o?: CallOpts): Promise<Looked>;
+  /** Opens (and maybe creates) a file: by directory + name, or by handle (name undefined). */
+  open?(dirOrFh: FileHandleId, name: string | undefined, req: OpenRequest, o?: CallOpts): Promise<OpenState & { fh: FileHandleId }>;
+  closeState?(state: OpenState, o?: CallOpts): Promise<void>;
+  /** Byte-range locks for a FileHandle; `state` is its open state where the protocol has one. */
+  lockOwner?(fh: FileHandleId, state: OpenState | undefined): LockOwner;
+  /** Server-side copy (NFSv4.2 COPY); ENOTSUP where the server has none. */
+  copy?(src: OpenState, dst: OpenState, srcOffset: number, dstOffset: number, count: number, o?: CallOpts): Promise<{ count: number; committed: StableHow; verf: Buffer }>;
+  seek?(state: OpenState, offset: number, what: 'data' | 'hole', o?: CallOpts): Promise<{ offset: number; eof: boolean }>;
+  allocate?(state: OpenState, offset: number, length: number, o?: CallOpts): Promise<void>;
+  deallocate?(state: OpenState, offset: number, length: number, o?: CallOpts): Promise<void>;
 }

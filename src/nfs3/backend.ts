@@ -1,9 +1,10 @@
 import { NfsStatusError } from '../errors.js';
-import type { Attrs, Backend, CallOpts, CreateMode, DirEntry, FileHandleId, FileKind, Limits, Looked, SetAttrs, StableHow, StatFsResult, WriteResult } from '../fs/backend.js';
+import type { Attrs, Backend, LockOwner, CallOpts, CreateMode, DirEntry, FileHandleId, FileKind, Limits, Looked, SetAttrs, StableHow, StatFsResult, WriteResult } from '../fs/backend.js';
 import { exportList, mnt, MOUNT_PROGRAM, MOUNT_V3, MountError, mountstat3, umnt } from '../mount/mount.js';
 import { pmapGetport, PMAP_PORT } from '../portmap/portmap.js';
 import type { Credential } from '../rpc/auth.js';
 import { RpcClient, type RetryPolicy } from '../rpc/client.js';
+import { NlmLocker } from '../nlm/locks.js';
 import type { TlsOptions } from '../rpc/transport.js';
 import { RpcConnectionError } from '../rpc/errors.js';
 import { ftype3, NFS_PROGRAM, NFS_V3, stable_how } from './constants.js';
@@ -129,7 +130,18 @@ export class Nfs3Backend implements Backend {
     readonly rootFh: FileHandleId,
     readonly limits: Limits,
     private readonly unmount: () => Promise<void>,
+    private readonly mountInfo: Nfs3MountOptions,
   ) {}
+
+  /**
+   * A backend over an RPC client to an NFS server and a root handle got
+   * elsewhere (no MOUNT, no FSINFO); close() closes `rpc` and unmounts
+   * nothing. For tests that put a fake server behind the fs layer.
+   * @internal
+   */
+  static fromRpc(rpc: RpcClient, rootFh: FileHandleId, limits: Limits): Nfs3Backend {
+    return new Nfs3Backend(rpc, rootFh, limits, async () => {}, { host: rpc.opts.host, path: '/', auth: rpc.opts.auth, portmapPort: 111, connectTimeout: rpc.opts.connectTimeout, timeout: rpc.opts.timeout, maxInFlight: rpc.opts.maxInFlight });
+  }
 
   static async mount(o: Nfs3MountOptions): Promise<Nfs3Backend> {
     const rpcOpts = { connectTimeout: o.connectTimeout, timeout: o.timeout, auth: o.auth };
@@ -196,12 +208,35 @@ export class Nfs3Backend implements Backend {
       const rsize = clampSize(o.rsize ?? Math.min(info.rtpref, DEFAULT_IO_SIZE), info.rtmax);
       const wsize = clampSize(o.wsize ?? Math.min(info.wtpref, DEFAULT_IO_SIZE), info.wtmax);
       const limits: Limits = { rsize, wsize, dtpref: Math.max(4096, Math.min(info.dtpref || 8192, 65536)), maxFileSize: info.maxfilesize };
-      return new Nfs3Backend(rpc, root, limits, unmount);
+      return new Nfs3Backend(rpc, root, limits, unmount, o);
     } catch (err) {
       await rpc.close();
       await unmount();
       throw err;
     }
+  }
+
+  /** NLM, connected on the first lock: most mounts never lock. */
+  private locker: NlmLocker | undefined;
+
+  /** Byte-range locks over NLM v4: one NLM owner per FileHandle. */
+  lockOwner(fh: FileHandleId): LockOwner {
+    this.locker ??= new NlmLocker({
+      host: this.mountInfo.host,
+      auth: this.mountInfo.auth,
+      portmapPort: this.mountInfo.portmapPort,
+      connectTimeout: this.mountInfo.connectTimeout,
+    });
+    const owner = this.locker.newOwner();
+    return {
+      lock: (start, length, o) => owner.lock(fh, start, length, o),
+      unlock: (start, length) => owner.unlock(fh, start, length),
+      test: async (start, length, exclusive) => {
+        const c = await owner.test(fh, start, length, exclusive);
+        return c && { exclusive: c.exclusive, start: c.start, length: c.length };
+      },
+      close: () => owner.close(),
+    };
   }
 
   async getattr(fh: FileHandleId, o?: CallOpts): Promise<Attrs> {
@@ -322,14 +357,18 @@ export class Nfs3Backend implements Backend {
 
   /**
    * The READDIR(PLUS) cookie loop. A listing that returns no entries without
-   * eof, repeats a cookie, or runs past MAX_DIR_ENTRIES is cut off with EIO:
-   * a broken or hostile server must not make us loop forever.
+   * eof, repeats a cookie, returns a page of names it already listed, or runs
+   * past MAX_DIR_ENTRIES is cut off with EIO: a broken or hostile server must
+   * not make us loop forever. A name listed twice is passed on once (a
+   * directory never holds one name twice); a name no directory can hold
+   * (empty, with '/' or NUL) is EIO, so that no caller joins '../x' to a path.
    */
   async *readdir(dir: FileHandleId, withAttrs: boolean, o?: CallOpts): AsyncGenerator<DirEntry[]> {
     let cookie = 0n;
     let verf: Buffer = Buffer.alloc(8);
     let total = 0;
     const seen = new Set<bigint>();
+    const names = new Set<string>();
     const dircount = this.limits.dtpref;
     const maxcount = Math.min(this.limits.rsize, 1024 * 1024);
     for (;;) {
@@ -337,10 +376,17 @@ export class Nfs3Backend implements Backend {
       if (!r.ok) throw fail(r.status, withAttrs ? 'NFSPROC3_READDIRPLUS' : 'NFSPROC3_READDIR');
       verf = r.cookieverf;
       const out: DirEntry[] = [];
+      let fresh = 0;
       for (const e of r.entries) {
         if (seen.has(e.cookie)) throw new NfsStatusError('NFS3ERR_BAD_COOKIE', 'EIO', 'READDIR: server repeated a cookie (listing loops)');
         seen.add(e.cookie);
         cookie = e.cookie;
+        if (e.name === '' || e.name.includes('/') || e.name.includes('\0')) {
+          throw new NfsStatusError('NFS3ERR_IO', 'EIO', `READDIR: server listed an impossible name ${JSON.stringify(e.name)}`);
+        }
+        if (names.has(e.name)) continue;
+        names.add(e.name);
+        fresh++;
         if (e.name === '.' || e.name === '..') continue;
         const pe = e as { attributes?: Fattr3; handle?: Buffer };
         out.push({ name: e.name, fileid: e.fileid, attrs: optAttrs(pe.attributes), fh: pe.handle });
@@ -349,6 +395,7 @@ export class Nfs3Backend implements Backend {
       if (out.length > 0) yield out;
       if (r.eof) return;
       if (r.entries.length === 0) throw new NfsStatusError('NFS3ERR_IO', 'EIO', 'READDIR: no entries and no eof (listing would never end)');
+      if (fresh === 0) throw new NfsStatusError('NFS3ERR_IO', 'EIO', 'READDIR: a page of names already listed (listing loops)');
       if (total > MAX_DIR_ENTRIES) throw new NfsStatusError('NFS3ERR_IO', 'EIO', `READDIR: more than ${MAX_DIR_ENTRIES} entries`);
     }
   }
@@ -370,6 +417,7 @@ export class Nfs3Backend implements Backend {
   }
 
   async close(): Promise<void> {
+    await this.locker?.close().catch(() => {});
     await this.rpc.close();
     await this.unmount();
   }

@@ -11,9 +11,12 @@ import type {
   StableHow,
   StatFsResult,
   WriteResult,
+  LockOwner,
+  OpenState,
 } from '../fs/backend.js';
 import type { Credential } from '../rpc/auth.js';
-import { RpcClient } from '../rpc/client.js';
+import { RpcClient, type RetryPolicy } from '../rpc/client.js';
+import type { TlsOptions } from '../rpc/transport.js';
 import {
   bitmap4Bytes,
   cachingIdMapper,
@@ -114,6 +117,10 @@ export interface Nfs4MountOptions {
   maxInFlight?: number | undefined;
   /** owner/owner_group string → id. Default ownerToId (numeric, N@domain, root, nobody; else 65534). */
   idmap?: IdMapper | undefined;
+  /** Reconnect/retransmit policy for the connection (see RpcClient). */
+  retry?: RetryPolicy | undefined;
+  /** TLS from the first byte, to a TLS-terminating proxy. */
+  tls?: TlsOptions | undefined;
   /** Time source for lease renewal and backoff (tests use a fake one). */
   clock?: Clock | undefined;
   /**
@@ -240,6 +247,8 @@ export class Nfs4Backend implements Backend {
         timeout,
         maxInFlight,
         auth: o.auth,
+        ...(o.retry ? { retry: o.retry } : {}),
+        ...(o.tls ? { tls: o.tls } : {}),
       });
     const io = Math.min(MAX_IO_SIZE, Math.max(o.rsize ?? DEFAULT_IO_SIZE, o.wsize ?? DEFAULT_IO_SIZE, 4096));
     const owner = newClientOwner();
@@ -593,6 +602,19 @@ export class Nfs4Backend implements Backend {
   /** LOCKT: the conflicting lock, or undefined when the lock would be granted. */
   testLock(state: Nfs4OpenState, start: number, length: number, exclusive: boolean, o?: CallOpts): Promise<Nfs4LockConflict | undefined> {
     return testLock(this.ctx, state, start, length, exclusive, o?.signal);
+  }
+
+  /** The fs layer's view of this open's locks: one lock-owner per open (OFD-like). */
+  lockOwner(_fh: FileHandleId, state: OpenState | undefined): LockOwner {
+    const st = state as Nfs4OpenState | undefined;
+    if (!st) throw statusError('NFS4ERR_BAD_STATEID', 'EBADF', 'OP_LOCK', 'locks need an open file');
+    return {
+      lock: (start, length, o) => this.lock(st, start, length, o),
+      unlock: (start, length) => this.unlock(st, start, length),
+      test: (start, length, exclusive) => this.testLock(st, start, length, exclusive),
+      // CLOSE releases the open's locks; nothing to do before it.
+      close: async () => {},
+    };
   }
 
   // ---- NFSv4.2 ------------------------------------------------------------------
