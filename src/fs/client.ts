@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { fsError, InvalidArgError, invalidArgType, toFsError, type FsError } from '../errors.js';
+import { NfsStatusError, fsError, InvalidArgError, invalidArgType, toFsError, type FsError } from '../errors.js';
 import type { Backend, CallOpts, FileHandleId, FileKind, Looked, SetAttrs } from './backend.js';
 import { Dir } from './dir.js';
 import { checkAborted, FileHandle, ownerAttrs, readWhole } from './file-handle.js';
@@ -337,7 +337,8 @@ export class NfsClient {
     this.writable('unlink', p.display);
     await this.op('unlink', p, async () => {
       const { dir, name } = await this.resolver.resolveParent(p, 'unlink');
-      if (name === undefined) throw fsError('EISDIR', 'unlink', p.display);
+      // 'dir/.' names a directory: Linux answers EISDIR without asking (servers differ: v3 EISDIR, v4 EINVAL).
+      if (name === undefined || name === '.') throw fsError('EISDIR', 'unlink', p.display);
       if (p.trailingSlash) {
         const l = await this.backend.lookup(dir, name);
         const a = l.attrs ?? (await this.backend.getattr(l.fh));
@@ -518,7 +519,14 @@ export class NfsClient {
    */
   private async createFile(dir: FileHandleId, name: string, mode: number, exclusive: boolean, co?: CallOpts): Promise<{ fh: FileHandleId; kind: FileKind }> {
     if (exclusive) {
-      const made = await this.backend.create(dir, name, { mode: 'exclusive', verf: randomBytes(8), attrs: { mode } }, co);
+      let made: Looked;
+      try {
+        made = await this.backend.create(dir, name, { mode: 'exclusive', verf: randomBytes(8), attrs: { mode } }, co);
+      } catch (err) {
+        // O_EXCL on any existing name, a symlink included, is EEXIST (NFSv4 servers answer NFS4ERR_SYMLINK for a link).
+        if ((err as { errnoCode?: string }).errnoCode === 'ELOOP') throw new NfsStatusError('NFS4ERR_EXIST', 'EEXIST', 'OP_OPEN');
+        throw err;
+      }
       await this.backend.setattr(made.fh, { mode, atime: 'server', mtime: 'server' }, co);
       return { fh: made.fh, kind: 'file' };
     }

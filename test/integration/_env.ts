@@ -23,7 +23,8 @@ export function uniqueName(tag: string): string {
 export function urlWith(sub: string, query = ''): string {
   const u = new URL(NFS_URL);
   u.pathname = u.pathname.replace(/\/+$/, '') + (sub ? '/' + sub.replace(/^\/+/, '') : '');
-  u.search = query;
+  // Keep the URL's own arguments (e.g. version=4.1 when the suite runs over NFSv4).
+  for (const [k, v] of new URLSearchParams(query)) u.searchParams.set(k, v);
   return u.href;
 }
 
