@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { NfsStatusError, fsError, InvalidArgError, invalidArgType, toFsError, type FsError } from '../errors.js';
-import type { Backend, CallOpts, FileHandleId, FileKind, Looked, SetAttrs } from './backend.js';
+import type { Backend, CallOpts, FileHandleId, FileKind, Looked, OpenState, SetAttrs } from './backend.js';
 import { Dir } from './dir.js';
 import { checkAborted, FileHandle, ownerAttrs, readWhole } from './file-handle.js';
 import { parseFlags, parseMode, type OpenFlags } from './flags.js';
@@ -507,7 +507,23 @@ export class NfsClient {
       }
       fh = made.fh;
     }
-    return new FileHandle(this.backend, fh, f, p.display, this.blksize);
+    // Directories are opened without server state (NFSv4 OPEN is for files); reading one fails with EISDIR, as in node.
+    const isDir = existing?.attrs.kind === 'directory';
+    const state = this.backend.open && !isDir ? await this.openState(p, fh, f, co) : undefined;
+    return new FileHandle(this.backend, fh, f, p.display, this.blksize, state);
+  }
+
+  /**
+   * NFSv4 OPEN of a file already resolved (and created if need be): by handle
+   * on 4.1+, by directory and name on 4.0, which cannot open a bare handle.
+   */
+  private async openState(p: ParsedPath, fh: FileHandleId, f: OpenFlags, co?: CallOpts): Promise<OpenState> {
+    const req = { read: f.read, write: f.write };
+    if (this.backend.version !== '4.0') return this.backend.open!(fh, undefined, req, co);
+    const canonical = parsePath(await this.resolver.realpath(p, 'open', co), 'open');
+    const { dir, name } = await this.resolver.resolveParent(canonical, 'open', co);
+    if (name === undefined) throw fsError('EISDIR', 'open', p.display);
+    return this.backend.open!(dir, name, req, co);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { AbortError, fsError, invalidArgType, InvalidArgError, toFsError } from '../errors.js';
-import type { Attrs, Backend, FileHandleId, StableHow } from './backend.js';
+import type { Attrs, Backend, FileHandleId, StableHow, LockOwner, OpenState } from './backend.js';
 import { parseMode, type OpenFlags } from './flags.js';
 import { readInto, writeFrom } from './io.js';
 import { BigIntStats, Stats } from './stats.js';
@@ -51,12 +51,17 @@ export class FileHandle {
   /** Operations in flight, so close() waits for them. */
   private busy = new Set<Promise<unknown>>();
 
+  /** Byte-range lock owner, made on the first lock (NLM for v3, the open's lock-owner for v4). */
+  private locks: LockOwner | undefined;
+
   constructor(
     private readonly backend: Backend,
     readonly fh: FileHandleId,
     readonly flags: OpenFlags,
     readonly path: string,
     private readonly blksize: number,
+    /** NFSv4 open state (READ/WRITE present it; CLOSE releases it); undefined on v3. */
+    private readonly state?: OpenState,
   ) {
     this.stable = flags.sync === 'file' ? 'file' : flags.sync === 'data' ? 'data' : 'unstable';
   }
@@ -126,7 +131,7 @@ export class FileHandle {
     const pos = normPosition(position);
     const at = pos ?? this.position;
     const target = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-    const n = await this.call('read', () => readInto(this.backend, this.fh, target, offset, length, at));
+    const n = await this.call('read', () => readInto(this.backend, this.fh, target, offset, length, at, undefined, this.state));
     if (pos === undefined) this.position = at + n;
     return { bytesRead: n, buffer };
   }
@@ -140,7 +145,7 @@ export class FileHandle {
     let total = 0;
     for (const b of buffers) {
       const target = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-      const n = await this.call('read', () => readInto(this.backend, this.fh, target, 0, b.byteLength, at));
+      const n = await this.call('read', () => readInto(this.backend, this.fh, target, 0, b.byteLength, at, undefined, this.state));
       total += n;
       at += n;
       if (n < b.byteLength) break;
@@ -200,7 +205,7 @@ export class FileHandle {
       // the end of file is read with GETATTR, as the kernel client does.
       if (this.flags.append) at = (await this.backend.getattr(this.fh)).size;
       else at = position ?? this.position;
-      const r = await writeFrom(this.backend, this.fh, data, at, this.stable, { signal });
+      const r = await writeFrom(this.backend, this.fh, data, at, this.stable, { signal }, this.state);
       if (position === undefined || this.flags.append) this.position = at + r.bytes;
       if (r.verf !== undefined) {
         this.noteUnstable(r.verf, r.verfChanged, at, data);
@@ -241,7 +246,7 @@ export class FileHandle {
         const verf = await this.backend.commit(this.fh);
         if (!changed && first !== undefined && first.equals(verf)) return;
         for (const w of batch) {
-          await writeFrom(this.backend, this.fh, w.data, w.at, 'file');
+          await writeFrom(this.backend, this.fh, w.data, w.at, 'file', undefined, this.state);
           this.resentWrites++;
         }
       });
@@ -271,7 +276,7 @@ export class FileHandle {
     this.check('ftruncate');
     if (!Number.isInteger(len)) throw invalidArgType('len', 'of type number', len);
     if (!this.flags.write) throw fsError('EINVAL', 'ftruncate');
-    await this.call('ftruncate', () => this.backend.setattr(this.fh, { size: Math.max(0, len) }));
+    await this.call('ftruncate', () => this.backend.setattr(this.fh, { size: Math.max(0, len) }, undefined, this.state));
   }
 
   async chmod(mode: number | string): Promise<void> {
@@ -300,7 +305,7 @@ export class FileHandle {
     const o = typeof opts === 'string' ? { encoding: opts } : (opts ?? {});
     if (!this.flags.read) throw fsError('EBADF', 'read');
     checkAborted(o.signal);
-    const buf = await this.call('read', () => readWhole(this.backend, this.fh, this.position, o.signal));
+    const buf = await this.call('read', () => readWhole(this.backend, this.fh, this.position, o.signal, undefined, this.state));
     this.position += buf.length;
     return o.encoding ? buf.toString(o.encoding) : buf;
   }
@@ -334,7 +339,44 @@ export class FileHandle {
       await this.commitIfDirty('close');
     } finally {
       this.closed = true;
+      // Locks go with the handle, as with OFD locks; then the server's open state.
+      await this.locks?.close().catch(() => {});
+      if (this.state && this.backend.closeState) await this.backend.closeState(this.state).catch(() => {});
     }
+  }
+
+  /**
+   * fcntl-style byte-range lock on [start, start + length) (length 0: to end
+   * of file), owned by this FileHandle. `exclusive` (default true) is a write
+   * lock; `wait` retries until granted or `signal` aborts, else a conflict
+   * fails with EAGAIN. NFSv3 locks through NLM, NFSv4 with LOCK.
+   */
+  async lock(start = 0, length = 0, opts: { exclusive?: boolean; wait?: boolean; signal?: AbortSignal } = {}): Promise<void> {
+    this.check('lock');
+    checkLockRange(start, length);
+    const exclusive = opts.exclusive ?? true;
+    if (exclusive ? !this.flags.write : !this.flags.read) throw fsError('EBADF', 'lock');
+    await this.call('lock', () => this.lockOwner().lock(start, length, { exclusive, wait: opts.wait, signal: opts.signal }));
+  }
+
+  /** Releases [start, start + length) of this handle's locks. */
+  async unlock(start = 0, length = 0): Promise<void> {
+    this.check('unlock');
+    checkLockRange(start, length);
+    if (!this.locks) return;
+    await this.call('unlock', () => this.locks!.unlock(start, length));
+  }
+
+  /** F_GETLK: the lock that would block [start, start + length), or undefined. */
+  async getLock(start = 0, length = 0, opts: { exclusive?: boolean } = {}): Promise<{ exclusive: boolean; start: number; length: number } | undefined> {
+    this.check('lock');
+    checkLockRange(start, length);
+    return this.call('lock', () => this.lockOwner().test(start, length, opts.exclusive ?? true));
+  }
+
+  private lockOwner(): LockOwner {
+    if (!this.backend.lockOwner) throw fsError('ENOLCK', 'lock', this.path, undefined, { message: 'this server offers no byte-range locks' });
+    return (this.locks ??= this.backend.lockOwner(this.fh, this.state));
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -349,6 +391,12 @@ export class FileHandle {
 /** As node: an aborted signal fails the call with AbortError (code ABORT_ERR, the reason as `cause`), not with the bare reason. */
 export function checkAborted(signal: AbortSignal | null | undefined): void {
   if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+}
+
+function checkLockRange(start: number, length: number): void {
+  for (const [n, v] of [['start', start], ['length', length]] as const) {
+    if (!Number.isSafeInteger(v) || v < 0) throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "${n}" is out of range. It must be an integer >= 0. Received ${v}`);
+  }
 }
 
 function checkRange(offset: number, length: number, size: number): void {
@@ -385,7 +433,7 @@ export function ownerAttrs(uid: number, gid: number): { uid?: number; gid?: numb
 }
 
 /** Reads from `start` to end of file: size from GETATTR, then parallel READs; continues if the file grew. */
-export async function readWhole(b: Backend, fh: FileHandleId, start: number, signal?: AbortSignal, attrs?: Attrs): Promise<Buffer> {
+export async function readWhole(b: Backend, fh: FileHandleId, start: number, signal?: AbortSignal, attrs?: Attrs, state?: OpenState): Promise<Buffer> {
   const a = attrs ?? (await b.getattr(fh, { signal }));
   if (a.kind === 'directory') throw fsError('EISDIR', 'read');
   let size = Math.max(0, a.size - start);
@@ -397,7 +445,7 @@ export async function readWhole(b: Backend, fh: FileHandleId, start: number, sig
   for (;;) {
     const want = Math.max(size, b.limits.rsize);
     const buf = Buffer.allocUnsafe(want);
-    const n = await readInto(b, fh, buf, 0, want, at, { signal });
+    const n = await readInto(b, fh, buf, 0, want, at, { signal }, state);
     parts.push(buf.subarray(0, n));
     total += n;
     at += n;

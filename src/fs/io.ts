@@ -1,4 +1,4 @@
-import type { Backend, CallOpts, FileHandleId, StableHow } from './backend.js';
+import type { Backend, CallOpts, FileHandleId, OpenState, StableHow } from './backend.js';
 import { NfsStatusError } from '../errors.js';
 
 /**
@@ -15,9 +15,11 @@ export async function readInto(
   length: number,
   offset: number,
   o?: CallOpts,
+  state?: OpenState,
 ): Promise<number> {
   if (length <= 0) return 0;
   const rsize = b.limits.rsize;
+  if (length <= rsize) return readOne(b, fh, target, targetOffset, length, offset, o, state);
   const chunks = Math.ceil(length / rsize);
   const got = new Array<number>(chunks);
   const eofAt = new Array<boolean>(chunks);
@@ -26,7 +28,7 @@ export async function readInto(
     const want = Math.min(rsize, length - start);
     let done = 0;
     while (done < want) {
-      const r = await b.read(fh, offset + start + done, want - done, o);
+      const r = await b.read(fh, offset + start + done, want - done, o, state);
       const n = Math.min(r.data.length, want - done);
       target.set(n === r.data.length ? r.data : r.data.subarray(0, n), targetOffset + start + done);
       done += n;
@@ -48,6 +50,19 @@ export async function readInto(
   return total;
 }
 
+/** One READ (continued if short): the common small-read case without the bookkeeping of the parallel split. */
+async function readOne(b: Backend, fh: FileHandleId, target: Uint8Array, targetOffset: number, length: number, offset: number, o?: CallOpts, state?: OpenState): Promise<number> {
+  let done = 0;
+  while (done < length) {
+    const r = await b.read(fh, offset + done, length - done, o, state);
+    const n = Math.min(r.data.length, length - done);
+    target.set(n === r.data.length ? r.data : r.data.subarray(0, n), targetOffset + done);
+    done += n;
+    if (r.eof || n === 0) break;
+  }
+  return done;
+}
+
 export interface WriteOutcome {
   bytes: number;
   /** The verifier of the unstable writes, or undefined if every write was stable. */
@@ -60,7 +75,7 @@ export interface WriteOutcome {
  * Writes `data` at `offset` as WRITEs of at most wsize sent in parallel,
  * continuing short writes. The payload is passed as views: no copies.
  */
-export async function writeFrom(b: Backend, fh: FileHandleId, data: Uint8Array, offset: number, stable: StableHow, o?: CallOpts): Promise<WriteOutcome> {
+export async function writeFrom(b: Backend, fh: FileHandleId, data: Uint8Array, offset: number, stable: StableHow, o?: CallOpts, state?: OpenState): Promise<WriteOutcome> {
   const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const wsize = b.limits.wsize;
   const out: WriteOutcome = { bytes: 0, verf: undefined, verfChanged: false };
@@ -68,7 +83,7 @@ export async function writeFrom(b: Backend, fh: FileHandleId, data: Uint8Array, 
   const one = async (start: number, end: number) => {
     let pos = start;
     while (pos < end) {
-      const r = await b.write(fh, offset + pos, buf.subarray(pos, end), stable, o);
+      const r = await b.write(fh, offset + pos, pos === 0 && end === buf.length ? buf : buf.subarray(pos, end), stable, o, state);
       if (r.count === 0) throw new NfsStatusError('NFS3ERR_IO', 'EIO', 'WRITE returned 0 bytes');
       if (r.committed === 'unstable') {
         if (out.verf === undefined) out.verf = r.verf;
@@ -78,6 +93,10 @@ export async function writeFrom(b: Backend, fh: FileHandleId, data: Uint8Array, 
     }
     out.bytes += end - start;
   };
+  if (buf.length <= wsize) {
+    await one(0, buf.length);
+    return out;
+  }
   const jobs: Promise<void>[] = [];
   for (let s = 0; s < buf.length; s += wsize) jobs.push(one(s, Math.min(s + wsize, buf.length)));
   await Promise.all(jobs);

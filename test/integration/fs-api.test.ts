@@ -597,6 +597,21 @@ t.test('the uid, gid and umask options reach the server', async (t) => {
   await t.rejects(c.chown(s.at('ids/mine'), 0, 0), { code: 'EPERM' });
 });
 
+t.test('FileHandle byte-range locks (NLM over v3): lock, getLock, unlock', async (t) => {
+  await nfs.writeFile(s.at('lockme'), 'x'.repeat(100));
+  const a = await open(s.at('lockme'), 'r+');
+  const b = await open(s.at('lockme'), 'r+');
+  await a.lock(0, 50);
+  t.match(await b.getLock(10, 5), { exclusive: true, start: 0, length: 50 }, 'the other handle sees the conflicting lock');
+  await t.rejects(b.lock(10, 5), { code: 'EAGAIN', syscall: 'lock' }, 'a conflicting lock fails with EAGAIN');
+  await b.lock(50, 10);
+  await a.unlock(0, 50);
+  t.equal(await b.getLock(0, 10), undefined, 'released');
+  await t.rejects(a.lock(-1, 5), { code: 'ERR_OUT_OF_RANGE' });
+  await a.close();
+  await b.close();
+});
+
 t.test('every public method of NfsClient, FileHandle and Dir was called', async (t) => {
   const src = (f: string) => readFileSync(fileURLToPath(new URL(`../../src/fs/${f}`, import.meta.url)), 'utf8');
   const classes: Array<[string, object, string]> = [
