@@ -33,6 +33,8 @@ const nameKey = (dir: FileHandleId, name: string) => `${dir.toString('latin1')}/
 export class CachingBackend implements Backend {
   private readonly attrs: LRUCache<string, Attrs>;
   private readonly names: LRUCache<string, NameEntry>;
+  /** start handle + '/'-joined names → handle, for resolvePath. */
+  private readonly paths: LRUCache<string, FileHandleId>;
   private readonly inflightAttrs = new Map<string, Promise<Attrs>>();
   private readonly inflightNames = new Map<string, Promise<Looked>>();
   private gen = 0;
@@ -53,9 +55,24 @@ export class CachingBackend implements Backend {
     readonly policy: CachePolicy,
   ) {
     if (inner.resolvePath) {
+      // Whole-path lookups (NFSv4, one COMPOUND) are cached by path from their
+      // start handle; any change to any name drops them all (dropName), since
+      // a rename of one component moves every path below it.
       this.resolvePath = async (parts, start, o) => {
+        const k = `${key(start)}/${parts.join('/')}`;
+        if (!o?.fresh) {
+          const fh = this.paths.get(k);
+          const a = fh && this.attrs.get(key(fh));
+          if (fh && a) {
+            this.stats.nameHits++;
+            return { fh, attrs: a };
+          }
+          if (fh) return { fh, attrs: await this.getattr(fh, o) };
+        }
+        this.stats.nameMisses++;
         const gen = this.gen;
         const l = await inner.resolvePath!(parts, start, o);
+        if (gen === this.gen && this.policy.acdirmax > 0) this.paths.set(k, l.fh, { ttl: this.policy.acdirmax * 1000 });
         this.putAttrs(l.fh, l.attrs, gen);
         return l;
       };
@@ -85,6 +102,7 @@ export class CachingBackend implements Backend {
     if (inner.deallocate) this.deallocate = (st, off, len, o) => this.dropping(st, () => inner.deallocate!(st, off, len, o));
     this.attrs = new LRUCache({ max: policy.maxEntries, ttl: policy.acregmax * 1000 || 1, ttlAutopurge: false });
     this.names = new LRUCache({ max: policy.maxEntries, ttl: policy.acdirmax * 1000 || 1, ttlAutopurge: false });
+    this.paths = new LRUCache({ max: policy.maxEntries, ttl: policy.acdirmax * 1000 || 1, ttlAutopurge: false });
   }
 
   get version(): string {
@@ -102,6 +120,7 @@ export class CachingBackend implements Backend {
     this.gen++;
     this.attrs.clear();
     this.names.clear();
+    this.paths.clear();
   }
 
   private putAttrs(fh: FileHandleId, a: Attrs | undefined, gen = this.gen): void {
@@ -124,6 +143,7 @@ export class CachingBackend implements Backend {
 
   private dropName(dir: FileHandleId, name: string): FileHandleId | undefined {
     this.gen++;
+    this.paths.clear();
     const k = nameKey(dir, name);
     const e = this.names.get(k);
     this.names.delete(k);

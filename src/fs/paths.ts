@@ -136,7 +136,62 @@ export class PathResolver {
     return '/' + names.join('/');
   }
 
-  private async walk(initial: string[], follow: boolean, syscall: string, display: string, o?: CallOpts, names: string[] = []): Promise<Resolved> {
+  /**
+   * With a backend that resolves several names in one round trip (NFSv4),
+   * runs of plain names go in one call. That walk keeps no `stack` of the
+   * directories it passed, so it is used only where no '..' follows (and not
+   * for realpath, which needs the names); a '..' met later restarts the walk
+   * component by component.
+   */
+  private async walk(initial: string[], follow: boolean, syscall: string, display: string, o?: CallOpts, names?: string[]): Promise<Resolved> {
+    if (this.backend.resolvePath && !names && !initial.includes('..')) {
+      const r = await this.walkFast(initial, follow, syscall, display, o);
+      if (r) return r;
+    }
+    return this.walkSlow(initial, follow, syscall, display, o, names ?? []);
+  }
+
+  /** undefined: a symlink brought in a '..'; the caller walks again the slow way. */
+  private async walkFast(initial: string[], follow: boolean, syscall: string, display: string, o?: CallOpts): Promise<Resolved | undefined> {
+    const b = this.backend;
+    let parts = initial.filter((c) => c !== '' && c !== '.');
+    // 'file/.' must still fail with ENOTDIR: leave such paths to the slow walk.
+    if (parts.length !== initial.filter((c) => c !== '').length) return undefined;
+    let from: FileHandleId = b.rootFh;
+    let links = 0;
+    for (;;) {
+      if (parts.length === 0) return { fh: from, attrs: await b.getattr(from, o) };
+      let l;
+      try {
+        l = await b.resolvePath!(parts, from, o);
+      } catch (err) {
+        const sl = (err as { symlink?: { index: number; dirFh: FileHandleId; target: string } }).symlink;
+        if (!sl) throw err;
+        if (++links > MAX_SYMLINKS) throw fsError('ELOOP', syscall, display);
+        if (sl.target === '') throw fsError('ENOENT', syscall, display);
+        const next = sl.target.split('/').concat(parts.slice(sl.index + 1));
+        if (next.includes('..')) return undefined;
+        from = sl.target.startsWith('/') ? b.rootFh : sl.dirFh;
+        parts = next.filter((c) => c !== '' && c !== '.');
+        continue;
+      }
+      const attrs = l.attrs ?? (await b.getattr(l.fh, o));
+      if (attrs.kind !== 'symlink' || !follow) return { fh: l.fh, attrs };
+      // A final symlink to follow: its target is relative to its directory.
+      if (++links > MAX_SYMLINKS) throw fsError('ELOOP', syscall, display);
+      const target = await b.readlink(l.fh, o);
+      if (target === '') throw fsError('ENOENT', syscall, display);
+      const tparts = target.split('/');
+      if (tparts.includes('..')) return undefined;
+      if (!target.startsWith('/')) {
+        const dirParts = parts.slice(0, -1);
+        from = dirParts.length ? (await b.resolvePath!(dirParts, from, o)).fh : from;
+      } else from = b.rootFh;
+      parts = tparts.filter((c) => c !== '' && c !== '.');
+    }
+  }
+
+  private async walkSlow(initial: string[], follow: boolean, syscall: string, display: string, o: CallOpts | undefined, names: string[]): Promise<Resolved> {
     const b = this.backend;
     // names[k] is the entry name of stack[k].
     const stack: Resolved[] = [];
