@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { NfsStatusError, fsError, InvalidArgError, invalidArgType, toFsError, type FsError } from '../errors.js';
 import type { Backend, CallOpts, FileHandleId, FileKind, Looked, OpenState, SetAttrs } from './backend.js';
 import { Dir } from './dir.js';
-import { checkAborted, FileHandle, ownerAttrs, readWhole } from './file-handle.js';
+import { checkAborted, FileHandle, ownerAttrs, readWhole, serverStates } from './file-handle.js';
 import { parseFlags, parseMode, type OpenFlags } from './flags.js';
 import { readInto } from './io.js';
 import { checkName, MAX_SYMLINKS, parsePath, PathResolver, toPathString, type ParsedPath, type PathLike } from './paths.js';
@@ -641,6 +641,7 @@ export class NfsClient {
         try {
           // As libuv: the target gets the source's mode exactly (no umask), whether it was created or not.
           await this.backend.setattr(to.fh, { mode: from.attrs.mode });
+          if (await this.serverSideCopy(s, from.fh, to)) return;
           const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(from.attrs.size, this.backend.limits.rsize)));
           // Reading the next chunk overlaps writing the previous one.
           let at = 0;
@@ -662,6 +663,37 @@ export class NfsClient {
       d.display,
     );
   }
+
+  /**
+   * NFSv4.2 COPY: the server copies, no byte passes through the client.
+   * false when the server has no COPY (NFS4ERR_NOTSUPP, as NFS-Ganesha 4.3):
+   * the caller copies through the client instead.
+   */
+  private async serverSideCopy(s: ParsedPath, srcFh: FileHandleId, to: FileHandle): Promise<boolean> {
+    const b = this.backend;
+    const dst = serverStates.get(to);
+    if (!b.copy || !dst || b.version !== '4.2' || this.copyUnsupported) return false;
+    const src = await this.openState(s, srcFh, parseFlags('r'));
+    try {
+      let at = 0;
+      for (;;) {
+        const r = await b.copy(src, dst, at, at, 0);
+        if (r.count === 0) break;
+        at += r.count;
+        if (r.committed === 'unstable') await b.commit(to.fh);
+      }
+      return true;
+    } catch (err) {
+      if ((err as { errnoCode?: string }).errnoCode !== 'ENOTSUP') throw err;
+      this.copyUnsupported = true;
+      return false;
+    } finally {
+      await b.closeState?.(src).catch(() => {});
+    }
+  }
+
+  /** The server answered COPY with NOTSUPP once: don't ask again. */
+  private copyUnsupported = false;
 
   createReadStream(path: PathLike | FileHandle, opts?: ReadStreamOptions & { flags?: string; fd?: FileHandle }): ReadStream {
     if (path instanceof FileHandle) return new ReadStream(path, opts);

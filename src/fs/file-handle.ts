@@ -8,6 +8,9 @@ import { ReadStream, WriteStream, type ReadStreamOptions, type WriteStreamOption
 
 let nextFd = 1000;
 
+/** The NFSv4 open state of each FileHandle, for server-side operations (COPY) the fs layer issues; not part of the public class. */
+export const serverStates = new WeakMap<FileHandle, OpenState>();
+
 export interface ReadResult<T extends ArrayBufferView> {
   bytesRead: number;
   buffer: T;
@@ -64,6 +67,7 @@ export class FileHandle {
     private readonly state?: OpenState,
   ) {
     this.stable = flags.sync === 'file' ? 'file' : flags.sync === 'data' ? 'data' : 'unstable';
+    if (state) serverStates.set(this, state);
   }
 
   /** node's error for a call on a closed FileHandle: 'file closed', code EBADF, syscall naming the method's internal function. */

@@ -1,0 +1,3 @@
+// The node:fs oracle suite again, over NFSv4.2: the same results and error codes as over NFSv3.
+process.env.NFS_URL = `${(process.env.NFS_URL || 'nfs://127.0.0.1/export').split('?')[0]}?version=4.2`;
+await import('./oracle.test.js');
