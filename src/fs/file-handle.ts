@@ -23,8 +23,13 @@ export interface WriteResultFs<T> {
 
 type Encoding = BufferEncoding;
 
-/** Bytes of unstable writes kept per handle for re-sending; beyond it a COMMIT is sent first. */
-const RETAIN_LIMIT = 64 * 1024 * 1024;
+/**
+ * Unstable bytes kept per handle for re-sending. Past RETAIN_SOFT a COMMIT
+ * starts in the background (writes go on); past RETAIN_HARD writes wait for
+ * it, which bounds the memory a writer can pin.
+ */
+const RETAIN_SOFT = 64 * 1024 * 1024;
+const RETAIN_HARD = 256 * 1024 * 1024;
 
 /** Largest single read into a fresh buffer (readFile): node's kIoMaxLength. */
 const MAX_LENGTH = 2 ** 31 - 1;
@@ -40,7 +45,7 @@ const MAX_LENGTH = 2 ** 31 - 1;
  * differs (or WRITEs whose verifiers differ) means the server restarted and
  * may have dropped them: they are written again, FILE_SYNC, before
  * sync()/close() report success. Nothing acknowledged is lost; at most
- * RETAIN_LIMIT bytes are held per handle (beyond it a COMMIT is sent first).
+ * RETAIN_HARD bytes are held per handle.
  */
 export class FileHandle {
   readonly fd = nextFd++;
@@ -48,6 +53,8 @@ export class FileHandle {
   private closed = false;
   private retained: Array<{ at: number; data: Buffer }> = [];
   private retainedBytes = 0;
+  /** The background COMMIT started past RETAIN_SOFT, while it runs. */
+  private committing: Promise<void> | undefined;
   private unstableVerf: Buffer | undefined;
   private verfChanged = false;
   private readonly stable: StableHow;
@@ -213,7 +220,12 @@ export class FileHandle {
       if (position === undefined || this.flags.append) this.position = at + r.bytes;
       if (r.verf !== undefined) {
         this.noteUnstable(r.verf, r.verfChanged, at, data);
-        if (this.retainedBytes > RETAIN_LIMIT) await this.commitIfDirty('write');
+        if (this.retainedBytes > RETAIN_SOFT && !this.committing) {
+          this.committing = this.commitIfDirty('write').finally(() => (this.committing = undefined));
+          // A failure here is not this write's: the batch stays retained and the next sync()/close() reports it.
+          this.committing.catch(() => {});
+        }
+        if (this.retainedBytes > RETAIN_HARD && this.committing) await this.committing;
       }
       return r.bytes;
     });
@@ -253,6 +265,8 @@ export class FileHandle {
           await writeFrom(this.backend, this.fh, w.data, w.at, 'file', undefined, this.state);
           this.resentWrites++;
         }
+        // Writes made while this COMMIT ran may overlap what was just re-sent: they must go again after it.
+        if (this.retained.length > 0) this.verfChanged = true;
       });
     } catch (err) {
       // Not known to be on disk: keep them, to be written again stably by the next sync()/close().
@@ -267,12 +281,14 @@ export class FileHandle {
   async sync(): Promise<void> {
     this.check('fsync');
     await Promise.allSettled([...this.busy]);
+    await this.committing?.catch(() => {});
     await this.commitIfDirty('fsync');
   }
 
   async datasync(): Promise<void> {
     this.check('fdatasync');
     await Promise.allSettled([...this.busy]);
+    await this.committing?.catch(() => {});
     await this.commitIfDirty('fdatasync');
   }
 
@@ -339,6 +355,7 @@ export class FileHandle {
   async close(): Promise<void> {
     if (this.closed) return;
     await Promise.allSettled([...this.busy]);
+    await this.committing?.catch(() => {});
     try {
       await this.commitIfDirty('close');
     } finally {
