@@ -1,3 +1,4 @@
+import { XdrDecodeError } from '../xdr/errors.js';
 import type { XdrReader } from '../xdr/reader.js';
 import type { XdrWriter } from '../xdr/writer.js';
 import { ftype3, NFS3_FHSIZE, NFS3_MAXNAMLEN, NFS3_MAXPATHLEN, time_how } from './constants.js';
@@ -247,9 +248,15 @@ export function decodeWccData(r: XdrReader): WccData {
   return { before, after };
 }
 
-/** nfs_fh3, copied out of the record (see Nfs3Fh). */
+/**
+ * nfs_fh3, copied out of the record (see Nfs3Fh). An empty handle is refused
+ * here, as Linux's decode_nfs_fh3 does: no call could carry it (encodeFh
+ * refuses it), so accepting it would only move the failure to the next call.
+ */
 export function decodeFh(r: XdrReader, what = 'nfs_fh3'): Nfs3Fh {
-  return Buffer.from(r.opaque(NFS3_FHSIZE, what));
+  const fh = r.opaque(NFS3_FHSIZE, what);
+  if (fh.length === 0) throw new XdrDecodeError(`XDR: empty ${what}`, what);
+  return Buffer.from(fh);
 }
 
 export function decodePostOpFh(r: XdrReader, what = 'post_op_fh3'): Nfs3Fh | undefined {

@@ -79,6 +79,8 @@ interface PendingCall {
   attempts: number;
   /** Minor timeouts so far. */
   minors: number;
+  /** stats.replies when the call last went out on a connection: none since means that connection answered nothing. */
+  repliesAtSend: number;
   info: { retransmitted: boolean } | undefined;
 }
 
@@ -146,8 +148,15 @@ export class RpcClient {
   private closing: Promise<void> | undefined;
   /** A connection succeeded once: later connect failures are outages to wait out (with a retry policy), not bad addresses. */
   private everConnected = false;
-  /** Consecutive failed reconnects, for the backoff. */
+  /**
+   * Consecutive reconnects that brought nothing, for the backoff: failed
+   * attempts, and connections lost before a single reply was matched on them
+   * (a server that resets or garbles every connection must not be redialled
+   * in a tight loop). Cleared by the first reply on a connection.
+   */
   private reconnectFailures = 0;
+  /** A reply was matched on the current connection; a loss after one reconnects at once. */
+  private progressed = false;
   private reconnectTimer: NodeJS.Timeout | undefined;
 
   constructor(opts: RpcClientOptions) {
@@ -219,9 +228,9 @@ export class RpcClient {
         sent: false,
         attempts: 0,
         minors: 0,
+        repliesAtSend: 0,
         info: opts?.info,
       };
-      if (this.opts.retry) this.armRetry(pc);
       const timeout = opts?.timeout ?? this.opts.timeout;
       const ms = clampDelay(timeout);
       if (ms !== undefined && !this.opts.retry) {
@@ -237,6 +246,9 @@ export class RpcClient {
       }
       this.byXid.set(xid, pc);
       this.enqueue(pc);
+      // Sent at once: send() armed it. Queued: armed now, so that a call
+      // waiting for a connection that never comes still ends (soft).
+      if (this.opts.retry && pc.timer === undefined) this.armRetry(pc);
     });
   }
 
@@ -257,12 +269,19 @@ export class RpcClient {
     this.queue.push(pc);
     // A live transport drains the queue on its own (settle, 'drain'); without
     // one, the connection's success calls pump() and its failure fails all.
-    if (!t || t.isClosed) this.ensureTransport().catch(noop);
+    // While a reconnect backs off, its timer connects.
+    if ((!t || t.isClosed) && !this.reconnectTimer) this.ensureTransport().catch(noop);
   }
 
   private send(t: Transport, pc: PendingCall): void {
     pc.sent = true;
+    pc.repliesAtSend = this.stats.replies;
     this.onWire++;
+    if (this.opts.retry && pc.attempts === 0) {
+      // The retry clock starts when the call first goes out, not when it was queued.
+      if (pc.timer) clearTimeout(pc.timer);
+      this.armRetry(pc);
+    }
     if (pc.attempts++ > 0) this.noteRetransmit(pc);
     t.write(pc.bufs, pc.bytes);
     // The payload is on its way; without a retry policy the call no longer needs to pin it.
@@ -285,12 +304,27 @@ export class RpcClient {
     const wait = Math.min(r.timeo * (pc.minors + 1), 600_000);
     pc.timer = setTimeout(() => {
       if (this.byXid.get(pc.xid) !== pc) return;
+      const live = this.transport;
+      if (!pc.sent && live && !live.isClosed) {
+        // Waiting for a slot on a live connection: the server is answering
+        // the calls ahead of this one, which has not been sent; no timeout
+        // counts until it is (the kernel's clock, too, starts at transmission).
+        this.armRetry(pc);
+        return;
+      }
       pc.minors++;
       const major = pc.minors % (r.retrans + 1) === 0;
       if (major) {
         this.stats.timeouts++;
         if (!r.hard) {
           this.settle(pc, true, new RpcTimeoutError(`${pc.label.name ?? 'RPC call'}: no reply from ${this.opts.host}:${this.opts.port} after ${pc.minors} timeouts (soft: timeo ${r.timeo} ms, retrans ${r.retrans})`));
+          // Nothing at all came back since the call went out: the connection
+          // may be dead, or desynchronised (a bogus record header swallowing
+          // every reply). Start afresh, as a hard call does; calls still on
+          // it are re-sent on the next one.
+          if (pc.sent && this.stats.replies === pc.repliesAtSend) {
+            this.transport?.destroy(new RpcConnectionError(`no reply within the major timeout`, 'ETIMEDOUT', this.opts.host, this.opts.port));
+          }
           return;
         }
         this.armRetry(pc);
@@ -380,7 +414,7 @@ export class RpcClient {
         this.stats.connects++;
         if (this.everConnected) this.stats.reconnects++;
         this.everConnected = true;
-        this.reconnectFailures = 0;
+        this.progressed = false;
         if (this.closed) {
           t.destroy();
           throw new RpcClosedError();
@@ -425,6 +459,8 @@ export class RpcClient {
       return;
     }
     this.stats.replies++;
+    this.progressed = true;
+    this.reconnectFailures = 0;
     let value: unknown;
     try {
       decodeReplyHeader(r, pc.label);
@@ -480,7 +516,9 @@ export class RpcClient {
       }
       this.queue = lost.concat(this.queue.slice(this.queueHead));
       this.queueHead = 0;
-      if (this.byXid.size > 0) this.ensureTransport().catch(noop);
+      if (this.byXid.size === 0) return;
+      if (this.progressed) this.ensureTransport().catch(noop);
+      else this.scheduleReconnect();
       return;
     }
     const reason = err ? `: ${err.message}` : '';
