@@ -312,16 +312,19 @@ t.test('a bad URL is refused before any connection', async (t) => {
   }
 });
 
-t.test('NFSv4 versions are refused clearly, before any connection', async (t) => {
+t.test('NFSv4 versions mount without rpcbind or MOUNT; version=4 picks the highest the server accepts', async (t) => {
   const rpcbind = await silentServer(t);
   for (const v of ['4', '4.0', '4.1', '4.2'] as const) {
-    const viaUrl = await failure(connect(urlWith('', `version=${v}`), { portmapPort: rpcbind.port }));
-    t.ok(viaUrl instanceof InvalidArgError);
-    t.match(viaUrl, { code: 'ERR_INVALID_ARG_VALUE', message: new RegExp(`NFS version ${v.replace('.', '\\.')} is not supported yet.*use version=3`) }, `URL version=${v}`);
-    const viaOptions = await failure(connect(NFS_URL, { version: v, portmapPort: rpcbind.port }));
-    t.match(viaOptions, { code: 'ERR_INVALID_ARG_VALUE', message: /is not supported yet/ }, `options.version ${v}`);
+    const viaUrl = await connect(urlWith('', `version=${v}`), { portmapPort: rpcbind.port });
+    t.equal(viaUrl.version, v === '4' ? '4.2' : v, `URL version=${v}`);
+    await viaUrl.close();
+    const viaOptions = await connect(NFS_URL, { version: v, portmapPort: rpcbind.port });
+    t.equal(viaOptions.version, v === '4' ? '4.2' : v, `options.version ${v}`);
+    await viaOptions.close();
   }
-  t.equal(rpcbind.connections, 0, 'nothing was sent');
+  t.equal(rpcbind.connections, 0, 'rpcbind was never asked');
+  const refused = await failure(connect(NFS_URL, { version: '4.1', nfsport: (await silentServer(t)).port, connectTimeout: 2000, timeo: 5, retrans: 0, soft: true }));
+  t.match(refused, { name: /RpcTimeoutError|RpcConnectionError/ }, 'a v4 server that never answers is a typed error, not a hang');
 });
 
 // ---- options in code override the URL (checked on the real server) ----
