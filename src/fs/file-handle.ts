@@ -31,6 +31,9 @@ type Encoding = BufferEncoding;
 const RETAIN_SOFT = 64 * 1024 * 1024;
 const RETAIN_HARD = 256 * 1024 * 1024;
 
+/** readFile reads in rounds of at most this many bytes (each as parallel READs of rsize). */
+const READ_ROUND = 64 * 1024 * 1024;
+
 /** Largest single read into a fresh buffer (readFile): node's kIoMaxLength. */
 const MAX_LENGTH = 2 ** 31 - 1;
 
@@ -464,7 +467,9 @@ export async function readWhole(b: Backend, fh: FileHandleId, start: number, sig
   let total = 0;
   // One extra READ past the expected size detects growth (and costs one round trip).
   for (;;) {
-    const want = Math.max(size, b.limits.rsize);
+    // The size is the server's word: trust it for at most READ_ROUND bytes at a time, so a hostile
+    // or stale size cannot make us allocate (or send READs for) more than the file really holds.
+    const want = Math.min(Math.max(size, b.limits.rsize), READ_ROUND);
     const buf = Buffer.allocUnsafe(want);
     const n = await readInto(b, fh, buf, 0, want, at, { signal }, state);
     parts.push(buf.subarray(0, n));
@@ -472,7 +477,8 @@ export async function readWhole(b: Backend, fh: FileHandleId, start: number, sig
     at += n;
     if (n < want) break;
     if (total > MAX_LENGTH) throw Object.assign(new RangeError('File size is greater than 2 GiB'), { code: 'ERR_FS_FILE_TOO_LARGE' });
-    size = b.limits.rsize * 4;
+    size -= n;
+    if (size <= 0) size = b.limits.rsize * 4;
   }
   return parts.length === 1 ? parts[0]! : Buffer.concat(parts, total);
 }

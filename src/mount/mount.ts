@@ -89,7 +89,10 @@ export function mnt(rpc: RpcClient, dirpath: string, opts?: CallOptions): Promis
         throw new MountError(name, stat, dirpath);
       }
       // Copy: the handle outlives this reply's buffer.
-      const fhandle = Buffer.from(r.opaque(FHSIZE3, 'fhandle3'));
+      const fh = r.opaque(FHSIZE3, 'fhandle3');
+      // An empty handle would fail every later call with an argument error: refuse it here, as a decode error.
+      if (fh.length === 0) throw new XdrDecodeError('MOUNT: empty fhandle3 in MNT reply', 'fhandle3');
+      const fhandle = Buffer.from(fh);
       const authFlavors = r.array(64, 4, (x) => x.u32('auth_flavors'), 'auth_flavors');
       return { fhandle, authFlavors };
     },
