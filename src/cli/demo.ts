@@ -1,4 +1,5 @@
 import type { NfsClient } from '../fs/client.js';
+import type { Command } from './command.js';
 
 /**
  * The README's main job: write, list, read back and stat a few files, then
@@ -47,3 +48,21 @@ export async function demo(nfs: NfsClient, url: string, log: (s: string) => void
   await nfs.rm(dir, { recursive: true });
   log(`rm -r ${dir}                            ${ms()}`);
 }
+
+export const demoCommand: Command = {
+  name: 'demo',
+  summary: 'write, list, read back and stat files on the volume; time a stat loop',
+  help: `usage: mountless demo [--url nfs://host/export]
+
+Makes a scratch directory on the volume, writes, lists, reads back and stats
+files in it, times a stat loop, then removes it.`,
+  options: [
+    { name: 'url', value: true },
+    { name: 'help', short: 'h' },
+  ],
+  async run({ io, remotes }) {
+    const nfs = await remotes.base();
+    await demo(nfs, remotes.baseUrl!, (s) => io.stdout.write(s + '\n'));
+    return 0;
+  },
+};

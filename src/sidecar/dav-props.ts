@@ -1,0 +1,186 @@
+import type { Stats } from '../fs/stats.js';
+import { httpDate } from './conditional.js';
+import { etagOfStats, header, mapLimit, readBody, sendXml, statOf, type Ctx } from './context.js';
+import { authorizeWrite, XML_BODY_MAX } from './dav-locks.js';
+import { DAV, lockDiscoveryContent, multistatus, propContent, propElement, responseXml, SUPPORTED_LOCK_CONTENT, type PropStat } from './dav-xml.js';
+import { HttpError } from './http-errors.js';
+import { fsPath, hrefOf, RESERVED_PREFIX } from './jail.js';
+import { contentTypeOf } from './mime.js';
+import { propKey, propsFileOf, PROPS_DIR, type DeadProp, type PropOp } from './props.js';
+import { elements, escapeText, parseXml, XmlError, type XmlElement } from './xml.js';
+
+interface PropName {
+  ns: string;
+  local: string;
+}
+
+type PropfindRequest = { kind: 'allprop'; include: PropName[] } | { kind: 'propname' } | { kind: 'prop'; names: PropName[] };
+
+/** DAV: properties the server computes; PROPPATCH cannot change them (RFC 4918 §15). */
+const LIVE = ['creationdate', 'getcontentlength', 'getcontenttype', 'getetag', 'getlastmodified', 'resourcetype', 'lockdiscovery', 'supportedlock'] as const;
+const LIVE_SET = new Set<string>(LIVE);
+/** Members stat'ed at once for Depth 1 (mostly cache hits after READDIRPLUS). */
+const STAT_PARALLEL = 32;
+
+function parseBodyXml(body: Buffer): XmlElement {
+  try {
+    return parseXml(body, { maxBytes: XML_BODY_MAX });
+  } catch (err) {
+    if (err instanceof XmlError) throw new HttpError(400, `bad XML: ${err.message}`);
+    throw err;
+  }
+}
+
+export function parsePropfind(body: Buffer): PropfindRequest {
+  if (body.length === 0) return { kind: 'allprop', include: [] };
+  const root = parseBodyXml(body);
+  if (root.ns !== DAV || root.local !== 'propfind') throw new HttpError(400, 'expected a DAV:propfind body');
+  const kids = elements(root).filter((e) => e.ns === DAV);
+  const prop = kids.find((e) => e.local === 'prop');
+  if (kids.some((e) => e.local === 'propname')) return { kind: 'propname' };
+  if (kids.some((e) => e.local === 'allprop')) {
+    const inc = kids.find((e) => e.local === 'include');
+    return { kind: 'allprop', include: inc ? elements(inc).map((e) => ({ ns: e.ns, local: e.local })) : [] };
+  }
+  if (prop) return { kind: 'prop', names: elements(prop).map((e) => ({ ns: e.ns, local: e.local })) };
+  throw new HttpError(400, 'DAV:propfind needs DAV:prop, DAV:allprop or DAV:propname');
+}
+
+/** The live properties of a resource, serialized, by name. */
+function liveProps(st: Stats, name: string): Map<string, string> {
+  const m = new Map<string, string>();
+  const dir = st.isDirectory();
+  m.set('creationdate', escapeText(st.birthtime.toISOString()));
+  if (!dir) {
+    m.set('getcontentlength', String(st.size));
+    m.set('getcontenttype', escapeText(contentTypeOf(name)));
+  }
+  m.set('getetag', escapeText(etagOfStats(st)));
+  m.set('getlastmodified', escapeText(httpDate(st.mtimeMs)));
+  m.set('resourcetype', dir ? '<D:collection/>' : '');
+  return m;
+}
+
+interface Target {
+  parts: string[];
+  st: Stats;
+}
+
+/** PROPFIND, Depth 0 or 1; infinity is refused (RFC 4918 §9.1: DAV:propfind-finite-depth). */
+export async function handlePropfind(ctx: Ctx): Promise<void> {
+  const { nfs } = ctx.s;
+  const depthH = header(ctx.req, 'depth')?.trim().toLowerCase() ?? 'infinity';
+  if (depthH !== '0' && depthH !== '1') {
+    if (depthH === 'infinity') throw new HttpError(403, 'Depth: infinity is not supported', { davCondition: 'propfind-finite-depth' });
+    throw new HttpError(400, 'Depth must be 0, 1 or infinity');
+  }
+  const body = await readBody(ctx, XML_BODY_MAX);
+  const request = parsePropfind(body);
+  const st = await statOf(nfs, ctx.fsp);
+  if (!st) throw new HttpError(404);
+  const targets: Target[] = [{ parts: ctx.path.parts, st }];
+  let stored: Set<string> | undefined;
+  if (depthH === '1' && st.isDirectory()) {
+    const base = ctx.fsp === '/' ? '' : ctx.fsp;
+    const names = (await nfs.readdir(ctx.fsp)).filter((n) => !n.startsWith(RESERVED_PREFIX)).sort();
+    const stats = await mapLimit(names, STAT_PARALLEL, (n) => statOf(nfs, `${base}/${n}`).catch(() => undefined));
+    names.forEach((n, k) => {
+      const s = stats[k];
+      if (s) targets.push({ parts: [...ctx.path.parts, n], st: s });
+    });
+    // Which members have dead properties: one READDIR instead of one lookup per member.
+    if (request.kind !== 'prop' || request.names.some((p) => p.ns !== DAV || !LIVE_SET.has(p.local))) {
+      stored = new Set(await nfs.readdir(`${base}/${PROPS_DIR}`).catch(() => [] as string[]));
+    }
+  }
+  const responses: string[] = [];
+  for (const t of targets) responses.push(await propfindResponse(ctx, t, request, t === targets[0] ? undefined : stored));
+  sendXml(ctx.res, 207, multistatus(responses));
+}
+
+async function propfindResponse(ctx: Ctx, t: Target, request: PropfindRequest, stored: Set<string> | undefined): Promise<string> {
+  const { locks, props } = ctx.s;
+  const dir = t.st.isDirectory();
+  const href = hrefOf(t.parts, dir);
+  const p = fsPath(t.parts);
+  const name = t.parts[t.parts.length - 1] ?? '';
+  const live = liveProps(t.st, name);
+  const needDead = request.kind !== 'prop' || request.names.some((n) => n.ns !== DAV || !LIVE_SET.has(n.local));
+  let dead: DeadProp[] = [];
+  if (needDead) {
+    const file = propsFileOf(t.parts);
+    const known = stored === undefined || stored.has(file.slice(file.lastIndexOf('/') + 1));
+    if (known) dead = await props.get(t.parts);
+  }
+  const deadMap = new Map(dead.map((d) => [propKey(d.ns, d.local), d]));
+  const liveValue = (local: string): string | undefined => {
+    if (local === 'lockdiscovery') return lockDiscoveryContent(locks.covering(p), locks);
+    if (local === 'supportedlock') return SUPPORTED_LOCK_CONTENT;
+    return live.get(local);
+  };
+  if (request.kind === 'propname') {
+    const names = [...live.keys(), 'lockdiscovery', 'supportedlock'].map((l) => propElement(DAV, l));
+    for (const d of dead) names.push(propElement(d.ns, d.local));
+    return responseXml(href, [{ status: 200, props: names }]);
+  }
+  const ok: string[] = [];
+  const missing: string[] = [];
+  const want: PropName[] =
+    request.kind === 'prop'
+      ? request.names
+      : [...[...live.keys(), 'lockdiscovery', 'supportedlock'].map((l) => ({ ns: DAV, local: l })), ...dead.map((d) => ({ ns: d.ns, local: d.local })), ...request.include];
+  const seen = new Set<string>();
+  for (const n of want) {
+    const k = propKey(n.ns, n.local);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    const v = n.ns === DAV && LIVE_SET.has(n.local) ? liveValue(n.local) : undefined;
+    if (v !== undefined) ok.push(propElement(DAV, n.local, v));
+    else {
+      const d = deadMap.get(k);
+      if (d) ok.push(propElement(d.ns, d.local, propContent(d.ns, d.value)));
+      else missing.push(propElement(n.ns, n.local));
+    }
+  }
+  const stats: PropStat[] = [{ status: 200, props: ok }];
+  if (missing.length > 0 && request.kind === 'prop') stats.push({ status: 404, props: missing });
+  return responseXml(href, stats);
+}
+
+/** PROPPATCH (RFC 4918 §9.2): all or nothing, in document order; live DAV: properties are protected. */
+export async function handleProppatch(ctx: Ctx, submitted: ReadonlySet<string>): Promise<void> {
+  const { nfs, props } = ctx.s;
+  const body = await readBody(ctx, XML_BODY_MAX);
+  if (body.length === 0) throw new HttpError(400, 'PROPPATCH needs a DAV:propertyupdate body');
+  const root = parseBodyXml(body);
+  if (root.ns !== DAV || root.local !== 'propertyupdate') throw new HttpError(400, 'expected a DAV:propertyupdate body');
+  const st = await statOf(nfs, ctx.fsp);
+  if (!st) throw new HttpError(404);
+  authorizeWrite(ctx, submitted, [{ parts: ctx.path.parts, kind: 'resource' }]);
+  const ops: PropOp[] = [];
+  const names: PropName[] = [];
+  for (const instr of elements(root)) {
+    if (instr.ns !== DAV || (instr.local !== 'set' && instr.local !== 'remove')) continue;
+    for (const prop of elements(instr).filter((e) => e.ns === DAV && e.local === 'prop')) {
+      for (const p of elements(prop)) {
+        names.push({ ns: p.ns, local: p.local });
+        ops.push(instr.local === 'set' ? { op: 'set', prop: { ns: p.ns, local: p.local, value: p.children } } : { op: 'remove', ns: p.ns, local: p.local });
+      }
+    }
+  }
+  const protectedNames = names.filter((n) => n.ns === DAV && LIVE_SET.has(n.local));
+  const href = hrefOf(ctx.path.parts, st.isDirectory());
+  const unique = (ns: PropName[]) => [...new Map(ns.map((n) => [propKey(n.ns, n.local), n])).values()];
+  if (protectedNames.length > 0) {
+    const bad = new Set(protectedNames.map((n) => propKey(n.ns, n.local)));
+    const others = unique(names).filter((n) => !bad.has(propKey(n.ns, n.local)));
+    const stats: PropStat[] = [
+      { status: 403, props: unique(protectedNames).map((n) => propElement(n.ns, n.local)) },
+      { status: 424, props: others.map((n) => propElement(n.ns, n.local)) },
+    ];
+    sendXml(ctx.res, 207, multistatus([responseXml(href, stats, 'protected properties cannot be changed')]));
+    return;
+  }
+  await props.patch(ctx.path.parts, ops);
+  sendXml(ctx.res, 207, multistatus([responseXml(href, [{ status: 200, props: unique(names).map((n) => propElement(n.ns, n.local)) }])]));
+}

@@ -1,0 +1,146 @@
+// Operating the sidecar: /healthz, /readyz, /metrics, one JSON log line per
+// request, draining on close, and `mountless serve` as a process that drains
+// and exits 0 on SIGTERM (built CLI: run `npm run build` first).
+import t from 'tap';
+import { spawn } from 'node:child_process';
+import { connect as netConnect } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { metrics, request, startSidecar } from './_sidecar.js';
+import { scratch, urlWith } from './_env.js';
+
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+t.test('healthz, readyz and metrics on the admin address', async (t) => {
+  const r = await startSidecar(t, { 'admin-listen': '127.0.0.1:0' });
+  const a = r.adminPort!;
+  t.equal((await request(a, 'GET', '/healthz')).text, 'ok\n');
+  const ready = await request(a, 'GET', '/readyz');
+  t.equal(ready.status, 200);
+  t.match(JSON.parse(ready.text), { ok: true, status: 'ok' });
+  t.equal((await request(a, 'GET', '/nope')).status, 404);
+  t.equal((await request(a, 'POST', '/healthz')).status, 405);
+  t.equal((await request(r.port, 'GET', '/healthz')).status, 404, 'not on the data address');
+
+  await request(r.port, 'PUT', '/m.bin', { body: Buffer.alloc(12345, 7) });
+  await request(r.port, 'GET', '/m.bin');
+  await request(r.port, 'GET', '/missing');
+  const m = await metrics(a);
+  t.match(m, /mountless_http_requests_total\{method="PUT",status="201"\} 1\n/);
+  t.match(m, /mountless_http_requests_total\{method="GET",status="200"\} 1\n/);
+  t.match(m, /mountless_http_requests_total\{method="GET",status="404"\} 2\n/, "/missing and /healthz on the data port");
+  t.match(m, /mountless_http_request_duration_seconds_bucket\{method="GET",le="\+Inf"\} 3\n/);
+  t.match(m, /mountless_http_request_bytes_total 12345\n/);
+  const out = Number(/mountless_http_response_bytes_total (\d+)/.exec(m)?.[1]);
+  t.ok(out >= 12345, `bytes out counted (${out})`);
+  t.match(m, /mountless_nfs_calls_total\{op="write",result="ok"\} [1-9]/);
+  t.match(m, /mountless_nfs_calls_total\{op="read",result="ok"\} [1-9]/);
+  t.match(m, /mountless_nfs_calls_total\{op="lookup",result="error"\} [1-9]/, 'the failed lookup of /missing');
+  t.match(m, /mountless_nfs_call_duration_seconds_count\{op="commit"\} [1-9]/);
+  t.match(m, /# TYPE mountless_nfs_rpc_total counter\n/);
+  t.match(m, /mountless_nfs_rpc_total\{event="calls"\} [1-9]/);
+  t.match(m, /mountless_nfs_rpc_total\{event="connects"\} 1\n/);
+  t.match(m, /mountless_nfs_reconnects_total 0\n/);
+  t.match(m, /process_resident_memory_bytes \d+/);
+  t.match(m, /mountless_dav_locks 0\n/);
+});
+
+t.test('one JSON log line per request', async (t) => {
+  const r = await startSidecar(t);
+  await request(r.port, 'PUT', '/l.txt', { body: 'abc', headers: { 'X-Request-Id': 'req-42' } });
+  await request(r.port, 'GET', '/l.txt');
+  const lines = r.logs.filter((l) => l.msg === 'request');
+  t.equal(lines.length, 2);
+  t.match(lines[0], { level: 'info', id: 'req-42', method: 'PUT', path: '/l.txt', status: 201, bytesIn: 3 });
+  t.match(lines[1], { method: 'GET', status: 200, bytesOut: 3, remote: '127.0.0.1' });
+  t.type(lines[1]!.ms, 'number');
+  t.match(r.logs[0], { msg: 'listening', auth: 'none' });
+});
+
+t.test('close() drains: the request in flight finishes, new ones are refused', async (t) => {
+  const r = await startSidecar(t, { 'admin-listen': '127.0.0.1:0' });
+  const sock = netConnect(r.port, '127.0.0.1');
+  await new Promise((res) => sock.once('connect', res));
+  sock.write('PUT /drain.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 6\r\n\r\nabc');
+  let reply = '';
+  sock.on('data', (d) => (reply += d));
+  for (let k = 0; k < 100 && !/in_flight 1/.test(await metrics(r.adminPort!)); k++) await new Promise((res) => setTimeout(res, 20));
+  const closing = r.sidecar.close();
+  let closed = false;
+  void closing.then(() => (closed = true));
+  const ready = await request(r.adminPort!, 'GET', '/readyz');
+  t.equal(ready.status, 503, 'not ready while draining');
+  t.match(JSON.parse(ready.text), { status: 'draining' });
+  await t.rejects(request(r.port, 'GET', '/'), { code: 'ECONNREFUSED' }, 'no new connections');
+  t.notOk(closed, 'close() waits for the request in flight');
+  const sockClosed = new Promise((res) => sock.once('close', res));
+  sock.write('def');
+  await closing;
+  await sockClosed;
+  t.match(reply, /^HTTP\/1.1 201 Created\r\n/, 'the in-flight upload completed');
+  t.match(reply, /Connection: close/i, 'and its connection was closed');
+  t.equal(await r.nfs.readFile('/drain.txt', 'utf8'), 'abcdef');
+  t.same(
+    r.logs.map((l) => l.msg),
+    ['listening', 'draining', 'request', 'stopped'],
+  );
+});
+
+t.test('`mountless serve` drains and exits 0 on SIGTERM', async (t) => {
+  const s = await scratch(t, 'serve');
+  const child = spawn(process.execPath, [CLI, 'serve', '--url', urlWith(s.dir), '--listen', '127.0.0.1:0', '--admin-listen', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => child.kill('SIGKILL'));
+  let err = '';
+  const lines: Array<Record<string, unknown>> = [];
+  const listening = new Promise<Record<string, unknown>>((resolve, reject) => {
+    child.stderr.on('data', (d: Buffer) => {
+      err += d;
+      const parts = err.split('\n');
+      err = parts.pop()!;
+      for (const p of parts) {
+        const j = JSON.parse(p) as Record<string, unknown>;
+        lines.push(j);
+        if (j.msg === 'listening') resolve(j);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited early with ${code}: ${err}`)));
+  });
+  const l = await listening;
+  const port = Number(String(l.address).split(':').pop());
+  const adminPort = Number(String(l.admin).split(':').pop());
+  t.equal((await request(port, 'PUT', '/via-cli.txt', { body: 'hi' })).status, 201);
+  t.equal((await request(adminPort, 'GET', '/readyz')).status, 200);
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  t.equal(await exit, 0, 'exit status 0');
+  t.same(
+    lines.map((x) => x.msg),
+    ['listening', 'request', 'signal', 'draining', 'stopped'],
+    'admin requests are not logged',
+  );
+  t.match(lines.find((x) => x.msg === 'request'), { method: 'PUT', path: '/via-cli.txt', status: 201 });
+  t.equal(await s.nfs.readFile(s.at('via-cli.txt'), 'utf8'), 'hi');
+});
+
+t.test('`mountless serve` refuses a public address without a token, and bad flags', async (t) => {
+  const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+    new Promise<{ code: number | null; err: string }>((resolve) => {
+      const c = spawn(process.execPath, [CLI, 'serve', ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      c.stderr.on('data', (d) => (err += d));
+      c.on('exit', (code) => resolve({ code, err }));
+    });
+  const pub = await run(['--url', 'nfs://127.0.0.1/export', '--listen', '0.0.0.0:0']);
+  t.equal(pub.code, 2);
+  t.match(pub.err, /refusing to listen on 0\.0\.0\.0 without a token/);
+  const nourl = await run([]);
+  t.equal(nourl.code, 2);
+  t.match(nourl.err, /no volume URL/);
+  const bad = await run(['--url', 'nfs://127.0.0.1/export', '--max-body', 'huge']);
+  t.equal(bad.code, 2);
+  const unknown = await run(['--frobnicate']);
+  t.equal(unknown.code, 2);
+  t.match(unknown.err, /unknown option --frobnicate/);
+  const nomount = await run(['--url', 'nfs://127.0.0.1/no-such-export-here', '--listen', '127.0.0.1:0']);
+  t.equal(nomount.code, 1);
+  t.match(nomount.err, /cannot mount nfs:\/\/127\.0\.0\.1\/no-such-export-here/);
+});

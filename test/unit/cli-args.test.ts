@@ -1,0 +1,157 @@
+// CLI pieces without a server: argument parsing, formatting, the progress
+// line, the bounded pool, error wording, and the usage paths of run().
+import t from 'tap';
+import { PassThrough } from 'node:stream';
+import { parseArgs, parseCommandArgs, UsageError, type OptionSpec } from '../../src/cli/args.js';
+import { baseName, joinPath, modeString, shortTime } from '../../src/cli/format.js';
+import { describeError, humanSize, type CliIo } from '../../src/cli/io.js';
+import { runPool } from '../../src/cli/pool.js';
+import { formatEta, Progress } from '../../src/cli/progress.js';
+import { isRemoteArg } from '../../src/cli/remote.js';
+import { COMMANDS, run } from '../../src/cli/run.js';
+import { fsError } from '../../src/errors.js';
+
+const SPEC: OptionSpec[] = [
+  { name: 'url', value: true },
+  { name: 'long', short: 'l' },
+  { name: 'recursive', short: 'R' },
+  { name: 'jobs', short: 'j', value: true },
+  { name: 'json' },
+];
+
+t.test('options: long, short clusters, values in every spelling, --, -', async (t) => {
+  const a = parseCommandArgs(['-lR', '--url', 'nfs://h/e', '--jobs=8', 'x', '--json', '-', '--', '-notaflag'], SPEC);
+  t.same(Object.fromEntries(a.flags), { long: true, recursive: true, url: 'nfs://h/e', jobs: '8', json: true });
+  t.same(a.positionals, ['x', '-', '-notaflag']);
+  t.equal(parseCommandArgs(['-j4'], SPEC).flags.get('jobs'), '4');
+  t.equal(parseCommandArgs(['-j', '4'], SPEC).flags.get('jobs'), '4');
+  t.equal(parseCommandArgs(['-lj', '2', 'p'], SPEC).flags.get('jobs'), '2', 'a valued short option ends a cluster');
+  t.equal(parseCommandArgs(['--url='], SPEC).flags.get('url'), '', 'an empty value is a value');
+});
+
+t.test('usage errors', async (t) => {
+  t.throws(() => parseCommandArgs(['--nope'], SPEC), new UsageError('unknown option --nope'));
+  t.throws(() => parseCommandArgs(['-x'], SPEC), new UsageError('unknown option -x'));
+  t.throws(() => parseCommandArgs(['--url'], SPEC), new UsageError('option --url needs a value'));
+  t.throws(() => parseCommandArgs(['-j'], SPEC), new UsageError('option -j needs a value'));
+  t.throws(() => parseCommandArgs(['--json=yes'], SPEC), new UsageError('option --json takes no value'));
+  t.equal(new UsageError('x').code, 'EUSAGE');
+  // The old loose parser still accepts anything (kept for other callers).
+  t.same(Object.fromEntries(parseArgs(['--a', '--url', 'u', '-xy'], new Set(['url'])).flags), { a: true, url: 'u', x: true, y: true });
+});
+
+t.test('formatting: modes, sizes, times, names', async (t) => {
+  t.equal(modeString(0o100644), '-rw-r--r--');
+  t.equal(modeString(0o040755), 'drwxr-xr-x');
+  t.equal(modeString(0o120777), 'lrwxrwxrwx');
+  t.equal(modeString(0o104755), '-rwsr-xr-x');
+  t.equal(modeString(0o102644), '-rw-r-Sr--', 'setgid without group execute');
+  t.equal(modeString(0o041777), 'drwxrwxrwt');
+  t.equal(modeString(0o041776), 'drwxrwxrwT');
+  t.equal(humanSize(0), '0');
+  t.equal(humanSize(1023), '1023');
+  t.equal(humanSize(1536), '1.5K');
+  t.equal(humanSize(10 * 1024 * 1024), '10M');
+  t.equal(humanSize(5 * 1024 ** 3 + 1), '5.1G', 'rounds up, as ls -h');
+  t.match(shortTime(new Date(2024, 0, 2, 3, 4)), '2024-01-02 03:04');
+  t.equal(baseName('/a/b/'), 'b');
+  t.equal(baseName('/'), '/');
+  t.equal(joinPath('/', 'x'), '/x');
+  t.equal(joinPath('/a', 'x'), '/a/x');
+  t.ok(isRemoteArg(':x'));
+  t.ok(isRemoteArg('NFS://h/e'));
+  t.notOk(isRemoteArg('./x'));
+  t.notOk(isRemoteArg('/abs'));
+});
+
+t.test('error wording a shell user knows', async (t) => {
+  t.equal(describeError(fsError('ENOENT', 'stat', '/x')), 'No such file or directory');
+  t.equal(describeError(fsError('EISDIR', 'open', '/x')), 'Is a directory');
+  t.equal(describeError(Object.assign(new Error('Path is a directory'), { code: 'ERR_FS_EISDIR' })), 'Is a directory');
+  t.equal(describeError(fsError('ENOTEMPTY', 'rmdir', '/x')), 'Directory not empty');
+  t.equal(describeError(fsError('EPROTO', 'x')), 'Protocol error', 'others from libuv, capitalised');
+  t.equal(describeError(new Error('plain')), 'plain');
+});
+
+t.test('progress line: percent, bytes, rate, ETA, files', async (t) => {
+  let now = 0;
+  const out: string[] = [];
+  const p = new Progress({ write: (s: string) => out.push(s), columns: 120 }, 10 * 1024 * 1024, 4, () => now);
+  now = 1000;
+  p.add(5 * 1024 * 1024);
+  p.fileDone();
+  p.fileDone();
+  const line = p.line();
+  t.match(line, /^ 50% \[#+ +\] 5\.0 MiB \/ 10\.0 MiB {2}5\.0 MiB\/s {2}ETA 0:01 {2}2\/4 files$/);
+  t.ok(out.some((s) => s.startsWith('\r')), 'drawn with a carriage return');
+  now = 2000;
+  p.add(5 * 1024 * 1024);
+  t.match(p.line(), /^100% \[#+\] 10\.0 MiB \/ 10\.0 MiB/);
+  t.equal(p.done(), 2);
+  t.equal(out[out.length - 1], '\r\x1b[K', 'the line is cleared at the end');
+  t.equal(formatEta(59.2), '1:00');
+  t.equal(formatEta(3725), '1:02:05');
+});
+
+t.test('the pool keeps at most N in flight, runs everything, collects failures', async (t) => {
+  let running = 0;
+  let peak = 0;
+  const seen: number[] = [];
+  const failures = await runPool([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 3, async (n) => {
+    running++;
+    peak = Math.max(peak, running);
+    await new Promise((r) => setImmediate(r));
+    seen.push(n);
+    running--;
+    if (n % 4 === 0) throw new Error(`bad ${n}`);
+  });
+  t.equal(peak, 3);
+  t.same(seen.sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  t.same(failures.map((f) => f.item), [4, 8]);
+  t.same(await runPool([], 4, async () => {}), []);
+});
+
+function io(env: NodeJS.ProcessEnv = {}): CliIo & { out: () => string; err: () => string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  let o = '';
+  let e = '';
+  stdout.on('data', (d) => (o += d));
+  stderr.on('data', (d) => (e += d));
+  return { stdout, stderr, stdin: new PassThrough(), env, out: () => o, err: () => e };
+}
+
+t.test('run(): help, usage errors and exit statuses, without a server', async (t) => {
+  let x = io();
+  t.equal(await run([], x), 2, 'no command: usage on stderr, exit 2');
+  t.match(x.err(), /^usage: mountless <command>/);
+  x = io();
+  t.equal(await run(['--help'], x), 0);
+  t.match(x.out(), /commands:\n {2}ls /);
+  for (const c of COMMANDS) {
+    x = io();
+    t.equal(await run([c.name, '--help'], x), 0, `${c.name} --help`);
+    t.match(x.out(), new RegExp(`^usage: mountless ${c.name}`), `${c.name} --help starts with its usage`);
+  }
+  x = io();
+  t.equal(await run(['frobnicate'], x), 2);
+  t.match(x.err(), "mountless: unknown command 'frobnicate'");
+  x = io();
+  t.equal(await run(['ls', '--bogus'], x), 2);
+  t.match(x.err(), "mountless ls: unknown option --bogus\nTry 'mountless ls --help'.");
+  x = io();
+  t.equal(await run(['ls', '/'], x), 2, 'no URL anywhere');
+  t.match(x.err(), /no URL: pass --url/);
+  x = io();
+  t.equal(await run(['cp', 'only-one'], x), 2);
+  t.match(x.err(), /needs a source and a destination/);
+  x = io({ NFS_URL: 'nfs://127.0.0.1/export' });
+  t.equal(await run(['cp', 'a', 'b'], x), 2, 'two local paths');
+  t.match(x.err(), /both sides are local/);
+  x = io();
+  t.equal(await run(['mkdir', '-m', '999', '/x'], x), 2);
+  t.match(x.err(), /invalid mode '999'/);
+  x = io();
+  t.equal(await run(['cp', '-j', '0', ':a', 'b'], x), 2);
+  t.match(x.err(), /--jobs must be an integer/);
+});
