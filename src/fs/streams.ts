@@ -55,29 +55,16 @@ export class ReadStream extends Readable {
       emitClose: opts.emitClose ?? true,
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    if (handle instanceof Promise) {
-      this.pending = handle;
-      this.path = path ?? '';
-    } else {
-      this.handle = handle;
-      this.path = handle.path;
-    }
+    this.pending = handle instanceof Promise ? handle : undefined;
+    if (!(handle instanceof Promise)) this.handle = handle;
+    this.path = handle instanceof Promise ? (path ?? '') : handle.path;
     this.pos = opts.start;
     this.end = opts.end ?? Infinity;
     this.autoCloseHandle = opts.autoClose ?? true;
   }
 
   override _construct(cb: (err?: Error | null) => void): void {
-    if (!this.pending) return cb();
-    this.pending.then(
-      (h) => {
-        this.handle = h;
-        this.emit('open', h.fd);
-        this.emit('ready');
-        cb();
-      },
-      (err) => cb(err),
-    );
+    opened(this, this.pending, (h) => (this.handle = h), cb);
   }
 
   override _read(n: number): void {
@@ -101,6 +88,20 @@ export class ReadStream extends Readable {
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     closeHandle(this.handle, this.autoCloseHandle, err, cb);
   }
+}
+
+/** fs.createReadStream/createWriteStream open lazily: the stream starts once its handle is open, as node's emits 'open' then 'ready'. */
+function opened(stream: Readable | Writable, pending: Promise<FileHandle> | undefined, set: (h: FileHandle) => void, cb: (err?: Error | null) => void): void {
+  if (!pending) return cb();
+  pending.then(
+    (h) => {
+      set(h);
+      stream.emit('open', h.fd);
+      stream.emit('ready');
+      cb();
+    },
+    (err) => cb(err),
+  );
 }
 
 /** Closes an owned handle on destroy; close() COMMITs, and its failure (a lost unstable write) must reach the user. */
@@ -131,29 +132,16 @@ export class WriteStream extends Writable {
       emitClose: opts.emitClose ?? true,
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
-    if (handle instanceof Promise) {
-      this.pending = handle;
-      this.path = path ?? '';
-    } else {
-      this.handle = handle;
-      this.path = handle.path;
-    }
+    this.pending = handle instanceof Promise ? handle : undefined;
+    if (!(handle instanceof Promise)) this.handle = handle;
+    this.path = handle instanceof Promise ? (path ?? '') : handle.path;
     this.pos = opts.start;
     this.autoCloseHandle = opts.autoClose ?? true;
     this.flushOnFinal = opts.flush ?? false;
   }
 
   override _construct(cb: (err?: Error | null) => void): void {
-    if (!this.pending) return cb();
-    this.pending.then(
-      (h) => {
-        this.handle = h;
-        this.emit('open', h.fd);
-        this.emit('ready');
-        cb();
-      },
-      (err) => cb(err),
-    );
+    opened(this, this.pending, (h) => (this.handle = h), cb);
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {

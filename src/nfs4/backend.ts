@@ -179,6 +179,9 @@ function clampSize(want: number, max: number): number {
   return Math.max(4096, Math.min(want > 0 ? want : max, max, MAX_IO_SIZE)) & ~4095;
 }
 
+/** Statuses meaning the server no longer knows an open's stateid. */
+const STATE_LOST = new Set(['NFS4ERR_BAD_STATEID', 'NFS4ERR_STALE_STATEID', 'NFS4ERR_EXPIRED', 'NFS4ERR_ADMIN_REVOKED', 'NFS4ERR_DELEG_REVOKED']);
+
 function stateidOf(s: Nfs4OpenState | Stateid | undefined, minor: number): Stateid {
   if (s === undefined) return ANONYMOUS_STATEID;
   return s instanceof Nfs4OpenState ? s.ioStateid(minor) : s;
@@ -221,10 +224,13 @@ export class Nfs4Backend implements Backend {
     return this.channel.clientid;
   }
 
-  /** Counters: COMPOUNDs sent, DELAY/GRACE retries, session/client-id recoveries, lease renewals. */
-  get stats(): { compounds: number; delayRetries: number; recoveries: number; renewals: number; renewalFailures: number } {
+  /** Opens re-established after the server lost them. */
+  private reopens = 0;
+
+  /** Counters: COMPOUNDs sent, DELAY/GRACE retries, session/client-id recoveries, lease renewals, re-opens. */
+  get stats(): { compounds: number; delayRetries: number; recoveries: number; renewals: number; renewalFailures: number; reopens: number } {
     const r = this.channel.renewals;
-    return { ...this.channel.stats, renewals: r.sent, renewalFailures: r.failed };
+    return { ...this.channel.stats, renewals: r.sent, renewalFailures: r.failed, reopens: this.reopens };
   }
 
   /**
@@ -328,8 +334,46 @@ export class Nfs4Backend implements Backend {
    * anonymous stateid, which servers accept for truncation without an open.
    */
   async setattr(fh: FileHandleId, attrs: SetAttrs, o?: CallOpts, state?: Nfs4OpenState | Stateid): Promise<Attrs | undefined> {
-    const [, , a] = await this.channel.run('setattr', [opPutfh(fh), opSetattr(stateidOf(state, this.minorVersion), attrs), opGetattr(STAT_REQUEST)], this.so(o));
-    return this.attrs(a);
+    return this.withState(state, o, async (sid) => {
+      const [, , a] = await this.channel.run('setattr', [opPutfh(fh), opSetattr(sid, attrs), opGetattr(STAT_REQUEST)], this.so(o));
+      return this.attrs(a);
+    });
+  }
+
+  /**
+   * Runs an op that presents `state`'s stateid. An open whose state the
+   * server lost (it restarted, or the lease expired: a new client id epoch,
+   * or BAD/STALE_STATEID/EXPIRED) is opened again by its handle (CLAIM_FH,
+   * 4.1+) and the op retried once, so a FileHandle survives a server restart
+   * like the kernel's. Its byte-range locks are not re-taken: with no grace
+   * period they may belong to someone else now; `locksLost` records it.
+   */
+  private async withState<T>(state: Nfs4OpenState | Stateid | undefined, o: CallOpts | undefined, fn: (sid: Stateid) => Promise<T>): Promise<T> {
+    if (!(state instanceof Nfs4OpenState) || this.minorVersion < 1) return fn(stateidOf(state, this.minorVersion));
+    if (state.epoch !== this.channel.stateEpoch && !state.closed) await this.reopen(state, o);
+    try {
+      return await fn(stateidOf(state, this.minorVersion));
+    } catch (err) {
+      if (state.closed || !STATE_LOST.has((err as { status?: string }).status ?? '')) throw err;
+      await this.reopen(state, o);
+      return fn(stateidOf(state, this.minorVersion));
+    }
+  }
+
+  private async reopen(st: Nfs4OpenState, o?: CallOpts): Promise<void> {
+    st.recovery ??= (async () => {
+      const fresh = await openState(this.ctx, st.fh, undefined, { read: (st.shareAccess & C.OPEN4_SHARE_ACCESS_READ) !== 0, write: (st.shareAccess & C.OPEN4_SHARE_ACCESS_WRITE) !== 0 }, this.so(o));
+      // `st` stays the caller's object: it takes over the new open's identity.
+      this.ctx.live.delete(fresh);
+      st.stateid = fresh.stateid;
+      st.owner = fresh.owner;
+      st.epoch = fresh.epoch;
+      if (st.lockStateid) st.locksLost = true;
+      st.lockOwner = undefined;
+      st.lockStateid = undefined;
+      this.reopens++;
+    })().finally(() => (st.recovery = undefined));
+    return st.recovery;
   }
 
   /** PUTFH + LOOKUP (LOOKUPP for '..') + GETFH + GETATTR. */
@@ -354,15 +398,19 @@ export class Nfs4Backend implements Backend {
   /** PUTFH + READ of at most limits.rsize bytes, with the open's (or lock's) stateid when given, else the anonymous one. */
   async read(fh: FileHandleId, offset: number, length: number, o?: CallOpts, state?: Nfs4OpenState | Stateid): Promise<{ data: Buffer; eof: boolean; attrs?: Attrs | undefined }> {
     const count = Math.max(0, Math.min(length, this.limits.rsize));
-    const [, r] = await this.channel.run('read', [opPutfh(fh), opRead(stateidOf(state, this.minorVersion), offset, count)], this.so(o));
-    return { data: r.data, eof: r.eof };
+    return this.withState(state, o, async (sid) => {
+      const [, r] = await this.channel.run('read', [opPutfh(fh), opRead(sid, offset, count)], this.so(o));
+      return { data: r.data, eof: r.eof };
+    });
   }
 
   /** PUTFH + WRITE of at most limits.wsize bytes, stateid as read(). */
   async write(fh: FileHandleId, offset: number, data: Buffer, stable: StableHow, o?: CallOpts, state?: Nfs4OpenState | Stateid): Promise<WriteResult> {
     const chunk = data.length > this.limits.wsize ? data.subarray(0, this.limits.wsize) : data;
-    const [, r] = await this.channel.run('write', [opPutfh(fh), opWrite(stateidOf(state, this.minorVersion), offset, STABLE[stable], chunk)], this.so(o));
-    return { count: r.count, committed: STABLE_NAME[r.committed]!, verf: r.verf };
+    return this.withState(state, o, async (sid) => {
+      const [, r] = await this.channel.run('write', [opPutfh(fh), opWrite(sid, offset, STABLE[stable], chunk)], this.so(o));
+      return { count: r.count, committed: STABLE_NAME[r.committed]!, verf: r.verf };
+    });
   }
 
   /** PUTFH + COMMIT of the whole file. */

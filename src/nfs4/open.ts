@@ -74,6 +74,10 @@ export class Nfs4OpenState {
   /** @internal Delegation to return on close (only if a server grants one anyway). */
   delegation: Stateid | undefined;
   closed = false;
+  /** @internal A re-OPEN after the server lost this state, while it runs. */
+  recovery: Promise<void> | undefined;
+  /** Set when a recovery could not bring back byte-range locks this open held. */
+  locksLost = false;
 
   constructor(
     readonly fh: FileHandleId,
@@ -81,9 +85,9 @@ export class Nfs4OpenState {
     /** OPEN4_SHARE_ACCESS_READ/WRITE bits. */
     readonly shareAccess: number,
     /** @internal The open-owner. */
-    readonly owner: StateOwner,
+    public owner: StateOwner,
     /** Client-id epoch of the open; a state from an older epoch is gone on the server. */
-    readonly epoch: number,
+    public epoch: number,
     /** Attributes right after the open (and its create/truncate). */
     public attrs: Attrs | undefined,
   ) {
