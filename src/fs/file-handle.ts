@@ -29,6 +29,7 @@ type Encoding = BufferEncoding;
  * it, which bounds the memory a writer can pin.
  */
 const RETAIN_SOFT = 64 * 1024 * 1024;
+const SLAB_SIZE = 1024 * 1024;
 const RETAIN_HARD = 256 * 1024 * 1024;
 
 /** readFile reads in rounds of at most this many bytes (each as parallel READs of rsize). */
@@ -236,11 +237,33 @@ export class FileHandle {
 
   private noteUnstable(verf: Buffer, changed: boolean, at: number, data: Buffer): void {
     // A copy: the caller may reuse its buffer once write() resolves, before the COMMIT.
-    this.retained.push({ at, data: Buffer.from(data) });
+    this.retained.push({ at, data: this.copyRetained(data) });
     this.retainedBytes += data.length;
     if (changed) this.verfChanged = true;
     if (this.unstableVerf === undefined) this.unstableVerf = Buffer.from(verf);
     else if (!this.unstableVerf.equals(verf)) this.verfChanged = true;
+  }
+
+  /** The slab small retained copies are packed into, and how much of it is used. */
+  private slab: Buffer | undefined;
+  private slabUsed = 0;
+
+  /**
+   * Copies a write's bytes for retention. Small writes share 1 MiB slabs
+   * rather than each getting its own allocation: with 4 KiB random writes the
+   * per-write allocations were a tenth of the CPU, in GC. A slab is freed
+   * with the last retained write that points into it.
+   */
+  private copyRetained(data: Buffer): Buffer {
+    if (data.length > SLAB_SIZE / 16) return Buffer.from(data);
+    if (!this.slab || this.slabUsed + data.length > this.slab.length) {
+      this.slab = Buffer.allocUnsafeSlow(SLAB_SIZE);
+      this.slabUsed = 0;
+    }
+    const copy = this.slab.subarray(this.slabUsed, this.slabUsed + data.length);
+    data.copy(copy);
+    this.slabUsed += data.length;
+    return copy;
   }
 
   /** Unstable writes re-sent because the server lost them (verifier changed), for tests and metrics. */
