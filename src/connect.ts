@@ -34,6 +34,7 @@ const KNOWN_OPTIONS = new Set([
   'acdirmin',
   'acdirmax',
   'maxInFlight',
+  'nconnect',
   'umask',
 ]);
 
@@ -65,6 +66,12 @@ function checkOptions(o: ConnectOptions): void {
   if (o.readonly !== undefined && typeof o.readonly !== 'boolean') throw invalidArgType('options.readonly', 'of type boolean', o.readonly);
   for (const k of ['noac', 'soft', 'hard'] as const) if (o[k] !== undefined && typeof o[k] !== 'boolean') throw invalidArgType(`options.${k}`, 'of type boolean', o[k]);
   if (o.tls !== undefined && typeof o.tls !== 'boolean' && (o.tls === null || typeof o.tls !== 'object')) throw invalidArgType('options.tls', 'of type boolean or object', o.tls);
+  if (o.nconnect !== undefined && (!Number.isInteger(o.nconnect) || o.nconnect < 1 || o.nconnect > 16)) {
+    throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "options.nconnect" is out of range. It must be an integer >= 1 && <= 16. Received ${o.nconnect}`);
+  }
+  if (o.nconnect !== undefined && o.nconnect > 1 && o.version !== undefined && o.version !== '3') {
+    throw new InvalidArgError('ERR_INVALID_ARG_VALUE', 'nconnect > 1 is supported over NFSv3 only for now (NFSv4.1 needs BIND_CONN_TO_SESSION)');
+  }
   if (o.soft && o.hard) throw new InvalidArgError('ERR_INVALID_ARG_VALUE', 'Options soft and hard exclude each other');
   for (const k of ['actimeo', 'acregmin', 'acregmax', 'acdirmin', 'acdirmax'] as const) checkUint(k, o[k], 3600);
 }
@@ -134,6 +141,7 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
         rsize: o.rsize,
         wsize: o.wsize,
         maxInFlight: o.maxInFlight ?? DEFAULTS.maxInFlight,
+        nconnect: o.nconnect,
       });
     } else {
       // NFSv4 needs neither rpcbind nor MOUNT: one port, the pseudo-fs path walked in one COMPOUND.

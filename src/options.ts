@@ -44,6 +44,8 @@ export interface ConnectOptions {
   wsize?: number;
   /** Refuse every call that would modify the export. Default false. */
   readonly?: boolean;
+  /** TCP connections per mount, calls spread over them (NFSv3; 1..16). Default 1. */
+  nconnect?: number;
   /** RPC calls on the wire at once per connection. Default 128. */
   maxInFlight?: number;
   /**

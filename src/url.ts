@@ -36,6 +36,7 @@ const ARGS: Record<string, Kind> = {
   acdirmax: 'uint',
   connecttimeout: 'uint',
   maxinflight: 'uint',
+  nconnect: 'uint',
 };
 
 /** AUTH_SYS carries at most 16 supplementary gids (RFC 5531 appendix A). */

@@ -109,6 +109,8 @@ export interface Nfs3MountOptions {
   timeout: number;
   /** TLS to a TLS-terminating proxy for the NFS and MOUNT connections; rpcbind is not asked (give both ports). */
   tls?: TlsOptions | undefined;
+  /** TCP connections to the NFS service (1..16); calls go to the least busy. */
+  nconnect?: number | undefined;
   /** Reconnect/retransmit policy for the NFS connection (MOUNT and rpcbind fail fast). */
   retry?: RetryPolicy | undefined;
   rsize?: number | undefined;
@@ -125,13 +127,35 @@ export interface Nfs3MountOptions {
 export class Nfs3Backend implements Backend {
   readonly version = '3';
 
+  /** Every connection (nconnect); `rpc` is the first. */
+  private readonly conns: RpcClient[];
+
   private constructor(
     readonly rpc: RpcClient,
     readonly rootFh: FileHandleId,
     readonly limits: Limits,
     private readonly unmount: () => Promise<void>,
     private readonly mountInfo: Nfs3MountOptions,
-  ) {}
+    extra: RpcClient[] = [],
+  ) {
+    this.conns = [rpc, ...extra];
+  }
+
+  /** The connection with the fewest calls pending (nconnect > 1); NFSv3 calls are independent, any connection serves any call. */
+  private pick(): RpcClient {
+    const c = this.conns;
+    if (c.length === 1) return this.rpc;
+    let best = c[0]!;
+    for (let i = 1; i < c.length; i++) if (c[i]!.pending < best.pending) best = c[i]!;
+    return best;
+  }
+
+  /** RPC counters summed over every connection. */
+  get rpcStats(): Record<string, number> {
+    const sum: Record<string, number> = {};
+    for (const c of this.conns) for (const [k, v] of Object.entries(c.stats)) sum[k] = (sum[k] ?? 0) + v;
+    return sum;
+  }
 
   /**
    * A backend over an RPC client to an NFS server and a root handle got
@@ -183,7 +207,10 @@ export class Nfs3Backend implements Backend {
     // After a server restart rpcbind may hand out a new NFS port; ask again unless the port was given.
     const resolvePort = o.nfsport === undefined ? () => askPort(o, NFS_PROGRAM, NFS_V3, 'NFS v3') : undefined;
     const retry = o.retry ? { ...o.retry, ...(resolvePort ? { resolvePort } : {}) } : undefined;
-    const rpc = new RpcClient({ host: o.host, port: nfsport!, maxInFlight: o.maxInFlight, ...rpcOpts, ...tlsOpts, ...(retry ? { retry } : {}) });
+    const nfsOpts = { host: o.host, port: nfsport!, maxInFlight: o.maxInFlight, ...rpcOpts, ...tlsOpts, ...(retry ? { retry } : {}) };
+    const rpc = new RpcClient(nfsOpts);
+    // nconnect: more TCP connections to the same server, calls spread over them (as the kernel's nconnect).
+    const extra = Array.from({ length: Math.max(0, (o.nconnect ?? 1) - 1) }, () => new RpcClient(nfsOpts));
     const unmount = async () => {
       try {
         await umnt(mountRpc, exportPath, { timeout: 2000 });
@@ -208,9 +235,9 @@ export class Nfs3Backend implements Backend {
       const rsize = clampSize(o.rsize ?? Math.min(info.rtpref, DEFAULT_IO_SIZE), info.rtmax);
       const wsize = clampSize(o.wsize ?? Math.min(info.wtpref, DEFAULT_IO_SIZE), info.wtmax);
       const limits: Limits = { rsize, wsize, dtpref: Math.max(4096, Math.min(info.dtpref || 8192, 65536)), maxFileSize: info.maxfilesize };
-      return new Nfs3Backend(rpc, root, limits, unmount, o);
+      return new Nfs3Backend(rpc, root, limits, unmount, o, extra);
     } catch (err) {
-      await rpc.close();
+      await Promise.all([rpc, ...extra].map((c) => c.close()));
       await unmount();
       throw err;
     }
@@ -240,51 +267,51 @@ export class Nfs3Backend implements Backend {
   }
 
   async getattr(fh: FileHandleId, o?: CallOpts): Promise<Attrs> {
-    const r = await nfs3Getattr(this.rpc, fh, o);
+    const r = await nfs3Getattr(this.pick(), fh, o);
     if (!r.ok) throw fail(r.status, 'NFSPROC3_GETATTR');
     return fromFattr3(r.attributes);
   }
 
   async setattr(fh: FileHandleId, attrs: SetAttrs, o?: CallOpts): Promise<Attrs | undefined> {
-    const r = await nfs3Setattr(this.rpc, fh, toSattr3(attrs), undefined, o);
+    const r = await nfs3Setattr(this.pick(), fh, toSattr3(attrs), undefined, o);
     if (!r.ok) throw fail(r.status, 'NFSPROC3_SETATTR');
     return optAttrs(r.objWcc.after);
   }
 
   async lookup(dir: FileHandleId, name: string, o?: CallOpts): Promise<Looked> {
-    const r = await nfs3Lookup(this.rpc, dir, name, o);
+    const r = await nfs3Lookup(this.pick(), dir, name, o);
     if (!r.ok) throw fail(r.status, 'NFSPROC3_LOOKUP');
     return { fh: r.object, attrs: optAttrs(r.objAttributes) };
   }
 
   async access(fh: FileHandleId, mask: number, o?: CallOpts): Promise<number> {
-    const r = await nfs3Access(this.rpc, fh, mask, o);
+    const r = await nfs3Access(this.pick(), fh, mask, o);
     if (!r.ok) throw fail(r.status, 'NFSPROC3_ACCESS');
     return r.access;
   }
 
   async readlink(fh: FileHandleId, o?: CallOpts): Promise<string> {
-    const r = await nfs3Readlink(this.rpc, fh, o);
+    const r = await nfs3Readlink(this.pick(), fh, o);
     if (!r.ok) throw fail(r.status, 'NFSPROC3_READLINK');
     return r.data;
   }
 
   async read(fh: FileHandleId, offset: number, length: number, o?: CallOpts) {
-    const r = await nfs3Read(this.rpc, fh, offset, Math.min(length, this.limits.rsize), o);
+    const r = await nfs3Read(this.pick(), fh, offset, Math.min(length, this.limits.rsize), o);
     if (!r.ok) throw fail(r.status, 'NFSPROC3_READ');
     return { data: r.data, eof: r.eof, attrs: optAttrs(r.fileAttributes) };
   }
 
   async write(fh: FileHandleId, offset: number, data: Buffer, stable: StableHow, o?: CallOpts): Promise<WriteResult> {
     const chunk = data.length > this.limits.wsize ? data.subarray(0, this.limits.wsize) : data;
-    const r = await nfs3Write(this.rpc, fh, offset, chunk, STABLE[stable], o);
+    const r = await nfs3Write(this.pick(), fh, offset, chunk, STABLE[stable], o);
     if (!r.ok) throw fail(r.status, 'NFSPROC3_WRITE');
     if (r.count > chunk.length) throw new NfsStatusError('NFS3ERR_IO', 'EIO', `NFSPROC3_WRITE: server claims ${r.count} bytes written of ${chunk.length} sent`);
     return { count: r.count, committed: STABLE_NAME[r.committed]!, verf: r.verf };
   }
 
   async commit(fh: FileHandleId, o?: CallOpts): Promise<Buffer> {
-    const r = await nfs3Commit(this.rpc, fh, 0, 0, o);
+    const r = await nfs3Commit(this.pick(), fh, 0, 0, o);
     if (!r.ok) throw fail(r.status, 'NFSPROC3_COMMIT');
     return r.verf;
   }
@@ -298,7 +325,7 @@ export class Nfs3Backend implements Backend {
   async create(dir: FileHandleId, name: string, how: CreateMode, o?: CallOpts): Promise<Looked> {
     const c = retried(o);
     const r = await nfs3Create(
-      this.rpc,
+      this.pick(),
       dir,
       name,
       how.mode === 'exclusive' ? { mode: 'EXCLUSIVE', verf: how.verf } : { mode: how.mode === 'guarded' ? 'GUARDED' : 'UNCHECKED', attributes: toSattr3(how.attrs) },
@@ -313,7 +340,7 @@ export class Nfs3Backend implements Backend {
 
   async mkdir(dir: FileHandleId, name: string, attrs: SetAttrs, o?: CallOpts): Promise<Looked> {
     const c = retried(o);
-    const r = await nfs3Mkdir(this.rpc, dir, name, toSattr3(attrs), c);
+    const r = await nfs3Mkdir(this.pick(), dir, name, toSattr3(attrs), c);
     if (!r.ok) {
       if (c.info.retransmitted && r.status === nfsstat3.NFS3ERR_EXIST) return this.lookup(dir, name, o);
       throw fail(r.status, 'NFSPROC3_MKDIR');
@@ -323,7 +350,7 @@ export class Nfs3Backend implements Backend {
 
   async symlink(dir: FileHandleId, name: string, target: string, attrs: SetAttrs, o?: CallOpts): Promise<Looked> {
     const c = retried(o);
-    const r = await nfs3Symlink(this.rpc, dir, name, toSattr3(attrs), target, c);
+    const r = await nfs3Symlink(this.pick(), dir, name, toSattr3(attrs), target, c);
     if (!r.ok) {
       if (c.info.retransmitted && r.status === nfsstat3.NFS3ERR_EXIST) return this.lookup(dir, name, o);
       throw fail(r.status, 'NFSPROC3_SYMLINK');
@@ -333,25 +360,25 @@ export class Nfs3Backend implements Backend {
 
   async remove(dir: FileHandleId, name: string, o?: CallOpts): Promise<void> {
     const c = retried(o);
-    const r = await nfs3Remove(this.rpc, dir, name, c);
+    const r = await nfs3Remove(this.pick(), dir, name, c);
     if (!r.ok && !(c.info.retransmitted && r.status === nfsstat3.NFS3ERR_NOENT)) throw fail(r.status, 'NFSPROC3_REMOVE');
   }
 
   async rmdir(dir: FileHandleId, name: string, o?: CallOpts): Promise<void> {
     const c = retried(o);
-    const r = await nfs3Rmdir(this.rpc, dir, name, c);
+    const r = await nfs3Rmdir(this.pick(), dir, name, c);
     if (!r.ok && !(c.info.retransmitted && r.status === nfsstat3.NFS3ERR_NOENT)) throw fail(r.status, 'NFSPROC3_RMDIR');
   }
 
   async rename(fromDir: FileHandleId, fromName: string, toDir: FileHandleId, toName: string, o?: CallOpts): Promise<void> {
     const c = retried(o);
-    const r = await nfs3Rename(this.rpc, fromDir, fromName, toDir, toName, c);
+    const r = await nfs3Rename(this.pick(), fromDir, fromName, toDir, toName, c);
     if (!r.ok && !(c.info.retransmitted && r.status === nfsstat3.NFS3ERR_NOENT)) throw fail(r.status, 'NFSPROC3_RENAME');
   }
 
   async link(fh: FileHandleId, dir: FileHandleId, name: string, o?: CallOpts): Promise<void> {
     const c = retried(o);
-    const r = await nfs3Link(this.rpc, fh, dir, name, c);
+    const r = await nfs3Link(this.pick(), fh, dir, name, c);
     if (!r.ok && !(c.info.retransmitted && r.status === nfsstat3.NFS3ERR_EXIST)) throw fail(r.status, 'NFSPROC3_LINK');
   }
 
@@ -372,7 +399,7 @@ export class Nfs3Backend implements Backend {
     const dircount = this.limits.dtpref;
     const maxcount = Math.min(this.limits.rsize, 1024 * 1024);
     for (;;) {
-      const r = withAttrs ? await nfs3Readdirplus(this.rpc, dir, cookie, verf, dircount, maxcount, o) : await nfs3Readdir(this.rpc, dir, cookie, verf, dircount, o);
+      const r = withAttrs ? await nfs3Readdirplus(this.pick(), dir, cookie, verf, dircount, maxcount, o) : await nfs3Readdir(this.pick(), dir, cookie, verf, dircount, o);
       if (!r.ok) throw fail(r.status, withAttrs ? 'NFSPROC3_READDIRPLUS' : 'NFSPROC3_READDIR');
       verf = r.cookieverf;
       const out: DirEntry[] = [];
@@ -401,7 +428,7 @@ export class Nfs3Backend implements Backend {
   }
 
   async statfs(fh: FileHandleId, o?: CallOpts): Promise<StatFsResult> {
-    const [s, p] = await Promise.all([nfs3Fsstat(this.rpc, fh, o), nfs3Pathconf(this.rpc, fh, o)]);
+    const [s, p] = await Promise.all([nfs3Fsstat(this.pick(), fh, o), nfs3Pathconf(this.pick(), fh, o)]);
     if (!s.ok) throw fail(s.status, 'NFSPROC3_FSSTAT');
     const nameMax = p.ok ? p.nameMax : 255;
     return {
@@ -418,7 +445,7 @@ export class Nfs3Backend implements Backend {
 
   async close(): Promise<void> {
     await this.locker?.close().catch(() => {});
-    await this.rpc.close();
+    await Promise.all(this.conns.map((c) => c.close()));
     await this.unmount();
   }
 }
