@@ -44,6 +44,12 @@ export class RecordDecoder {
   constructor(
     readonly maxRecordSize: number,
     private readonly onRecord: (record: Buffer) => void,
+    /**
+     * The chunks pushed are reused by the caller after push() returns (a
+     * socket reading into one buffer): every record handed on is then a copy,
+     * never a view of the chunk.
+     */
+    private readonly chunksReused = false,
   ) {}
 
   /** Bytes buffered for an incomplete record; a caller may watch this for memory bounds. */
@@ -85,7 +91,8 @@ export class RecordDecoder {
         }
         // Fast path: a whole single-fragment record inside this chunk.
         if (this.lastFragment && this.recordLen === 0 && len - pos >= this.fragLeft) {
-          const record = chunk.subarray(pos, pos + this.fragLeft);
+          const view = chunk.subarray(pos, pos + this.fragLeft);
+          const record = this.chunksReused ? Buffer.from(view) : view;
           pos += this.fragLeft;
           this.fragLeft = 0;
           this.state = State.Header;

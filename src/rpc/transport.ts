@@ -38,6 +38,8 @@ export function clampDelay(ms: number): number | undefined {
   return Math.min(ms, 0x7fff_ffff);
 }
 
+/** Size of the reused socket read buffer (plain TCP). */
+const READ_BUFFER = 1024 * 1024;
 /** Bytes queued in one tick before we flush without waiting for the tick to end. */
 const FLUSH_THRESHOLD = 256 * 1024;
 /**
@@ -70,10 +72,12 @@ export class Transport {
     private readonly socket: Socket,
     readonly opts: TransportOptions,
     private readonly events: TransportEvents,
+    /** Where a socket reading into one reused buffer (`onread`) delivers its bytes. */
+    sink?: { early: Buffer[]; push: (chunk: Buffer) => void },
   ) {
-    this.decoder = new RecordDecoder(opts.maxRecordSize, (rec) => events.onRecord(rec));
+    this.decoder = new RecordDecoder(opts.maxRecordSize, (rec) => events.onRecord(rec), sink !== undefined);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => {
+    const push = (chunk: Buffer) => {
       try {
         this.decoder.push(chunk);
       } catch (err) {
@@ -81,7 +85,11 @@ export class Transport {
         // recovery is a new connection.
         this.destroy(err as Error);
       }
-    });
+    };
+    if (sink) {
+      sink.push = push;
+      for (const c of sink.early.splice(0)) push(c);
+    } else socket.on('data', push);
     socket.on('drain', () => {
       this.writable = true;
       events.onDrain();
@@ -108,9 +116,25 @@ export class Transport {
         reject(signal.reason);
         return;
       }
+      // Bytes that arrive before the Transport exists (a server speaking first) are kept, copied.
+      const early: Buffer[] = [];
+      const sink = opts.tls ? undefined : { early, push: (c: Buffer) => void early.push(Buffer.from(c)) };
       const socket: Socket = opts.tls
         ? tlsConnect({ ...(isIP(opts.host) ? {} : { servername: opts.host }), ...opts.tls, host: opts.host, port: opts.port, ...(opts.localPort !== undefined ? { localPort: opts.localPort } : {}) })
-        : netConnect({ host: opts.host, port: opts.port, localPort: opts.localPort });
+        : netConnect({
+            host: opts.host,
+            port: opts.port,
+            ...(opts.localPort !== undefined ? { localPort: opts.localPort } : {}),
+            // One reused read buffer instead of a fresh 64 KiB Buffer per read:
+            // fewer allocations and syscalls for large replies (records are copied out).
+            onread: {
+              buffer: Buffer.allocUnsafe(READ_BUFFER),
+              callback: (n: number, buf: Uint8Array) => {
+                sink!.push(Buffer.from(buf.buffer, buf.byteOffset, n));
+                return true;
+              },
+            },
+          });
       const ready = opts.tls ? 'secureConnect' : 'connect';
       let timer: NodeJS.Timeout | undefined;
       const fail = (err: unknown) => {
@@ -134,7 +158,7 @@ export class Transport {
         if (timer) clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         socket.off('error', onError);
-        resolve(new Transport(socket, opts, events));
+        resolve(new Transport(socket, opts, events, sink));
       };
       const ms = clampDelay(opts.connectTimeout);
       if (ms !== undefined) {
