@@ -27,6 +27,7 @@ const KNOWN_OPTIONS = new Set([
   'noac',
   'soft',
   'tls',
+  'xprtsec',
   'hard',
   'actimeo',
   'acregmin',
@@ -72,6 +73,7 @@ function checkOptions(o: ConnectOptions): void {
   if (o.nconnect !== undefined && o.nconnect > 1 && o.version !== undefined && o.version !== '3') {
     throw new InvalidArgError('ERR_INVALID_ARG_VALUE', 'nconnect > 1 is supported over NFSv3 only for now (NFSv4.1 needs BIND_CONN_TO_SESSION)');
   }
+  if (o.xprtsec !== undefined && o.xprtsec !== 'tls' && o.xprtsec !== 'none') throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `options.xprtsec must be 'tls' or 'none'. Received ${String(o.xprtsec)}`);
   if (o.soft && o.hard) throw new InvalidArgError('ERR_INVALID_ARG_VALUE', 'Options soft and hard exclude each other');
   for (const k of ['actimeo', 'acregmin', 'acregmax', 'acdirmin', 'acdirmax'] as const) checkUint(k, o[k], 3600);
 }
@@ -123,7 +125,10 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   const retrans = o.retrans ?? DEFAULTS.retrans;
   const settings = { umask: o.umask ?? process.umask(), readonly: o.readonly ?? DEFAULTS.readonly };
   const retry = { timeo: timeo * 100, retrans, hard: !o.soft };
-  const tls = o.tls === true ? {} : o.tls || undefined;
+  // With xprtsec=tls the `tls` object (if any) carries the CA and client certificate for the STARTTLS handshake.
+  const tlsConf = o.tls === true ? {} : o.tls || undefined;
+  const xprtsec = o.xprtsec === 'tls' ? (tlsConf ?? {}) : undefined;
+  const tls = xprtsec ? undefined : tlsConf;
   let backend: Backend;
   try {
     if (version === '3') {
@@ -138,6 +143,7 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
         timeout: timeo * 100 * (retrans + 1),
         retry,
         tls,
+        xprtsec,
         rsize: o.rsize,
         wsize: o.wsize,
         maxInFlight: o.maxInFlight ?? DEFAULTS.maxInFlight,
@@ -155,6 +161,7 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
         timeout: timeo * 100 * (retrans + 1),
         retry,
         tls,
+        xprtsec,
         rsize: o.rsize,
         wsize: o.wsize,
         maxInFlight: Math.min(o.maxInFlight ?? 64, 1024),

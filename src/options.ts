@@ -68,6 +68,13 @@ export interface ConnectOptions {
    * (the proxy's ports): rpcbind is not tunnelled.
    */
   tls?: boolean | import('./rpc/transport.js').TlsOptions;
+  /**
+   * 'tls': RPC-with-TLS (RFC 9289), as the Linux client's xprtsec=tls: a
+   * STARTTLS probe, then TLS on the NFS (and MOUNT) connection itself. The
+   * certificate is checked as for `tls` (pass CA/client certs in `tls` as an
+   * object). A server without it is an error, never a plaintext fallback.
+   */
+  xprtsec?: 'tls' | 'none';
   /** Mode bits cleared from files and directories this client creates, as the kernel applies the process umask. Default: process.umask(). */
   umask?: number;
 }

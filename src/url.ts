@@ -12,7 +12,7 @@ export interface NfsUrl {
   options: ConnectOptions;
 }
 
-type Kind = 'uint' | 'port' | 'bool' | 'version' | 'gids';
+type Kind = 'uint' | 'port' | 'bool' | 'version' | 'gids' | 'xprtsec';
 const ARGS: Record<string, Kind> = {
   version: 'version',
   uid: 'uint',
@@ -28,6 +28,7 @@ const ARGS: Record<string, Kind> = {
   noac: 'bool',
   soft: 'bool',
   tls: 'bool',
+  xprtsec: 'xprtsec',
   hard: 'bool',
   actimeo: 'uint',
   acregmin: 'uint',
@@ -114,6 +115,11 @@ export function parseNfsUrl(url: string): NfsUrl {
         if (!parts.every(isUint32)) throw bad(url, `gids must be a comma-separated list of integers from 0 to 4294967295, got '${value}'`);
         if (parts.length > MAX_GIDS) throw bad(url, `gids may list at most ${MAX_GIDS} groups (AUTH_SYS), got ${parts.length}`);
         o[name] = parts.map(Number);
+        break;
+      }
+      case 'xprtsec': {
+        if (value !== 'tls' && value !== 'none') throw bad(url, `xprtsec must be tls or none (mtls: pass a client certificate in the tls option), got '${value}'`);
+        o[name] = value;
         break;
       }
     }

@@ -109,6 +109,8 @@ export interface Nfs3MountOptions {
   timeout: number;
   /** TLS to a TLS-terminating proxy for the NFS and MOUNT connections; rpcbind is not asked (give both ports). */
   tls?: TlsOptions | undefined;
+  /** RPC-with-TLS (RFC 9289, xprtsec=tls) on the NFS and MOUNT connections; rpcbind stays plaintext. */
+  xprtsec?: TlsOptions | undefined;
   /** TCP connections to the NFS service (1..16); calls go to the least busy. */
   nconnect?: number | undefined;
   /** Reconnect/retransmit policy for the NFS connection (MOUNT and rpcbind fail fast). */
@@ -184,7 +186,7 @@ export class Nfs3Backend implements Backend {
         await pm.close();
       }
     }
-    const mountRpc = new RpcClient({ host: o.host, port: mountport!, ...rpcOpts, ...tlsOpts });
+    const mountRpc = new RpcClient({ host: o.host, port: mountport!, ...rpcOpts, ...tlsOpts, ...(o.xprtsec ? { starttls: { prog: MOUNT_PROGRAM, vers: MOUNT_V3, tls: o.xprtsec } } : {}) });
     let exportPath: string;
     let root: Buffer;
     try {
@@ -207,7 +209,7 @@ export class Nfs3Backend implements Backend {
     // After a server restart rpcbind may hand out a new NFS port; ask again unless the port was given.
     const resolvePort = o.nfsport === undefined ? () => askPort(o, NFS_PROGRAM, NFS_V3, 'NFS v3') : undefined;
     const retry = o.retry ? { ...o.retry, ...(resolvePort ? { resolvePort } : {}) } : undefined;
-    const nfsOpts = { host: o.host, port: nfsport!, maxInFlight: o.maxInFlight, ...rpcOpts, ...tlsOpts, ...(retry ? { retry } : {}) };
+    const nfsOpts = { host: o.host, port: nfsport!, maxInFlight: o.maxInFlight, ...rpcOpts, ...tlsOpts, ...(retry ? { retry } : {}), ...(o.xprtsec ? { starttls: { prog: NFS_PROGRAM, vers: NFS_V3, tls: o.xprtsec } } : {}) };
     const rpc = new RpcClient(nfsOpts);
     // nconnect: more TCP connections to the same server, calls spread over them (as the kernel's nconnect).
     const extra = Array.from({ length: Math.max(0, (o.nconnect ?? 1) - 1) }, () => new RpcClient(nfsOpts));

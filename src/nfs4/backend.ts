@@ -121,6 +121,8 @@ export interface Nfs4MountOptions {
   retry?: RetryPolicy | undefined;
   /** TLS from the first byte, to a TLS-terminating proxy. */
   tls?: TlsOptions | undefined;
+  /** RPC-with-TLS (RFC 9289): STARTTLS on the NFS connection. */
+  xprtsec?: TlsOptions | undefined;
   /** Time source for lease renewal and backoff (tests use a fake one). */
   clock?: Clock | undefined;
   /**
@@ -255,6 +257,7 @@ export class Nfs4Backend implements Backend {
         auth: o.auth,
         ...(o.retry ? { retry: o.retry } : {}),
         ...(o.tls ? { tls: o.tls } : {}),
+        ...(o.xprtsec ? { starttls: { prog: 100003, vers: 4, tls: o.xprtsec } } : {}),
       });
     const io = Math.min(MAX_IO_SIZE, Math.max(o.rsize ?? DEFAULT_IO_SIZE, o.wsize ?? DEFAULT_IO_SIZE, 4096));
     const owner = newClientOwner();

@@ -23,6 +23,8 @@ export interface RpcClientOptions {
   localPort?: number;
   /** TLS from the first byte, to a TLS-terminating proxy in front of the server. */
   tls?: TlsOptions | undefined;
+  /** RPC-with-TLS (RFC 9289): a STARTTLS probe for this program, then TLS on the same connection. */
+  starttls?: { prog: number; vers: number; tls: TlsOptions } | undefined;
   /**
    * Reconnect and retransmit, as the kernel's NFS client does. Without it a
    * lost connection fails the calls on the wire (fine for rpcbind and MOUNT,
@@ -122,7 +124,7 @@ const DEFAULTS = {
  * still queued were never sent and go out on the new connection.
  */
 export class RpcClient {
-  readonly opts: Required<Omit<RpcClientOptions, 'localPort' | 'retry' | 'tls'>> & { localPort?: number; retry?: RetryPolicy; tls?: TlsOptions };
+  readonly opts: Required<Omit<RpcClientOptions, 'localPort' | 'retry' | 'tls' | 'starttls'>> & { localPort?: number; retry?: RetryPolicy; tls?: TlsOptions; starttls?: RpcClientOptions['starttls'] };
   readonly stats: RpcStats = { calls: 0, replies: 0, unknownXids: 0, badReplies: 0, timeouts: 0, connects: 0, retransmits: 0, reconnects: 0 };
 
   /** The live connection; undefined while (re)connecting, after a loss and after close(). */
@@ -173,6 +175,7 @@ export class RpcClient {
       ...(opts.localPort !== undefined ? { localPort: opts.localPort } : {}),
       ...(opts.retry !== undefined ? { retry: opts.retry } : {}),
       ...(opts.tls !== undefined ? { tls: opts.tls } : {}),
+      ...(opts.starttls !== undefined ? { starttls: opts.starttls } : {}),
     };
     if (!Number.isInteger(this.opts.maxInFlight) || this.opts.maxInFlight < 1) {
       throw new RangeError(`RpcClient: maxInFlight must be an integer >= 1, got ${this.opts.maxInFlight}`);
@@ -426,6 +429,7 @@ export class RpcClient {
             maxRecordSize: this.opts.maxRecordSize,
             ...(this.opts.localPort !== undefined ? { localPort: this.opts.localPort } : {}),
             ...(this.opts.tls !== undefined ? { tls: this.opts.tls } : {}),
+            ...(this.opts.starttls !== undefined ? { starttls: this.opts.starttls } : {}),
           },
           {
             onRecord: (rec) => this.onRecord(rec),

@@ -17,6 +17,8 @@ export interface TransportOptions {
    * rejectUnauthorized, ...). The certificate is verified unless told not to.
    */
   tls?: TlsOptions | undefined;
+  /** RPC-with-TLS (RFC 9289): probe with a NULL call of this program, then TLS on the same connection. */
+  starttls?: { prog: number; vers: number; tls: TlsOptions } | undefined;
 }
 
 export type TlsOptions = Omit<ConnectionOptions, 'host' | 'port' | 'socket' | 'path'>;
@@ -109,7 +111,38 @@ export class Transport {
    * `connectTimeout` ms; `signal` abandons the attempt at once (the client's
    * close() uses it) and rejects with `signal.reason`.
    */
-  static connect(opts: TransportOptions, events: TransportEvents, signal?: AbortSignal): Promise<Transport> {
+  static async connect(opts: TransportOptions, events: TransportEvents, signal?: AbortSignal): Promise<Transport> {
+    if (!opts.starttls) {
+      const { socket, sink } = await Transport.dial(opts, signal, true);
+      return new Transport(socket, opts, events, sink);
+    }
+    // RPC-with-TLS (RFC 9289): a NULL call with AUTH_TLS on the plain
+    // connection; a server that answers STARTTLS gets a TLS handshake on the
+    // same connection. Anything else is an error: never a silent fallback to
+    // plaintext.
+    const { socket } = await Transport.dial(opts, signal, false);
+    const where = `${opts.host}:${opts.port}`;
+    try {
+      await probeStartTls(socket, opts.starttls.prog, opts.starttls.vers, opts.connectTimeout, where);
+      const t = opts.starttls.tls;
+      const secure = tlsConnect({ ...(isIP(opts.host) ? {} : { servername: opts.host }), ...t, socket });
+      await new Promise<void>((resolve, reject) => {
+        secure.once('secureConnect', () => {
+          secure.off('error', reject);
+          resolve();
+        });
+        secure.once('error', reject);
+      });
+      return new Transport(secure, opts, events);
+    } catch (err) {
+      socket.destroy();
+      const e = err as NodeJS.ErrnoException;
+      if (e instanceof RpcConnectionError) throw e;
+      throw new RpcConnectionError(`connect ${e.code ?? 'ETLS'} ${where} (RPC-with-TLS): ${e.message}`, e.code ?? 'ETLS', opts.host, opts.port, { cause: err });
+    }
+  }
+
+  private static dial(opts: TransportOptions, signal: AbortSignal | undefined, reusedReads: boolean): Promise<{ socket: Socket; sink: { early: Buffer[]; push: (c: Buffer) => void } | undefined }> {
     return new Promise((resolve, reject) => {
       const where = `${opts.host}:${opts.port}`;
       if (signal?.aborted) {
@@ -118,10 +151,12 @@ export class Transport {
       }
       // Bytes that arrive before the Transport exists (a server speaking first) are kept, copied.
       const early: Buffer[] = [];
-      const sink = opts.tls ? undefined : { early, push: (c: Buffer) => void early.push(Buffer.from(c)) };
+      const sink = opts.tls || !reusedReads ? undefined : { early, push: (c: Buffer) => void early.push(Buffer.from(c)) };
       const socket: Socket = opts.tls
         ? tlsConnect({ ...(isIP(opts.host) ? {} : { servername: opts.host }), ...opts.tls, host: opts.host, port: opts.port, ...(opts.localPort !== undefined ? { localPort: opts.localPort } : {}) })
-        : netConnect({
+        : !sink
+          ? netConnect({ host: opts.host, port: opts.port, ...(opts.localPort !== undefined ? { localPort: opts.localPort } : {}) })
+          : netConnect({
             host: opts.host,
             port: opts.port,
             ...(opts.localPort !== undefined ? { localPort: opts.localPort } : {}),
@@ -158,7 +193,7 @@ export class Transport {
         if (timer) clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
         socket.off('error', onError);
-        resolve(new Transport(socket, opts, events, sink));
+        resolve({ socket, sink });
       };
       const ms = clampDelay(opts.connectTimeout);
       if (ms !== undefined) {
@@ -239,4 +274,52 @@ export class Transport {
     this.socket.destroy();
     this.events.onClose(err);
   }
+}
+
+/** AUTH_TLS (RFC 9289 §4.1): the credential of the STARTTLS probe. */
+const AUTH_TLS = 7;
+
+/**
+ * Sends the RFC 9289 probe (procedure NULL with an AUTH_TLS credential) and
+ * waits for its reply: MSG_ACCEPTED, SUCCESS, and a verifier whose body is
+ * "STARTTLS". Reads the raw socket; nothing else is in flight yet.
+ */
+function probeStartTls(socket: Socket, prog: number, vers: number, timeoutMs: number, where: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const xid = (Math.random() * 0x1_0000_0000) >>> 0;
+    const call = Buffer.alloc(44);
+    [0x8000_0028, xid, 0, 2, prog, vers, 0, AUTH_TLS, 0, 0, 0].forEach((v, i) => call.writeUInt32BE(v >>> 0, i * 4));
+    let got = Buffer.alloc(0);
+    const timer = setTimeout(() => done(new RpcConnectionError(`RPC-with-TLS probe to ${where}: no answer within ${timeoutMs} ms`, 'ETIMEDOUT', where, 0)), timeoutMs);
+    const done = (err?: Error) => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('error', done);
+      socket.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
+    };
+    const refuse = (why: string) => done(new RpcConnectionError(`${where} does not offer RPC-with-TLS (${why}); refusing to fall back to plaintext`, 'ERR_RPC_TLS_UNAVAILABLE', where, 0));
+    const onClose = () => refuse('connection closed');
+    const onData = (chunk: Buffer) => {
+      got = Buffer.concat([got, chunk]);
+      if (got.length < 4) return;
+      const len = got.readUInt32BE(0) & 0x7fff_ffff;
+      if (len > 1024) return refuse('oversize reply');
+      if (got.length < 4 + len) return;
+      if (got.length > 4 + len) return refuse('data after the probe reply');
+      const r = got.subarray(4, 4 + len);
+      if (len < 24 || r.readUInt32BE(0) !== xid || r.readUInt32BE(4) !== 1 || r.readUInt32BE(8) !== 0) return refuse('reply is not an accepted reply to the probe');
+      const verfLen = r.readUInt32BE(16);
+      if (verfLen > 400 || 20 + verfLen + 4 > len) return refuse('malformed verifier');
+      const verf = r.subarray(20, 20 + verfLen).toString('latin1');
+      const stat = r.readUInt32BE(20 + ((verfLen + 3) & ~3));
+      if (stat !== 0 || verf !== 'STARTTLS') return refuse(stat !== 0 ? `accept_stat ${stat}` : 'no STARTTLS verifier');
+      done();
+    };
+    socket.on('data', onData);
+    socket.once('error', done);
+    socket.once('close', onClose);
+    socket.write(call);
+  });
 }
