@@ -70,9 +70,6 @@ function checkOptions(o: ConnectOptions): void {
   if (o.nconnect !== undefined && (!Number.isInteger(o.nconnect) || o.nconnect < 1 || o.nconnect > 16)) {
     throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "options.nconnect" is out of range. It must be an integer >= 1 && <= 16. Received ${o.nconnect}`);
   }
-  if (o.nconnect !== undefined && o.nconnect > 1 && o.version !== undefined && o.version !== '3') {
-    throw new InvalidArgError('ERR_INVALID_ARG_VALUE', 'nconnect > 1 is supported over NFSv3 only for now (NFSv4.1 needs BIND_CONN_TO_SESSION)');
-  }
   if (o.xprtsec !== undefined && o.xprtsec !== 'tls' && o.xprtsec !== 'none') throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `options.xprtsec must be 'tls' or 'none'. Received ${String(o.xprtsec)}`);
   if (o.soft && o.hard) throw new InvalidArgError('ERR_INVALID_ARG_VALUE', 'Options soft and hard exclude each other');
   for (const k of ['actimeo', 'acregmin', 'acregmax', 'acdirmin', 'acdirmax'] as const) checkUint(k, o[k], 3600);
@@ -162,6 +159,7 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
         retry,
         tls,
         xprtsec,
+        nconnect: o.nconnect,
         rsize: o.rsize,
         wsize: o.wsize,
         maxInFlight: Math.min(o.maxInFlight ?? 64, 1024),

@@ -121,6 +121,8 @@ export interface Nfs4MountOptions {
   retry?: RetryPolicy | undefined;
   /** TLS from the first byte, to a TLS-terminating proxy. */
   tls?: TlsOptions | undefined;
+  /** TCP connections (1..16); on 4.1+ each extra one is bound to the session (BIND_CONN_TO_SESSION). */
+  nconnect?: number | undefined;
   /** RPC-with-TLS (RFC 9289): STARTTLS on the NFS connection. */
   xprtsec?: TlsOptions | undefined;
   /** Time source for lease renewal and backoff (tests use a fake one). */
@@ -212,6 +214,8 @@ export class Nfs4Backend implements Backend {
     private readonly clock: Clock,
     /** Root attributes at mount. */
     readonly rootAttrs: Attrs,
+    /** nconnect's further connections. */
+    private readonly extraRpcs: RpcClient[] = [],
   ) {
     this.version = `4.${channel.minorVersion}` as '4.0' | '4.1' | '4.2';
     this.ctx = { channel, opens: new OpenOwnerPool(channel, channel.minorVersion === 0), idmap, live: new Set() };
@@ -263,6 +267,7 @@ export class Nfs4Backend implements Backend {
     const owner = newClientOwner();
     const tries: MinorVersion[] = o.minorVersion === undefined || o.minorVersion === 'auto' ? [2, 1, 0] : [o.minorVersion];
     let channel: Session | ClientId40 | undefined;
+    const extras: RpcClient[] = [];
     try {
       for (let i = 0; i < tries.length && !channel; i++) {
         const m = tries[i]!;
@@ -306,11 +311,21 @@ export class Nfs4Backend implements Backend {
         maxFileSize: fattr.maxfilesize ?? Number.MAX_SAFE_INTEGER,
       };
       const lease = fattr.leaseTime && fattr.leaseTime > 0 ? fattr.leaseTime : 90;
+      if ((o.nconnect ?? 1) > 1 && !o.rpc) {
+        const extra = Array.from({ length: o.nconnect! - 1 }, () => new RpcClient(rpc.opts));
+        try {
+          await ch.addConnections(extra);
+        } catch (err) {
+          await Promise.all(extra.map((c) => c.close()));
+          throw err;
+        }
+        extras.push(...extra);
+      }
       ch.startRenewal(lease);
-      return new Nfs4Backend(rpc, ch, fh, limits, lease, idmap, clock, rootAttrs);
+      return new Nfs4Backend(rpc, ch, fh, limits, lease, idmap, clock, rootAttrs, extras);
     } catch (err) {
       await channel?.close().catch(() => undefined);
-      await rpc.close();
+      await Promise.all([rpc, ...extras].map((c) => c.close()));
       throw err;
     }
   }
@@ -547,7 +562,7 @@ export class Nfs4Backend implements Backend {
     const live = [...this.ctx.live];
     await Promise.all(live.map((s) => closeState(this.ctx, s, { timeout: 2000 }).catch(() => undefined)));
     await this.channel.close().catch(() => undefined);
-    await this.rpc.close();
+    await Promise.all([this.rpc, ...this.extraRpcs].map((c) => c.close()));
   }
 
   // ---- whole-path resolution ------------------------------------------------

@@ -58,6 +58,21 @@ export abstract class Channel {
     protected readonly clock: Clock,
   ) {}
 
+  /** Further connections (nconnect), each bound to the session on 4.1+; `rpc` is the first. */
+  protected extras: RpcClient[] = [];
+
+  /** The connection with the fewest calls pending. */
+  protected pickRpc(): RpcClient {
+    let best = this.rpc;
+    for (const c of this.extras) if (c.pending < best.pending) best = c;
+    return best;
+  }
+
+  /** Adds connections to spread COMPOUNDs over (4.1+ binds each to the session first). */
+  async addConnections(rpcs: RpcClient[]): Promise<void> {
+    this.extras.push(...rpcs);
+  }
+
   /** A lower limit on ops per COMPOUND learned from the server refusing a longer one. */
   private opsCap = Infinity;
 
@@ -108,9 +123,9 @@ export abstract class Channel {
   }
 
   /** One COMPOUND on the wire: encode, send, decode. */
-  protected call<const T extends readonly AnyOp[]>(tag: string, ops: T, o?: SendOptions, decodeOpts?: DecodeOptions): Promise<CompoundReply<T>> {
+  protected call<const T extends readonly AnyOp[]>(tag: string, ops: T, o?: SendOptions, decodeOpts?: DecodeOptions, rpc: RpcClient = this.pickRpc()): Promise<CompoundReply<T>> {
     this.stats.compounds++;
-    return this.rpc.call(
+    return rpc.call(
       labelFor(tag),
       (w) => encodeCompound(w, tag, this.minorVersion, ops),
       (r) => decodeCompound(r, ops, decodeOpts),

@@ -53,6 +53,8 @@ export const OP_WRITE = 38;
 export const OP_RELEASE_LOCKOWNER = 39;
 export const OP_BACKCHANNEL_CTL = 40;
 export const OP_BIND_CONN_TO_SESSION = 41;
+/** channel_dir_from_client4 (RFC 8881 §18.34). */
+export const CDFC4_FORE = 0x1;
 export const OP_EXCHANGE_ID = 42;
 export const OP_CREATE_SESSION = 43;
 export const OP_DESTROY_SESSION = 44;

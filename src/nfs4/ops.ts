@@ -771,6 +771,25 @@ export function opDestroyClientid(clientid: bigint): Op<void> {
   return op(C.OP_DESTROY_CLIENTID, true, (w) => w.u64(clientid), noResult);
 }
 
+/** BIND_CONN_TO_SESSION (RFC 8881 §18.34): this connection carries the session's fore channel. Alone in its COMPOUND. */
+export function opBindConnToSession(sessionid: Buffer): Op<{ dir: number }> {
+  return op(
+    C.OP_BIND_CONN_TO_SESSION,
+    false,
+    (w) => {
+      w.fixed(sessionid);
+      w.u32(C.CDFC4_FORE);
+      w.bool(false);
+    },
+    (r) => {
+      r.fixed(16, 'bctsr_sessid');
+      const dir = r.u32('bctsr_dir');
+      r.bool('bctsr_use_conn_in_rdma_mode');
+      return { dir };
+    },
+  );
+}
+
 export function opReclaimComplete(oneFs: boolean): Op<void> {
   return op(C.OP_RECLAIM_COMPLETE, true, (w) => w.bool(oneFs), noResult);
 }

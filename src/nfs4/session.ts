@@ -19,6 +19,7 @@ import {
   opDestroySession,
   opExchangeId,
   opReclaimComplete,
+  opBindConnToSession,
   opSequence,
   type AnyOp,
   type ChannelAttrs,
@@ -191,6 +192,22 @@ export class Session extends Channel {
     this.slots.reset(Math.max(1, Math.min(this.o.slots, cs.fore.maxRequests || 1)));
   }
 
+  /** Binds each connection to the session, then spreads COMPOUNDs over it too. */
+  override async addConnections(rpcs: RpcClient[]): Promise<void> {
+    for (const rpc of rpcs) await this.bind(rpc);
+    this.extras.push(...rpcs);
+  }
+
+  /**
+   * BIND_CONN_TO_SESSION on `rpc`: needed for a new connection, and again
+   * after that connection was re-established or the session re-created
+   * (the server answers CONN_NOT_BOUND_TO_SESSION, and sequenced() rebinds).
+   */
+  private async bind(rpc: RpcClient): Promise<void> {
+    const reply = await this.call('bind_conn', [opBindConnToSession(this.sessionid)], undefined, undefined, rpc);
+    if (reply.failure) throw new Nfs4OpError(reply.failure);
+  }
+
   /** No state to reclaim: tell the server so it lets us make new state (RFC 8881 §18.51). */
   private async reclaimComplete(): Promise<void> {
     const reply = await this.sequenced('reclaim_complete', [opReclaimComplete(false)], undefined, true);
@@ -300,16 +317,17 @@ export class Session extends Channel {
       });
       const all = [seq, ...ops] as const;
       const sentAt = this.clock.now();
+      const rpc = this.pickRpc();
       let reply: CompoundReply<readonly AnyOp[]>;
       try {
         try {
-          reply = await this.call(tag, all, o);
+          reply = await this.call(tag, all, o, undefined, rpc);
         } catch (err) {
           // Lost with the request in flight: send it again, same slot and
           // sequenceid. The server's reply cache makes that safe: it runs
           // the request if it never saw it, or answers from the cache.
           if (!isConnectionLoss(err) || this.closed) throw err;
-          reply = await this.call(tag, all, o);
+          reply = await this.call(tag, all, o, undefined, rpc);
         }
       } catch (err) {
         this.slots.release(lease, 'unknown');
@@ -347,6 +365,12 @@ export class Session extends Channel {
         continue;
       }
       this.slots.release(lease, 'not-processed');
+      if (st === nfsstat4.NFS4ERR_CONN_NOT_BOUND_TO_SESSION && rpc !== this.rpc) {
+        // An extra connection that reconnected, or outlived the session it was bound to.
+        if (++recoveries > MAX_RECOVERIES_PER_CALL) throw seqFailure(reply, st);
+        await this.bind(rpc);
+        continue;
+      }
       if (SESSION_GONE.has(st) || st === nfsstat4.NFS4ERR_SEQ_MISORDERED) {
         if (inRecovery || ++recoveries > MAX_RECOVERIES_PER_CALL) throw seqFailure(reply, st);
         await this.recover(lease.generation);
