@@ -25,6 +25,9 @@ export interface WriteStreamOptions {
   signal?: AbortSignal;
 }
 
+/** Largest readahead window of a ReadStream. */
+const READAHEAD_MAX = 8 * 1024 * 1024;
+
 function checkPos(name: string, v: number | undefined): void {
   if (v === undefined) return;
   if (!Number.isSafeInteger(v) || v < 0) {
@@ -67,22 +70,77 @@ export class ReadStream extends Readable {
     opened(this, this.pending, (h) => (this.handle = h), cb);
   }
 
-  override _read(n: number): void {
-    const want = Math.min(n, this.end - (this.pos ?? this.bytesRead) + 1);
-    if (want <= 0) {
+  /**
+   * Readahead. Each fetch is one readInto (parallel READs of rsize), of a
+   * window that starts at one highWaterMark and doubles after each full
+   * fetch up to READAHEAD_MAX, as the kernel's readahead ramps up; a small
+   * file costs one READ. Fetched bytes wait in `ahead` as highWaterMark-sized
+   * chunks, handed out one per _read as node's fs streams do; the next fetch
+   * starts while fewer than a window's bytes are waiting, so a single
+   * sequential reader keeps READs in flight. At most two windows are held.
+   */
+  private window = 0;
+  private ahead: Buffer[] = [];
+  private aheadBytes = 0;
+  private fetching = false;
+  private atEof = false;
+  /** A _read came while nothing was fetched: the next fetch answers it. */
+  private waiting = false;
+
+  override _read(): void {
+    const next = this.ahead.shift();
+    if (next) {
+      this.aheadBytes -= next.length;
+      // Handed out on a later turn, as a read from disk would be: a consumer
+      // calling read() gets one chunk at a time, as from node's fs streams.
+      setImmediate(() => {
+        if (!this.destroyed) this.push(next);
+      });
+      this.fetch();
+      return;
+    }
+    if (this.atEof) {
       this.push(null);
       return;
     }
+    this.waiting = true;
+    this.fetch();
+  }
+
+  private fetch(): void {
+    if (this.fetching || this.atEof || (this.window > 0 && this.aheadBytes >= this.window)) return;
+    const hwm = this.readableHighWaterMark;
+    const left = this.end - (this.pos ?? this.bytesRead) + 1;
+    this.window = this.window === 0 ? hwm : Math.min(this.window * 2, Math.max(READAHEAD_MAX, hwm));
+    const want = Math.min(this.window, left);
+    if (want <= 0) {
+      this.atEof = true;
+      this.answerWaiting();
+      return;
+    }
+    this.fetching = true;
     const buf = Buffer.allocUnsafe(want);
     this.handle.read(buf, 0, want, this.pos ?? null).then(
       ({ bytesRead }) => {
+        this.fetching = false;
         if (this.pos !== undefined) this.pos += bytesRead;
         this.bytesRead += bytesRead;
-        if (bytesRead === 0) this.push(null);
-        else this.push(bytesRead === want ? buf : buf.subarray(0, bytesRead));
+        for (let off = 0; off < bytesRead; off += hwm) this.ahead.push(buf.subarray(off, Math.min(off + hwm, bytesRead)));
+        this.aheadBytes += bytesRead;
+        if (bytesRead < want) this.atEof = true;
+        this.answerWaiting();
+        if (!this.destroyed) this.fetch();
       },
       (err) => this.destroy(err),
     );
+  }
+
+  private answerWaiting(): void {
+    if (!this.waiting) return;
+    this.waiting = false;
+    const next = this.ahead.shift();
+    if (next) this.aheadBytes -= next.length;
+    this.push(next ?? null);
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
