@@ -82,7 +82,7 @@ export interface MigrateResult {
   unchanged: number;
   /** Entries whose content matched but whose owner, mode or times were set again. */
   attrsFixed: number;
-  /** Entries removed at the target (`delete`, stale partial files). */
+  /** Entries removed at the target (`delete`, stale partial files); entries replaced by the source's are not counted. */
   removed: number;
   /** Entries not copied and why (devices, names the target refuses). */
   unsupported: { path: string; why: string }[];
@@ -152,8 +152,9 @@ export async function migrateClients(
     return false;
   };
 
-  const removeAt = async (dir: Node, e: Entry) => {
-    res.removed++;
+  /** `counted`: a removal for its own sake (stale, --delete), not an entry about to be replaced by the source's. */
+  const removeAt = async (dir: Node, e: Entry, counted = false) => {
+    if (counted) res.removed++;
     if (dry) return;
     if (e.attrs.kind === 'directory') {
       const st = await purgeTree(dst, dir, e.name, { fh: e.fh, attrs: e.attrs, path: joinPath(dir.path, e.name) });
@@ -173,7 +174,7 @@ export async function migrateClients(
       for (const [name, e] of dstEntries) {
         const stale = name.startsWith('.') && name.endsWith(PART_SUFFIX);
         if (stale || (opts.delete && !srcNames.has(name))) {
-          await removeAt(d!, e);
+          await removeAt(d!, e, true);
           dstEntries.delete(name);
         }
       }

@@ -6,6 +6,10 @@
 // MOUNTLESS_NAS_EXPORT_DIR  the server-side local directory behind NFS_URL, for
 //                           checking what really reached the disk
 //                           (default /var/tmp/mountless-nas/export, as scripts/local-nas uses)
+// NFS_URL2                  a second export of the same server, the target of
+//                           migrations across an export boundary (default nfs://127.0.0.1/export2)
+// MOUNTLESS_NAS_EXPORT2_DIR the server-side directory behind NFS_URL2
+//                           (default /var/tmp/mountless-nas/export2)
 import { randomBytes } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,6 +17,8 @@ import { connect, type ConnectOptions, type NfsClient } from '../../src/index.js
 
 export const NFS_URL = process.env.NFS_URL || 'nfs://127.0.0.1/export';
 export const EXPORT_DIR = process.env.MOUNTLESS_NAS_EXPORT_DIR || '/var/tmp/mountless-nas/export';
+export const NFS_URL2 = process.env.NFS_URL2 || 'nfs://127.0.0.1/export2';
+export const EXPORT2_DIR = process.env.MOUNTLESS_NAS_EXPORT2_DIR || '/var/tmp/mountless-nas/export2';
 
 /** A name no other test file (or earlier run) uses: `<tag>-<pid>-<random>`. */
 export function uniqueName(tag: string): string {
@@ -24,6 +30,14 @@ export function urlWith(sub: string, query = ''): string {
   const u = new URL(NFS_URL);
   u.pathname = u.pathname.replace(/\/+$/, '') + (sub ? '/' + sub.replace(/^\/+/, '') : '');
   // Keep the URL's own arguments (e.g. version=4.1 when the suite runs over NFSv4).
+  for (const [k, v] of new URLSearchParams(query)) u.searchParams.set(k, v);
+  return u.href;
+}
+
+/** urlWith() for NFS_URL2. */
+export function url2With(sub: string, query = ''): string {
+  const u = new URL(NFS_URL2);
+  u.pathname = u.pathname.replace(/\/+$/, '') + (sub ? '/' + sub.replace(/^\/+/, '') : '');
   for (const [k, v] of new URLSearchParams(query)) u.searchParams.set(k, v);
   return u.href;
 }
