@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { NfsStatusError } from '../errors.js';
-import type { Attrs, Backend, CallOpts, CreateMode, DirEntry, FileHandleId, Limits, Looked, OpenState, SetAttrs, StableHow, StatFsResult, WriteResult } from '../fs/backend.js';
+import type { Attrs, Backend, CallOpts, CreateMode, DirEntry, FileHandleId, Limits, Looked, OpenState, ReadDest, SetAttrs, StableHow, StatFsResult, WriteResult } from '../fs/backend.js';
 import { attrTtlMs, type CachePolicy } from './policy.js';
 
 interface NameEntry {
@@ -247,9 +247,9 @@ export class CachingBackend implements Backend {
     return this.inner.readlink(fh, o);
   }
 
-  async read(fh: FileHandleId, offset: number, length: number, o?: CallOpts, state?: OpenState) {
+  async read(fh: FileHandleId, offset: number, length: number, o?: CallOpts, state?: OpenState, dest?: ReadDest) {
     const gen = this.gen;
-    const r = await this.inner.read(fh, offset, length, o, state);
+    const r = await this.inner.read(fh, offset, length, o, state, dest);
     this.putAttrs(fh, r.attrs, gen);
     return r;
   }

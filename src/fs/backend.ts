@@ -101,6 +101,12 @@ export interface CallOpts {
   fresh?: boolean | undefined;
 }
 
+/** Where a READ's data may be received directly (see Backend.read). */
+export interface ReadDest {
+  buf: Uint8Array;
+  offset: number;
+}
+
 /**
  * Server-side open state (NFSv4 OPEN): what READ, WRITE, SETATTR and LOCK
  * present as proof of the open. Opaque to the fs layer; NFSv3 has none.
@@ -154,8 +160,13 @@ export interface Backend {
   /** ACCESS: which of the requested ACCESS bits (read=1, lookup=2, modify=4, extend=8, delete=16, execute=32) are granted. */
   access(fh: FileHandleId, mask: number, o?: CallOpts): Promise<number>;
   readlink(fh: FileHandleId, o?: CallOpts): Promise<string>;
-  /** One READ of at most limits.rsize bytes; `data` may be a view into the reply. */
-  read(fh: FileHandleId, offset: number, length: number, o?: CallOpts, state?: OpenState): Promise<{ data: Buffer; eof: boolean; attrs?: Attrs | undefined }>;
+  /**
+   * One READ of at most limits.rsize bytes; `data` may be a view into the
+   * reply. With `dest`, the backend may receive the data straight into
+   * dest.buf at dest.offset (at most `length` bytes); `data` is then a view of
+   * exactly that memory, which a caller can recognise and need not copy.
+   */
+  read(fh: FileHandleId, offset: number, length: number, o?: CallOpts, state?: OpenState, dest?: ReadDest): Promise<{ data: Buffer; eof: boolean; attrs?: Attrs | undefined }>;
   /** One WRITE of at most limits.wsize bytes. */
   write(fh: FileHandleId, offset: number, data: Buffer, stable: StableHow, o?: CallOpts, state?: OpenState): Promise<WriteResult>;
   /** COMMIT of everything written unstably; returns the write verifier. */

@@ -28,9 +28,10 @@ export async function readInto(
     const want = Math.min(rsize, length - start);
     let done = 0;
     while (done < want) {
-      const r = await b.read(fh, offset + start + done, want - done, o, state);
+      const at = targetOffset + start + done;
+      const r = await b.read(fh, offset + start + done, want - done, o, state, { buf: target, offset: at });
       const n = Math.min(r.data.length, want - done);
-      target.set(n === r.data.length ? r.data : r.data.subarray(0, n), targetOffset + start + done);
+      if (!landedAt(r.data, target, at)) target.set(n === r.data.length ? r.data : r.data.subarray(0, n), at);
       done += n;
       if (r.eof || n === 0) {
         eofAt[k] = true;
@@ -54,13 +55,19 @@ export async function readInto(
 async function readOne(b: Backend, fh: FileHandleId, target: Uint8Array, targetOffset: number, length: number, offset: number, o?: CallOpts, state?: OpenState): Promise<number> {
   let done = 0;
   while (done < length) {
-    const r = await b.read(fh, offset + done, length - done, o, state);
+    const at = targetOffset + done;
+    const r = await b.read(fh, offset + done, length - done, o, state, { buf: target, offset: at });
     const n = Math.min(r.data.length, length - done);
-    target.set(n === r.data.length ? r.data : r.data.subarray(0, n), targetOffset + done);
+    if (!landedAt(r.data, target, at)) target.set(n === r.data.length ? r.data : r.data.subarray(0, n), at);
     done += n;
     if (r.eof || n === 0) break;
   }
   return done;
+}
+
+/** Whether the backend received `data` straight into target at `at` (nothing left to copy). */
+function landedAt(data: Buffer, target: Uint8Array, at: number): boolean {
+  return data.buffer === target.buffer && data.byteOffset === target.byteOffset + at && data.length <= target.length - at;
 }
 
 export interface WriteOutcome {

@@ -1,5 +1,5 @@
 import { NfsStatusError } from '../errors.js';
-import type { Attrs, Backend, LockOwner, CallOpts, CreateMode, DirEntry, FileHandleId, FileKind, Limits, Looked, SetAttrs, StableHow, StatFsResult, WriteResult } from '../fs/backend.js';
+import type { Attrs, Backend, LockOwner, CallOpts, CreateMode, DirEntry, FileHandleId, FileKind, Limits, Looked, OpenState, ReadDest, SetAttrs, StableHow, StatFsResult, WriteResult } from '../fs/backend.js';
 import { exportList, mnt, MOUNT_PROGRAM, MOUNT_V3, MountError, mountstat3, umnt } from '../mount/mount.js';
 import { pmapGetport, PMAP_PORT } from '../portmap/portmap.js';
 import type { Credential } from '../rpc/auth.js';
@@ -19,6 +19,7 @@ import {
   nfs3Lookup,
   nfs3Mkdir,
   nfs3Pathconf,
+  locateRead3data,
   nfs3Read,
   nfs3Readdir,
   nfs3Readdirplus,
@@ -298,8 +299,10 @@ export class Nfs3Backend implements Backend {
     return r.data;
   }
 
-  async read(fh: FileHandleId, offset: number, length: number, o?: CallOpts) {
-    const r = await nfs3Read(this.pick(), fh, offset, Math.min(length, this.limits.rsize), o);
+  async read(fh: FileHandleId, offset: number, length: number, o?: CallOpts, _state?: OpenState, dest?: ReadDest) {
+    const count = Math.min(length, this.limits.rsize);
+    const co = dest ? { ...o, into: { dest: dest.buf, destOffset: dest.offset, max: count, locate: locateRead3data } } : o;
+    const r = await nfs3Read(this.pick(), fh, offset, count, co);
     if (!r.ok) throw fail(r.status, 'NFSPROC3_READ');
     return { data: r.data, eof: r.eof, attrs: optAttrs(r.fileAttributes) };
   }

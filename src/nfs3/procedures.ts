@@ -1,4 +1,4 @@
-import type { CallOptions, RpcClient } from '../rpc/client.js';
+import { placedOpaque, type CallOptions, type ReplyInto, type RpcClient } from '../rpc/client.js';
 import type { CallLabel } from '../rpc/message.js';
 import { XdrDecodeError } from '../xdr/errors.js';
 import type { XdrReader } from '../xdr/reader.js';
@@ -268,13 +268,30 @@ export function decodeReadlink3res(r: XdrReader): Readlink3Res {
   return end(r, res, L_READLINK);
 }
 
-export function decodeRead3res(r: XdrReader): Read3Res {
+/** fattr3 on the wire: 21 XDR words (RFC 1813 §2.6). */
+const FATTR3_BYTES = 84;
+
+/**
+ * Where READ3resok's data starts in the results, for a reply received straight
+ * into the caller's buffer (ReplyInto); undefined for an error reply.
+ */
+export function locateRead3data(results: Buffer): { at: number; length: number } | undefined {
+  if (results.length < 8 || results.readUInt32BE(0) !== NFS3_OK) return undefined;
+  let at = 8;
+  if (results.readUInt32BE(4) !== 0) at += FATTR3_BYTES;
+  // count, eof, then the opaque's length
+  if (results.length < at + 12) return undefined;
+  const length = results.readUInt32BE(at + 8);
+  return { at: at + 12, length };
+}
+
+export function decodeRead3res(r: XdrReader, into?: ReplyInto): Read3Res {
   const s = status(r);
   const fileAttributes = decodePostOpAttr(r, 'file_attributes');
   if (s !== NFS3_OK) return end(r, { ok: false, status: s, fileAttributes }, L_READ);
   const count = r.u32('count');
   const eof = r.bool('eof');
-  const data = r.opaque(0xffff_ffff, 'data');
+  const data = into?.placed !== undefined ? placedOpaque(r, into, 'data') : r.opaque(0xffff_ffff, 'data');
   // The Linux client refuses a mismatch too (decode_read3resok): which of the
   // two lengths is the lie cannot be known, and guessing corrupts files.
   if (count !== data.length) {
@@ -498,7 +515,7 @@ export function nfs3Read(rpc: RpcClient, fh: Nfs3Fh, offset: number | bigint, co
       w.u64(offset);
       w.u32(count);
     },
-    decodeRead3res,
+    opts?.into ? (r) => decodeRead3res(r, opts.into) : decodeRead3res,
     opts,
   );
 }

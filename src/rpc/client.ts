@@ -1,9 +1,10 @@
 import { XdrReader } from '../xdr/reader.js';
 import { XdrWriter } from '../xdr/writer.js';
 import { authNone, type Credential } from './auth.js';
+import { XdrDecodeError } from '../xdr/errors.js';
 import { AbortError, RpcClosedError, RpcConnectionError, RpcTimeoutError } from './errors.js';
 import { decodeReplyHeader, encodeCallHeader, REPLY, type CallLabel } from './message.js';
-import { recordMark } from './record.js';
+import { recordMark, type Placement } from './record.js';
 import { clampDelay, Transport, type TlsOptions } from './transport.js';
 
 export interface RpcClientOptions {
@@ -54,6 +55,48 @@ export interface CallOptions {
   auth?: Credential;
   /** Set to true by the client when the call was sent more than once (after a timeout or reconnect). */
   info?: { retransmitted: boolean };
+  /** Receive the reply's bulk payload straight into a caller's buffer. */
+  into?: ReplyInto | undefined;
+}
+
+/**
+ * A reply payload (READ data) received straight from the socket into the
+ * caller's memory, instead of into a record buffer that is then copied: one
+ * copy of the bytes instead of two, and no record-sized allocation.
+ *
+ * Only a reply that spans socket reads is placed (one that arrived whole is
+ * already a cheap view); the procedure's decoder tells the two apart by
+ * `placed`. Bytes may land in `dest` only while the call is pending: a call
+ * that settles early (timeout, abort) stops the copy at once.
+ */
+export interface ReplyInto {
+  dest: Uint8Array;
+  destOffset: number;
+  /** Most bytes `dest` may take from destOffset. */
+  max: number;
+  /**
+   * Given the first bytes of the procedure's results (after the RPC reply
+   * header), where the payload starts in them and how long it is, or
+   * undefined when the reply is not one to place (an error status) or these
+   * bytes do not tell. May throw; that too means "do not place".
+   */
+  locate(results: Buffer): { at: number; length: number } | undefined;
+  /** Set before the results are decoded: payload bytes placed in dest, or undefined if the reply came whole. */
+  placed?: number | undefined;
+}
+
+/**
+ * The decoder's side of a placed payload: reads an opaque's length where the
+ * payload was cut out of the record and returns a view of where it went.
+ */
+export function placedOpaque(r: XdrReader, into: ReplyInto, what: string): Buffer {
+  const n = r.u32(what);
+  if (n !== into.placed) throw new XdrDecodeError(`XDR: ${what} length ${n} differs from the ${into.placed} bytes placed`, what);
+  // Only the padding is left in the record.
+  const pad = (4 - (n % 4)) % 4;
+  if (pad > r.remaining) throw new XdrDecodeError(`XDR: truncated reading ${what} padding`, what);
+  r.pos += pad;
+  return Buffer.from(into.dest.buffer, into.dest.byteOffset + into.destOffset, n);
 }
 
 export type Encoder = ((w: XdrWriter) => void) | null;
@@ -86,6 +129,9 @@ interface PendingCall {
   /** stats.replies when the call last went out on a connection: none since means that connection answered nothing. */
   repliesAtSend: number;
   info: { retransmitted: boolean } | undefined;
+  into: ReplyInto | undefined;
+  /** The placement under way for this call's reply; its dest is cleared when the call settles. */
+  placement: Placement | undefined;
 }
 
 /** Counters for observability and tests. */
@@ -236,6 +282,8 @@ export class RpcClient {
         minors: 0,
         repliesAtSend: 0,
         info: opts?.info,
+        into: opts?.into,
+        placement: undefined,
       };
       const timeout = opts?.timeout ?? this.opts.timeout;
       const ms = clampDelay(timeout);
@@ -432,7 +480,8 @@ export class RpcClient {
             ...(this.opts.starttls !== undefined ? { starttls: this.opts.starttls } : {}),
           },
           {
-            onRecord: (rec) => this.onRecord(rec),
+            onRecord: (rec, placement) => this.onRecord(rec, placement),
+            place: (head) => this.place(head),
             onClose: (err) => this.onTransportClose(transport, err),
             onDrain: () => this.pump(),
           },
@@ -474,7 +523,30 @@ export class RpcClient {
     return attempt;
   }
 
-  private onRecord(rec: Buffer): void {
+  /** Where the payload of the reply that starts with `head` goes: into its call's buffer if the call asked (ReplyInto). */
+  private place(head: Buffer): Placement | undefined {
+    if (head.length < 8) return undefined;
+    const pc = this.byXid.get(head.readUInt32BE(0));
+    const into = pc?.into;
+    if (!pc || !into || !pc.sent || head.readUInt32BE(4) !== REPLY) return undefined;
+    let loc: { at: number; length: number } | undefined;
+    let base: number;
+    try {
+      const r = new XdrReader(head, 8);
+      decodeReplyHeader(r, pc.label);
+      base = r.pos;
+      loc = into.locate(head.subarray(base));
+    } catch {
+      // Not a successful reply, or too little of it here: assembled and decoded as usual.
+      return undefined;
+    }
+    if (!loc || loc.length > into.max || loc.at < 0) return undefined;
+    const p: Placement = { at: base + loc.at, length: loc.length, dest: into.dest, destOffset: into.destOffset };
+    pc.placement = p;
+    return p;
+  }
+
+  private onRecord(rec: Buffer, placement?: Placement): void {
     const r = new XdrReader(rec);
     let xid: number;
     let mtype: number;
@@ -496,6 +568,16 @@ export class RpcClient {
     this.reconnectFailures = 0;
     let value: unknown;
     try {
+      if (pc.into) {
+        // A placement made for an earlier transmission on a lost connection
+        // is no evidence for this record: only this record's own counts.
+        if (placement && (pc.placement !== placement || placement.dest === undefined)) {
+          throw new XdrDecodeError('reply payload was placed for another call', 'payload');
+        }
+        pc.into.placed = placement?.length;
+      } else if (placement) {
+        throw new XdrDecodeError('reply payload was placed for a call that asked for none', 'payload');
+      }
       decodeReplyHeader(r, pc.label);
       value = pc.decode(r);
     } catch (err) {
@@ -519,6 +601,7 @@ export class RpcClient {
     this.byXid.delete(pc.xid);
     if (pc.timer) clearTimeout(pc.timer);
     if (pc.onAbort) pc.signal!.removeEventListener('abort', pc.onAbort);
+    if (pc.placement) pc.placement.dest = undefined;
     if (pc.sent) this.onWire--;
     pc.bufs = [];
     if (failed) pc.reject(result);

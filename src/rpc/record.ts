@@ -11,6 +11,29 @@ import { RpcRecordError } from './errors.js';
  */
 const LAST_FRAGMENT = 0x8000_0000;
 
+/**
+ * Where the bulk payload of a record goes instead of the record buffer: bytes
+ * [at, at+length) of the record are copied straight into `dest` from
+ * `destOffset` on (a READ reply's data into the caller's buffer), and the
+ * record handed on is the rest, with that range cut out. `dest` may be
+ * cleared at any time (the call was abandoned): the remaining payload bytes
+ * are then dropped, so a caller's buffer is never written after it gave up.
+ */
+export interface Placement {
+  at: number;
+  length: number;
+  dest: Uint8Array | undefined;
+  destOffset: number;
+}
+
+/**
+ * Asked once at the start of every record that does not arrive whole in one
+ * chunk, with the bytes of it that have arrived (at least one byte, at most
+ * the record). Returns where its payload goes, or undefined to assemble the
+ * record as usual.
+ */
+export type Placer = (head: Buffer, recordLength: number) => Placement | undefined;
+
 const enum State {
   Header,
   Body,
@@ -33,23 +56,30 @@ export class RecordDecoder {
    */
   private acc: Buffer | undefined;
   private recordLen = 0;
+  /** The payload placement of the record being assembled, if any. */
+  private placement: Placement | undefined;
+  /** Record bytes consumed so far (payload included); differs from recordLen once a placement is active. */
+  private recordPos = 0;
   /** Set once a record was refused; the byte stream is unsynchronised from then on. */
   private failed: RpcRecordError | undefined;
 
   /**
    * @param maxRecordSize  records (all fragments together) larger than this are
    *   refused before their bytes are buffered
-   * @param onRecord  called once per complete record, synchronously
+   * @param onRecord  called once per complete record, synchronously; with
+   *   the placement its payload went to, if one was made (the record then
+   *   lacks those bytes)
    */
   constructor(
     readonly maxRecordSize: number,
-    private readonly onRecord: (record: Buffer) => void,
+    private readonly onRecord: (record: Buffer, placement: Placement | undefined) => void,
     /**
      * The chunks pushed are reused by the caller after push() returns (a
      * socket reading into one buffer): every record handed on is then a copy,
      * never a view of the chunk.
      */
     private readonly chunksReused = false,
+    private readonly placer?: Placer,
   ) {}
 
   /** Bytes buffered for an incomplete record; a caller may watch this for memory bounds. */
@@ -96,16 +126,43 @@ export class RecordDecoder {
           pos += this.fragLeft;
           this.fragLeft = 0;
           this.state = State.Header;
-          this.onRecord(record);
+          this.onRecord(record, undefined);
           continue;
+        }
+        if (this.placer && this.lastFragment && this.recordLen === 0 && this.recordPos === 0) {
+          const p = this.placer(chunk.subarray(pos, pos + Math.min(this.fragLeft, len - pos)), this.fragLeft);
+          if (p && p.at >= 0 && p.length > 0 && p.at + p.length <= this.fragLeft) this.placement = p;
         }
       }
       const take = Math.min(this.fragLeft, len - pos);
-      this.append(chunk, pos, take);
+      if (this.placement) this.appendPlaced(chunk, pos, take);
+      else this.append(chunk, pos, take);
       pos += take;
       this.fragLeft -= take;
       if (this.fragLeft === 0) this.endFragment();
     }
+  }
+
+  /** Splits a piece of a placed record: payload bytes to the destination, the rest to `acc`. */
+  private appendPlaced(chunk: Buffer, pos: number, take: number): void {
+    const p = this.placement!;
+    const start = this.recordPos;
+    const end = start + take;
+    const payloadEnd = p.at + p.length;
+    if (start < p.at) {
+      const n = Math.min(end, p.at) - start;
+      this.append(chunk, pos, n);
+    }
+    const from = Math.max(start, p.at);
+    const to = Math.min(end, payloadEnd);
+    if (to > from && p.dest !== undefined) {
+      chunk.copy(p.dest, p.destOffset + (from - p.at), pos + (from - start), pos + (to - start));
+    }
+    if (end > payloadEnd) {
+      const n = end - Math.max(start, payloadEnd);
+      this.append(chunk, pos + take - n, n);
+    }
+    this.recordPos = end;
   }
 
   private append(chunk: Buffer, pos: number, take: number): void {
@@ -115,7 +172,7 @@ export class RecordDecoder {
       // What the headers announced so far bounds the size; for the last
       // fragment it is the exact record size, so the common split record is
       // allocated once. Unfinished multi-fragment records grow by doubling.
-      const announced = this.recordLen + this.fragLeft;
+      const announced = this.recordLen + this.fragLeft - this.placedAhead();
       const size = this.lastFragment
         ? announced
         : Math.min(Math.max(announced, (acc?.length ?? 0) * 2), this.maxRecordSize);
@@ -127,14 +184,24 @@ export class RecordDecoder {
     this.recordLen = need;
   }
 
+  /** Payload bytes of the active placement not yet consumed: they will not land in `acc`. */
+  private placedAhead(): number {
+    const p = this.placement;
+    if (!p) return 0;
+    return Math.max(0, p.at + p.length - Math.max(this.recordPos, p.at));
+  }
+
   private endFragment(): void {
     this.state = State.Header;
     if (!this.lastFragment) return;
     const acc = this.acc;
     const record = acc === undefined ? Buffer.alloc(0) : acc.length === this.recordLen ? acc : acc.subarray(0, this.recordLen);
+    const placement = this.placement;
     this.acc = undefined;
     this.recordLen = 0;
-    this.onRecord(record);
+    this.recordPos = 0;
+    this.placement = undefined;
+    this.onRecord(record, placement);
   }
 }
 

@@ -1,6 +1,6 @@
 import { Socket, connect as netConnect, isIP } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import { RecordDecoder } from './record.js';
+import { RecordDecoder, type Placement } from './record.js';
 import { RpcConnectionError } from './errors.js';
 
 export interface TransportOptions {
@@ -24,7 +24,10 @@ export interface TransportOptions {
 export type TlsOptions = Omit<ConnectionOptions, 'host' | 'port' | 'socket' | 'path'>;
 
 export interface TransportEvents {
-  onRecord(record: Buffer): void;
+  /** A complete record; `placement` says where its payload went when it was placed (the record then lacks it). */
+  onRecord(record: Buffer, placement: Placement | undefined): void;
+  /** Asked at the start of each record that spans chunks: where its payload should go, if anywhere. */
+  place?(head: Buffer, recordLength: number): Placement | undefined;
   /** Called once when the connection ends for any reason, with the cause if it was an error. */
   onClose(err: Error | undefined): void;
   /** The socket drained after a write returned false. */
@@ -77,7 +80,12 @@ export class Transport {
     /** Where a socket reading into one reused buffer (`onread`) delivers its bytes. */
     sink?: { early: Buffer[]; push: (chunk: Buffer) => void },
   ) {
-    this.decoder = new RecordDecoder(opts.maxRecordSize, (rec) => events.onRecord(rec), sink !== undefined);
+    this.decoder = new RecordDecoder(
+      opts.maxRecordSize,
+      (rec, placement) => events.onRecord(rec, placement),
+      sink !== undefined,
+      events.place ? (head, n) => events.place!(head, n) : undefined,
+    );
     socket.setNoDelay(true);
     const push = (chunk: Buffer) => {
       try {

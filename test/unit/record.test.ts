@@ -241,3 +241,87 @@ t.test('an exception from onRecord propagates out of push', async (t) => {
   });
   t.throws(() => d.push(wire(body(4, 1))), { message: 'consumer failed' });
 });
+
+// Payload placement: a READ reply's data received straight into a caller's buffer.
+t.test('placement: the payload lands in dest, the record keeps head and tail', async (t) => {
+  const head = body(30, 11);
+  const payload = body(1001, 12);
+  const tail = body(7, 13);
+  const rec = Buffer.concat([head, payload, tail]);
+  const bytes = wire(rec);
+  // Every chunk size from tiny to larger than the record, header split included.
+  for (const size of [1, 3, 5, 31, 64, 500, 1037, 4096]) {
+    const dest = Buffer.alloc(1010, 0xee);
+    const seen: { record: Buffer; placed: boolean }[] = [];
+    let asked = 0;
+    const d = new RecordDecoder(
+      1 << 20,
+      (r, p) => seen.push({ record: Buffer.from(r), placed: p !== undefined }),
+      false,
+      (h, n) => {
+        asked++;
+        t.equal(n, rec.length, 'told the record length');
+        t.same(h, rec.subarray(0, h.length), 'head is the start of the record');
+        return { at: 30, length: 1001, dest, destOffset: 4 };
+      },
+    );
+    for (let i = 0; i < bytes.length; i += size) d.push(bytes.subarray(i, i + size));
+    t.equal(seen.length, 1, `chunks of ${size}: one record`);
+    if (size >= bytes.length) {
+      t.equal(asked, 0, 'a record whole in one chunk is not placed');
+      t.same(seen[0]!.record, rec);
+      t.notOk(seen[0]!.placed);
+      continue;
+    }
+    t.equal(asked, 1, 'asked once per record');
+    t.ok(seen[0]!.placed);
+    t.same(seen[0]!.record, Buffer.concat([head, tail]), 'payload cut out of the record');
+    t.same(dest.subarray(4, 1005), payload, 'payload in dest at destOffset');
+    t.equal(dest[3], 0xee, 'nothing before destOffset');
+    t.equal(dest[1005], 0xee, 'nothing after the payload');
+  }
+});
+
+t.test('placement: records after a placed one decode as usual', async (t) => {
+  const a = body(600, 1);
+  const b = body(50, 2);
+  const dest = Buffer.alloc(500);
+  const seen: Buffer[] = [];
+  const d = new RecordDecoder(1 << 20, (r) => seen.push(Buffer.from(r)), false, (_h, n) => (n === 600 ? { at: 50, length: 500, dest, destOffset: 0 } : undefined));
+  const bytes = Buffer.concat([wire(a), wire(b), wire(a)]);
+  for (let i = 0; i < bytes.length; i += 100) d.push(bytes.subarray(i, i + 100));
+  t.equal(seen.length, 3);
+  t.same(seen[0], Buffer.concat([a.subarray(0, 50), a.subarray(550)]));
+  t.same(seen[1], b, 'the next record is untouched');
+  t.same(seen[2], Buffer.concat([a.subarray(0, 50), a.subarray(550)]));
+  t.same(dest, a.subarray(50, 550));
+});
+
+t.test('placement: clearing dest mid-record drops the rest of the payload', async (t) => {
+  const rec = body(2000, 5);
+  const dest = Buffer.alloc(1800, 0xee);
+  let placement: { at: number; length: number; dest: Uint8Array | undefined; destOffset: number } | undefined;
+  const seen: Buffer[] = [];
+  const d = new RecordDecoder(1 << 20, (r) => seen.push(Buffer.from(r)), false, () => (placement = { at: 100, length: 1800, dest, destOffset: 0 }));
+  const bytes = wire(rec);
+  d.push(bytes.subarray(0, 504)); // header + 500 record bytes: 400 payload bytes placed
+  t.same(dest.subarray(0, 400), rec.subarray(100, 500));
+  placement!.dest = undefined; // the call gave up
+  d.push(bytes.subarray(504));
+  t.ok(dest.subarray(400).every((x) => x === 0xee), 'no byte written after dest was cleared');
+  t.same(seen[0], Buffer.concat([rec.subarray(0, 100), rec.subarray(1900)]), 'the record still ends in step');
+});
+
+t.test('placement: a multi-fragment record or an impossible placement is assembled whole', async (t) => {
+  const rec = body(300, 8);
+  let asked = 0;
+  const seen: Buffer[] = [];
+  const d = new RecordDecoder(1 << 20, (r) => seen.push(Buffer.from(r)), false, () => {
+    asked++;
+    return { at: 10, length: 1000, dest: Buffer.alloc(1000), destOffset: 0 }; // longer than the record
+  });
+  const bytes = Buffer.concat([wire(rec, [100, 200]), wire(rec)]);
+  for (let i = 0; i < bytes.length; i += 50) d.push(bytes.subarray(i, i + 50));
+  t.equal(asked, 1, 'not asked for the multi-fragment record');
+  t.same(seen, [rec, rec]);
+});

@@ -1,0 +1,145 @@
+// ReplyInto: a reply's payload received straight into the caller's buffer,
+// against a fake server that controls how the reply is cut into TCP writes.
+import t, { type Test } from 'tap';
+import { placedOpaque, RpcClient, type ReplyInto } from '../../src/rpc/client.js';
+import { AbortError } from '../../src/rpc/errors.js';
+import type { XdrReader } from '../../src/xdr/reader.js';
+import { encodeAcceptedReply, FakeRpcServer, frame, u32, SUCCESS, type FakeCall } from './fake-rpc-server.js';
+
+const PROG = 400_124;
+const label = { prog: PROG, vers: 1, proc: 1, name: 'TEST_READ' };
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Results as a READ-like procedure sends them: status, then opaque data (padded), then a trailing word. */
+function results(status: number, data: Buffer): Buffer {
+  const pad = Buffer.alloc((4 - (data.length % 4)) % 4);
+  return Buffer.concat([u32(status, data.length), data, pad, u32(0xabcdef)]);
+}
+
+function payload(n: number, seed: number): Buffer {
+  const b = Buffer.alloc(n);
+  for (let i = 0; i < n; i++) b[i] = (i * 13 + seed) & 0xff;
+  return b;
+}
+
+const locate = (r: Buffer) => (r.readUInt32BE(0) === 0 ? { at: 8, length: r.readUInt32BE(4) } : undefined);
+
+function read(client: RpcClient, into: ReplyInto, signal?: AbortSignal): Promise<{ status: number; data: Buffer; trailer: number }> {
+  return client.call(
+    label,
+    null,
+    (r: XdrReader) => {
+      const status = r.u32('status');
+      const data = into.placed !== undefined ? placedOpaque(r, into, 'data') : r.opaque(0xffffffff, 'data');
+      const trailer = r.u32('trailer');
+      r.done('reply');
+      return { status, data, trailer };
+    },
+    { into, signal },
+  );
+}
+
+async function setup(t: Test, onCall: (c: FakeCall) => void) {
+  const server = await FakeRpcServer.start((c) => {
+    onCall(c);
+  });
+  const client = new RpcClient({ host: server.host, port: server.port, timeout: 10_000 });
+  t.teardown(async () => {
+    await client.close();
+    await server.close();
+  });
+  return { server, client };
+}
+
+/** Sends a reply record in pieces with pauses between them, so the client sees separate reads. */
+async function sendSlowly(c: FakeCall, body: Buffer, pieces: number[]): Promise<void> {
+  const bytes = frame(body);
+  let off = 0;
+  for (const n of [...pieces, bytes.length]) {
+    const end = Math.min(bytes.length, off + n);
+    c.conn.send(bytes.subarray(off, end));
+    off = end;
+    if (off >= bytes.length) break;
+    await sleep(20);
+  }
+  c.drop();
+}
+
+t.test('a reply spanning reads lands in dest; the decoder gets a view of it', async (t) => {
+  const data = payload(300_001, 3);
+  const { client } = await setup(t, (c) => void sendSlowly(c, encodeAcceptedReply(c.xid, SUCCESS, results(0, data)), [1000, 100_000]));
+  const dest = Buffer.alloc(300_010, 0xee);
+  const into: ReplyInto = { dest, destOffset: 5, max: 300_001, locate };
+  const r = await read(client, into);
+  t.equal(into.placed, 300_001, 'placed');
+  t.equal(r.trailer, 0xabcdef, 'bytes after the payload (padding, trailer) decode');
+  t.equal(r.data.buffer, dest.buffer, 'data is a view of dest');
+  t.equal(r.data.byteOffset, dest.byteOffset + 5);
+  t.same(dest.subarray(5, 300_006), data);
+  t.equal(dest[4], 0xee);
+  t.equal(dest[300_006], 0xee);
+});
+
+t.test('a reply whole in one read, or an error status, is decoded as usual', async (t) => {
+  let n = 0;
+  const { client } = await setup(t, (c) => {
+    n++;
+    c.reply(n === 1 ? results(0, payload(10, 1)) : results(5, Buffer.alloc(0)));
+  });
+  const dest = Buffer.alloc(64, 0xee);
+  const a: ReplyInto = { dest, destOffset: 0, max: 64, locate };
+  const r = await read(client, a);
+  t.equal(a.placed, undefined, 'not placed');
+  t.same(r.data, payload(10, 1));
+  t.ok(dest.every((x) => x === 0xee), 'dest untouched');
+  const b: ReplyInto = { dest, destOffset: 0, max: 64, locate };
+  const e = await read(client, b);
+  t.equal(e.status, 5);
+  t.equal(b.placed, undefined);
+});
+
+t.test('a payload larger than max is not placed', async (t) => {
+  const data = payload(200_000, 9);
+  const { client } = await setup(t, (c) => void sendSlowly(c, encodeAcceptedReply(c.xid, SUCCESS, results(0, data)), [500]));
+  const dest = Buffer.alloc(100_000, 0xee);
+  const into: ReplyInto = { dest, destOffset: 0, max: 100_000, locate };
+  const r = await read(client, into);
+  t.equal(into.placed, undefined);
+  t.same(r.data, data);
+  t.ok(dest.every((x) => x === 0xee), 'dest untouched');
+});
+
+t.test('an aborted call stops writing into dest at once; the connection stays in step', async (t) => {
+  const data = payload(400_000, 7);
+  let first = true;
+  let midway!: () => void;
+  const reached = new Promise<void>((r) => (midway = r));
+  const { client } = await setup(t, (c) => {
+    if (!first) {
+      c.reply(results(0, payload(8, 2)));
+      return;
+    }
+    first = false;
+    void (async () => {
+      const bytes = frame(encodeAcceptedReply(c.xid, SUCCESS, results(0, data)));
+      c.conn.send(bytes.subarray(0, 150_000));
+      await sleep(50);
+      midway();
+      await sleep(50);
+      c.conn.send(bytes.subarray(150_000));
+      c.drop();
+    })();
+  });
+  const dest = Buffer.alloc(400_000, 0xee);
+  const ac = new AbortController();
+  const p = read(client, { dest, destOffset: 0, max: 400_000, locate }, ac.signal);
+  await reached;
+  const landed = dest.findIndex((x, i) => x === 0xee && i > 0);
+  t.ok(landed > 0 && landed < 150_000, `part of the payload landed before the abort (${landed} bytes)`);
+  ac.abort();
+  await t.rejects(p, AbortError);
+  await sleep(150);
+  t.ok(dest.subarray(150_000).every((x) => x === 0xee), 'nothing written after the abort');
+  const next = await read(client, { dest: Buffer.alloc(8), destOffset: 0, max: 8, locate });
+  t.same(next.data, payload(8, 2), 'the next reply decodes: the stream stayed in step');
+});
