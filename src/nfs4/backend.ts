@@ -14,6 +14,7 @@ import type {
   LockOwner,
   OpenState,
 } from '../fs/backend.js';
+import { NfsStatusError } from '../errors.js';
 import type { Credential } from '../rpc/auth.js';
 import { RpcClient, type RetryPolicy } from '../rpc/client.js';
 import type { TlsOptions } from '../rpc/transport.js';
@@ -36,8 +37,8 @@ import { ClientId40 } from './clientid.js';
 import { realClock, sleep, type Clock } from './clock.js';
 import { Nfs4OpError, statusError, type OpFailure } from './compound.js';
 import * as C from './constants.js';
-import { lock, testLock, unlock, type LockOptions, type Nfs4LockConflict } from './locks.js';
-import { closeState, createClosed, Nfs4OpenState, openState, type OpenOptions, type StateContext } from './open.js';
+import { lock, reclaimLocks, testLock, unlock, type LockOptions, type Nfs4LockConflict } from './locks.js';
+import { closeState, createClosed, fileUnder, lostOpen, Nfs4OpenState, openState, releaseState, type OpenOptions, type StateContext } from './open.js';
 import {
   ANONYMOUS_STATEID,
   opAccess,
@@ -219,6 +220,7 @@ export class Nfs4Backend implements Backend {
   ) {
     this.version = `4.${channel.minorVersion}` as '4.0' | '4.1' | '4.2';
     this.ctx = { channel, opens: new OpenOwnerPool(channel, channel.minorVersion === 0), idmap, live: new Set() };
+    channel.reclaimer = (so) => this.reclaimAll(so);
   }
 
   get minorVersion(): MinorVersion {
@@ -230,13 +232,15 @@ export class Nfs4Backend implements Backend {
     return this.channel.clientid;
   }
 
-  /** Opens re-established after the server lost them. */
+  /** Opens re-established after the server lost them (reclaimed or opened again). */
   private reopens = 0;
+  /** Of those, reclaimed in the server's grace period (CLAIM_PREVIOUS). */
+  private reclaims = 0;
 
-  /** Counters: COMPOUNDs sent, DELAY/GRACE retries, session/client-id recoveries, lease renewals, re-opens. */
-  get stats(): { compounds: number; delayRetries: number; recoveries: number; renewals: number; renewalFailures: number; reopens: number } {
+  /** Counters: COMPOUNDs sent, DELAY/GRACE retries, session/client-id recoveries, lease renewals, re-opens, reclaims. */
+  get stats(): { compounds: number; delayRetries: number; recoveries: number; renewals: number; renewalFailures: number; reopens: number; reclaims: number } {
     const r = this.channel.renewals;
-    return { ...this.channel.stats, renewals: r.sent, renewalFailures: r.failed, reopens: this.reopens };
+    return { ...this.channel.stats, renewals: r.sent, renewalFailures: r.failed, reopens: this.reopens, reclaims: this.reclaims };
   }
 
   /**
@@ -360,38 +364,149 @@ export class Nfs4Backend implements Backend {
 
   /**
    * Runs an op that presents `state`'s stateid. An open whose state the
-   * server lost (it restarted, or the lease expired: a new client id epoch,
-   * or BAD/STALE_STATEID/EXPIRED) is opened again by its handle (CLAIM_FH,
-   * 4.1+) and the op retried once, so a FileHandle survives a server restart
-   * like the kernel's. Its byte-range locks are not re-taken: with no grace
-   * period they may belong to someone else now; `locksLost` records it.
+   * server lost is brought back first: after a restart the channel's
+   * recovery reclaims it (reclaimAll); otherwise, or when that could not,
+   * it is opened again (reopen) and the op retried once. A stateid the
+   * server calls unknown first makes the channel check the client id
+   * (probeLease), since on 4.0 a READ or WRITE is how a restart shows.
    */
   private async withState<T>(state: Nfs4OpenState | Stateid | undefined, o: CallOpts | undefined, fn: (sid: Stateid) => Promise<T>): Promise<T> {
-    if (!(state instanceof Nfs4OpenState) || this.minorVersion < 1) return fn(stateidOf(state, this.minorVersion));
-    if (state.epoch !== this.channel.stateEpoch && !state.closed) await this.reopen(state, o);
-    try {
-      return await fn(stateidOf(state, this.minorVersion));
-    } catch (err) {
-      if (state.closed || !STATE_LOST.has((err as { status?: string }).status ?? '')) throw err;
-      await this.reopen(state, o);
-      return fn(stateidOf(state, this.minorVersion));
+    if (!(state instanceof Nfs4OpenState)) return fn(stateidOf(state, this.minorVersion));
+    for (let attempt = 0; ; attempt++) {
+      await this.ensureOpen(state, o);
+      const gen = state.generation;
+      try {
+        return await fn(state.ioStateid(this.minorVersion));
+      } catch (err) {
+        if (attempt > 0 || state.closed || !STATE_LOST.has((err as { status?: string }).status ?? '')) throw err;
+        await this.channel.probeLease(this.so(o));
+        if (state.generation === gen && state.epoch === this.channel.stateEpoch) await this.reopen(state, o);
+      }
     }
   }
 
-  private async reopen(st: Nfs4OpenState, o?: CallOpts): Promise<void> {
+  /** Waits for a recovery of `st` in progress; re-opens it if its client id is gone; throws why it is lost. */
+  private async ensureOpen(st: Nfs4OpenState, o?: CallOpts): Promise<void> {
+    if (st.recovery) await st.recovery.catch(() => undefined);
+    if (st.lost) throw st.lost;
+    if (!st.closed && st.epoch !== this.channel.stateEpoch) await this.reopen(st, o);
+    if (st.lost) throw st.lost;
+  }
+
+  /** `st` takes over the identity of `fresh`, a new open of the same file (the caller's object stays valid). */
+  private adopt(st: Nfs4OpenState, fresh: Nfs4OpenState): void {
+    this.ctx.live.delete(fresh);
+    st.stateid = fresh.stateid;
+    fileUnder(st, fresh.owner, fresh.files);
+    st.epoch = fresh.epoch;
+    st.lockOwner = undefined;
+    st.lockStateid = undefined;
+    st.locks.clear();
+    st.generation++;
+    this.reopens++;
+  }
+
+  /**
+   * Opens `st` again outside a grace period: by handle (CLAIM_FH) on 4.1+,
+   * by directory and name (CLAIM_NULL) on 4.0, refusing a name that now
+   * leads to another file. An open that held byte-range locks is not
+   * re-opened: outside grace they may have been someone else's in
+   * between, so it is marked lost (EIO) rather than quietly unlocked.
+   */
+  private reopen(st: Nfs4OpenState, o?: CallOpts): Promise<void> {
     st.recovery ??= (async () => {
-      const fresh = await openState(this.ctx, st.fh, undefined, { read: (st.shareAccess & C.OPEN4_SHARE_ACCESS_READ) !== 0, write: (st.shareAccess & C.OPEN4_SHARE_ACCESS_WRITE) !== 0 }, this.so(o));
-      // `st` stays the caller's object: it takes over the new open's identity.
-      this.ctx.live.delete(fresh);
-      st.stateid = fresh.stateid;
-      st.owner = fresh.owner;
-      st.epoch = fresh.epoch;
-      if (st.lockStateid) st.locksLost = true;
-      st.lockOwner = undefined;
-      st.lockStateid = undefined;
-      this.reopens++;
+      if (st.locks.size > 0) {
+        st.locksLost = true;
+        st.lost = statusError('NFS4ERR_NO_GRACE', 'EIO', 'OP_LOCK', 'the server lost this open and its byte-range locks, and had no grace period to reclaim them in; the handle cannot be used');
+        return;
+      }
+      const req = { read: (st.shareAccess & C.OPEN4_SHARE_ACCESS_READ) !== 0, write: (st.shareAccess & C.OPEN4_SHARE_ACCESS_WRITE) !== 0 };
+      let fresh: Nfs4OpenState;
+      try {
+        if (this.minorVersion >= 1) fresh = await openState(this.ctx, st.fh, undefined, req, this.so(o));
+        else if (st.dir && st.name !== undefined) fresh = await openState(this.ctx, st.dir, st.name, req, this.so(o));
+        else throw statusError('NFS4ERR_STALE', 'ESTALE', 'OP_OPEN', 'the server lost this open and NFSv4.0 has no name to open it again by');
+      } catch (err) {
+        if (err instanceof NfsStatusError) st.lost = lostOpen(st, `the file could not be opened again (${err.status})`);
+        throw err;
+      }
+      if (st.closed) {
+        await closeState(this.ctx, fresh, this.so(o)).catch(() => undefined);
+        return;
+      }
+      const other = fresh.fileid !== st.fileid ? `fileid ${fresh.fileid}, was ${st.fileid}` : !fresh.fh.equals(st.fh) ? 'a different file handle' : undefined;
+      if (other) {
+        // Never write through a name that now leads elsewhere.
+        await closeState(this.ctx, fresh, this.so(o)).catch(() => undefined);
+        st.lost = lostOpen(st, `'${st.name}' now names another file (${other}); not re-opened`);
+        return;
+      }
+      this.adopt(st, fresh);
     })().finally(() => (st.recovery = undefined));
     return st.recovery;
+  }
+
+  /**
+   * The channel's reclaimer: after the server lost our client id, every
+   * open is reclaimed with CLAIM_PREVIOUS and its byte-range locks with
+   * LOCK reclaim = true, while the server's grace period allows. The first
+   * NFS4ERR_NO_GRACE (or RECLAIM_BAD) ends the attempt: the rest are
+   * re-opened on next use (reopen). An open whose locks could not all be
+   * reclaimed is given back (CLOSE) and marked lost.
+   */
+  private async reclaimAll(so: SendOptions): Promise<void> {
+    const epoch = this.channel.stateEpoch;
+    const states = [...this.ctx.live].filter((st) => !st.closed && !st.lost && st.epoch !== epoch);
+    // Set before the first await, so no caller re-opens one of these meanwhile.
+    const done = states.map((st) => {
+      let resolve!: () => void;
+      st.recovery = new Promise<void>((r) => (resolve = r));
+      return resolve;
+    });
+    let grace = true;
+    for (let i = 0; i < states.length; i++) {
+      const st = states[i]!;
+      try {
+        if (grace) grace = await this.reclaimOne(st, so);
+      } catch {
+        // Left for reopen on next use.
+      } finally {
+        st.recovery = undefined;
+        done[i]!();
+      }
+    }
+  }
+
+  /** CLAIM_PREVIOUS of one open, then its locks. False when the server is not in grace. */
+  private async reclaimOne(st: Nfs4OpenState, so: SendOptions): Promise<boolean> {
+    const held = st.locks.list();
+    let fresh: Nfs4OpenState;
+    try {
+      const req = { read: (st.shareAccess & C.OPEN4_SHARE_ACCESS_READ) !== 0, write: (st.shareAccess & C.OPEN4_SHARE_ACCESS_WRITE) !== 0, reclaim: true };
+      fresh = await openState(this.ctx, st.fh, undefined, req, so);
+    } catch (err) {
+      const status = err instanceof Nfs4OpError ? err.failure.status : undefined;
+      if (status === nfsstat4.NFS4ERR_NO_GRACE || status === nfsstat4.NFS4ERR_RECLAIM_BAD) return false;
+      throw err;
+    }
+    this.adopt(st, fresh);
+    this.reclaims++;
+    if (st.closed) {
+      // Closed by its owner while we reclaimed it.
+      await releaseState(this.ctx, st, so).catch(() => undefined);
+      for (const k of st.files) st.owner.files.delete(k);
+      return true;
+    }
+    try {
+      await reclaimLocks(this.ctx, st, held, so);
+    } catch (err) {
+      // Give back what was reclaimed (the open, and the locks taken before the refusal).
+      await releaseState(this.ctx, st, so).catch(() => undefined);
+      st.locksLost = true;
+      const why = err instanceof NfsStatusError ? err.status : String(err);
+      st.lost = statusError('NFS4ERR_RECLAIM_BAD', 'EIO', 'OP_LOCK', `the server restarted and would not give back this file's byte-range locks (${why}); the handle cannot be used`);
+    }
+    return true;
   }
 
   /** PUTFH + LOOKUP (LOOKUPP for '..') + GETFH + GETATTR. */
@@ -657,17 +772,17 @@ export class Nfs4Backend implements Backend {
    * retried with backoff until granted or `signal` aborts.
    */
   lock(state: Nfs4OpenState, start: number, length: number, o: LockOptions): Promise<void> {
-    return lock(this.ctx, state, start, length, o, this.clock);
+    return this.withState(state, o, () => lock(this.ctx, state, start, length, o, this.clock));
   }
 
   /** LOCKU of a range. */
   unlock(state: Nfs4OpenState, start: number, length: number, o?: CallOpts): Promise<void> {
-    return unlock(this.ctx, state, start, length, o?.signal);
+    return this.withState(state, o, () => unlock(this.ctx, state, start, length, o?.signal));
   }
 
   /** LOCKT: the conflicting lock, or undefined when the lock would be granted. */
   testLock(state: Nfs4OpenState, start: number, length: number, exclusive: boolean, o?: CallOpts): Promise<Nfs4LockConflict | undefined> {
-    return testLock(this.ctx, state, start, length, exclusive, o?.signal);
+    return this.withState(state, o, () => testLock(this.ctx, state, start, length, exclusive, o?.signal));
   }
 
   /** The fs layer's view of this open's locks: one lock-owner per open (OFD-like). */

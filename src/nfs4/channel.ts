@@ -10,7 +10,20 @@ export interface SendOptions {
   signal?: AbortSignal | undefined;
   /** ms for this call instead of the client's timeout. */
   timeout?: number | undefined;
+  /**
+   * Sent by the reclaimer while the client id is being re-established: it
+   * neither waits for that recovery nor starts another.
+   */
+  inRecovery?: boolean | undefined;
 }
+
+/**
+ * Run by a channel after the server lost our client id (restart, expired
+ * lease) and a new one was made, before calls waiting on the recovery go
+ * on: the backend reclaims its opens and locks here (CLAIM_PREVIOUS during
+ * grace). `o` marks its COMPOUNDs as part of the recovery. Must not throw.
+ */
+export type Reclaimer = (o: SendOptions) => Promise<void>;
 
 /**
  * Statuses that mean "the same request will work a little later": the
@@ -76,6 +89,19 @@ export abstract class Channel {
   /** A lower limit on ops per COMPOUND learned from the server refusing a longer one. */
   private opsCap = Infinity;
 
+  /** See Reclaimer; set by the backend that owns the state. */
+  reclaimer: Reclaimer | undefined;
+
+  /** Bumped when the server lost the client id and a new one was made: opens and locks from before are gone. */
+  abstract get stateEpoch(): number;
+
+  /**
+   * One request that names the client (4.0 RENEW, 4.1 SEQUENCE alone), so a
+   * client id or session the server has lost is noticed, and recovered,
+   * now. Used when an op reports its stateid unknown. Never throws.
+   */
+  abstract probeLease(o?: SendOptions): Promise<void>;
+
   abstract get clientid(): bigint;
   /** Ops per COMPOUND as negotiated or assumed (4.1: ca_maxoperations less the SEQUENCE). */
   protected abstract get negotiatedMaxOps(): number;
@@ -129,7 +155,7 @@ export abstract class Channel {
       labelFor(tag),
       (w) => encodeCompound(w, tag, this.minorVersion, ops),
       (r) => decodeCompound(r, ops, decodeOpts),
-      o ? { signal: o.signal, ...(o.timeout !== undefined ? { timeout: o.timeout } : {}) } : undefined,
+      o && (o.signal || o.timeout !== undefined) ? { signal: o.signal, ...(o.timeout !== undefined ? { timeout: o.timeout } : {}) } : undefined,
     );
   }
 }

@@ -77,6 +77,10 @@ export class ClientId40 extends Channel {
     this.renewer.start();
   }
 
+  async probeLease(o?: SendOptions): Promise<void> {
+    await this.send('renew', [opRenew(() => this.cid)], o).catch(() => undefined);
+  }
+
   get renewals(): { sent: number; failed: number } {
     return { sent: this.renewer?.renewals ?? 0, failed: this.renewer?.failures ?? 0 };
   }
@@ -113,6 +117,8 @@ export class ClientId40 extends Channel {
       this.stats.recoveries++;
       await this.setclientid();
       this.stateEpoch++;
+      // Calls waiting on the recovery go on once opens and locks are back.
+      await this.reclaimer?.({ inRecovery: true });
     })().finally(() => {
       this.recovering = undefined;
     });
@@ -122,7 +128,7 @@ export class ClientId40 extends Channel {
   protected async sendOnce<T extends readonly AnyOp[]>(tag: string, ops: T, o?: SendOptions): Promise<CompoundReply<T>> {
     const resendable = !ops.some((x) => x.nonIdempotent);
     for (let attempt = 0; ; attempt++) {
-      if (this.recovering) await this.recovering;
+      if (this.recovering && !o?.inRecovery) await this.recovering;
       const cid = this.cid;
       const sentAt = this.clock.now();
       let reply: CompoundReply<T>;
@@ -135,7 +141,7 @@ export class ClientId40 extends Channel {
       }
       settleOps(ops, reply.statuses);
       const f = reply.failure;
-      if (f && CLIENT_GONE.has(f.status) && attempt === 0 && !this.closed) {
+      if (f && CLIENT_GONE.has(f.status) && attempt === 0 && !this.closed && !o?.inRecovery) {
         // The client id is gone (server restart, or lease expired). A new
         // one lets requests that name the client (OPEN, RENEW) go through;
         // those carrying old stateids still fail.

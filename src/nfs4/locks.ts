@@ -9,6 +9,8 @@
 import { Nfs4OpError, statusError, type OpFailure } from './compound.js';
 import * as C from './constants.js';
 import { opLock, opLockt, opLocku, opPutfh, type LockDenied, type Op, type Stateid } from './ops.js';
+import type { SendOptions } from './channel.js';
+import type { HeldLock } from './lock-ranges.js';
 import type { Nfs4OpenState, StateContext } from './open.js';
 import { StateOwner } from './owners.js';
 import { nfsstat4 } from './status.js';
@@ -91,6 +93,7 @@ function attach<T>(o: Op<T>, settle: (s: number) => void): Op<T> {
 }
 
 function checkOpen(ctx: StateContext, st: Nfs4OpenState, op: string): void {
+  if (st.lost) throw st.lost;
   if (st.closed) throw statusError('NFS4ERR_BAD_STATEID', 'EBADF', op, 'the open state is closed');
   if (st.epoch !== ctx.channel.stateEpoch) throw statusError('NFS4ERR_STALE_STATEID', 'EIO', op, 'the open was lost when the server forgot this client');
 }
@@ -100,34 +103,60 @@ function checkOpen(ctx: StateContext, st: Nfs4OpenState, op: string): void {
  * (open_to_lock_owner4, which in 4.0 also consumes an open-owner seqid, so
  * it runs under the open-owner's turn); later ones use the lock stateid.
  */
-async function tryLock(ctx: StateContext, st: Nfs4OpenState, locktype: number, offset: bigint, length: bigint, signal: AbortSignal | undefined): Promise<OpFailure | undefined> {
+async function tryLock(
+  ctx: StateContext,
+  st: Nfs4OpenState,
+  locktype: number,
+  offset: bigint,
+  length: bigint,
+  signal: AbortSignal | undefined,
+  reclaim = false,
+  so?: SendOptions,
+): Promise<OpFailure | undefined> {
   return st.lockExclusive(async () => {
     checkOpen(ctx, st, 'OP_LOCK');
     if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
     const epoch = ctx.channel.stateEpoch;
     const lo = (st.lockOwner ??= StateOwner.create(ctx.channel, 'lock', st.owner.sequenced, epoch));
+    const exclusive = locktype === C.WRITE_LT || locktype === C.WRITEW_LT;
     const send = async (op: Op<Stateid>) => {
       // No signal on the wire: a LOCK aborted in flight might be granted
       // unbeknown to us (and would leave a 4.0 seqid unknown). Aborts take
       // effect between attempts.
-      const reply = await ctx.channel.send('lock', [opPutfh(st.fh), op]);
-      if (!reply.failure) st.lockStateid = reply.results[1]!;
+      const reply = await ctx.channel.send(reclaim ? 'lock_reclaim' : 'lock', [opPutfh(st.fh), op], so);
+      if (!reply.failure) {
+        st.lockStateid = reply.results[1]!;
+        st.locks.add(offset, length, exclusive);
+      }
       return reply.failure;
     };
     if (st.lockStateid) {
       const locker = { newLockOwner: false as const, lockStateid: () => st.lockStateid!, lockSeqid: lo.seqid };
-      return send(attach(opLock(locktype, false, offset, length, locker), lo.settle));
+      return send(attach(opLock(locktype, reclaim, offset, length, locker), lo.settle));
     }
     return st.owner.exclusive(() => {
       const locker = { newLockOwner: true as const, openSeqid: st.owner.seqid, openStateid: () => st.stateid, lockSeqid: lo.seqid, lockOwner: lo };
       return send(
-        attach(opLock(locktype, false, offset, length, locker), (s) => {
+        attach(opLock(locktype, reclaim, offset, length, locker), (s) => {
           st.owner.settle(s);
           lo.settle(s);
         }),
       );
     });
   });
+}
+
+/**
+ * Takes back, with LOCK reclaim = true, the ranges `st` held before the
+ * server restarted; `st` has just been reclaimed (CLAIM_PREVIOUS) in the
+ * server's grace period. The first refusal is thrown (NFS4ERR_NO_GRACE,
+ * RECLAIM_BAD, RECLAIM_CONFLICT...); ranges taken before it stay held.
+ */
+export async function reclaimLocks(ctx: StateContext, st: Nfs4OpenState, held: HeldLock[], so: SendOptions): Promise<void> {
+  for (const h of held) {
+    const f = await tryLock(ctx, st, h.exclusive ? C.WRITE_LT : C.READ_LT, h.offset, h.length, undefined, true, so);
+    if (f) throw new Nfs4OpError(f);
+  }
 }
 
 /**
@@ -166,6 +195,7 @@ export async function unlock(ctx: StateContext, st: Nfs4OpenState, start: number
     if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
     const [, next] = await ctx.channel.run('unlock', [opPutfh(st.fh), op]);
     st.lockStateid = next;
+    st.locks.remove(r.offset, r.length);
   });
 }
 

@@ -28,6 +28,7 @@ import {
   type OpenResult,
   type Stateid,
 } from './ops.js';
+import { LockRanges } from './lock-ranges.js';
 import type { OpenOwnerPool, StateOwner } from './owners.js';
 import { nfsstat4 } from './status.js';
 
@@ -49,6 +50,20 @@ export interface OpenOptions {
   create?: CreateMode | undefined;
   /** Truncate to 0 bytes once open (needs write). */
   truncate?: boolean | undefined;
+  /**
+   * Reclaim after a server restart, during its grace period: CLAIM_PREVIOUS
+   * of the file `dirOrFh` (RFC 7530 §9.6.2, RFC 8881 §8.4.2.1). The server
+   * answers NFS4ERR_NO_GRACE when it has no grace period to reclaim in.
+   */
+  reclaim?: boolean | undefined;
+}
+
+/** Keys an open-owner files an open under (OpenOwnerPool.pick avoids owners holding one). */
+export function fileKeys(fh: FileHandleId | undefined, dir?: FileHandleId, name?: string): string[] {
+  const keys: string[] = [];
+  if (fh) keys.push(`fh:${fh.toString('hex')}`);
+  if (dir && name !== undefined) keys.push(`name:${dir.toString('hex')}/${name}`);
+  return keys;
 }
 
 /**
@@ -78,6 +93,26 @@ export class Nfs4OpenState {
   recovery: Promise<void> | undefined;
   /** Set when a recovery could not bring back byte-range locks this open held. */
   locksLost = false;
+  /** @internal What this open's lock-owner holds, to reclaim after a restart. */
+  readonly locks = new LockRanges();
+  /**
+   * Set when the open could not be brought back after the server lost it
+   * (locks not reclaimable, the name now names another file): every later
+   * op with this state fails with it. Never cleared.
+   */
+  lost: Error | undefined;
+  /** @internal Bumped each time the open is re-established; a caller that saw an older one may retry. */
+  generation = 0;
+  /** The file's fileid when first opened: a re-open by name must find the same file. */
+  readonly fileid: bigint | undefined;
+  /** @internal Keys filed in `owner.files` (see OpenOwnerPool). */
+  files: string[] = [];
+  /**
+   * 4.0 opens (CLAIM_NULL): the directory and name opened, the only way
+   * 4.0 can open the file again when there is no grace period to reclaim in.
+   */
+  dir: FileHandleId | undefined;
+  name: string | undefined;
 
   constructor(
     readonly fh: FileHandleId,
@@ -92,6 +127,7 @@ export class Nfs4OpenState {
     public attrs: Attrs | undefined,
   ) {
     this.stateid = stateid;
+    this.fileid = attrs?.fileid;
   }
 
   /**
@@ -143,36 +179,58 @@ export async function openState(ctx: StateContext, dirOrFh: FileHandleId, name: 
   let shareAccess = (f.read ? C.OPEN4_SHARE_ACCESS_READ : 0) | (f.write || f.truncate ? C.OPEN4_SHARE_ACCESS_WRITE : 0);
   if (shareAccess === 0) shareAccess = C.OPEN4_SHARE_ACCESS_READ;
   let claim: OpenClaim;
-  if (name !== undefined) claim = { claim: C.CLAIM_NULL, name };
+  if (f.reclaim) claim = { claim: C.CLAIM_PREVIOUS, delegateType: C.OPEN_DELEGATE_NONE };
+  else if (name !== undefined) claim = { claim: C.CLAIM_NULL, name };
   else if (minor >= 1) claim = { claim: C.CLAIM_FH };
   else throw statusError('NFS4ERR_INVAL', 'EINVAL', 'OP_OPEN', 'NFSv4.0 opens by directory and name (CLAIM_FH needs 4.1)');
-  if (f.create && name === undefined) throw statusError('NFS4ERR_INVAL', 'EINVAL', 'OP_OPEN', 'create needs a name');
+  if (f.create && claim.claim !== C.CLAIM_NULL) throw statusError('NFS4ERR_INVAL', 'EINVAL', 'OP_OPEN', 'create needs a name');
   const how: OpenHow = f.create ? createHow(f.create, minor) : { create: false };
-  const owner = ctx.opens.pick();
-  const epoch = ctx.channel.stateEpoch;
+  const byName = claim.claim === C.CLAIM_NULL;
+  const avoid = byName ? fileKeys(undefined, dirOrFh, name) : fileKeys(dirOrFh);
   // The signal is honoured up to the OPEN, not during it: an OPEN aborted
   // in flight may hold state on the server that we would never CLOSE.
   const signal = o?.signal;
   if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
-  o = o?.timeout !== undefined ? { timeout: o.timeout } : undefined;
+  const so: SendOptions | undefined = o?.timeout !== undefined || o?.inRecovery ? { timeout: o.timeout, inRecovery: o.inRecovery } : undefined;
 
-  const st = await owner.exclusive(async () => {
-    const wire = minor >= 1 ? shareAccess | C.OPEN4_SHARE_ACCESS_WANT_NO_DELEG : shareAccess;
-    const open = attach(opOpen({ seqid: owner.seqid, shareAccess: wire, shareDeny: C.OPEN4_SHARE_DENY_NONE, owner, how, claim }), owner.settle);
-    const [, res, fh, fattr] = await ctx.channel.run('open', [opPutfh(dirOrFh), open, opGetfh(), opGetattr(STAT_REQUEST)], o);
-    let stateid = res.stateid;
-    if (res.rflags & C.OPEN4_RESULT_CONFIRM) {
-      const confirm = attach(
-        opOpenConfirm(() => stateid, owner.seqid),
-        owner.settle,
-      );
-      [, stateid] = await ctx.channel.run('open_confirm', [opPutfh(fh), confirm], o);
-    }
-    owner.confirmed = true;
-    const s = new Nfs4OpenState(fh, stateid, shareAccess, owner, epoch, fattr4ToAttrs(fattr, ctx.idmap));
-    if (res.delegation.stateid) s.delegation = res.delegation.stateid;
-    return s;
-  });
+  let st: Nfs4OpenState | undefined;
+  for (let attempt = 0; !st; attempt++) {
+    const owner = ctx.opens.pick(avoid);
+    const epoch = ctx.channel.stateEpoch;
+    st = await owner.exclusive(async () => {
+      const wire = minor >= 1 ? shareAccess | C.OPEN4_SHARE_ACCESS_WANT_NO_DELEG : shareAccess;
+      const open = attach(opOpen({ seqid: owner.seqid, shareAccess: wire, shareDeny: C.OPEN4_SHARE_DENY_NONE, owner, how, claim }), owner.settle);
+      const [, res, fh, fattr] = await ctx.channel.run('open', [opPutfh(dirOrFh), open, opGetfh(), opGetattr(STAT_REQUEST)], so);
+      let stateid = res.stateid;
+      if (res.rflags & C.OPEN4_RESULT_CONFIRM) {
+        const confirm = attach(
+          opOpenConfirm(() => stateid, owner.seqid),
+          owner.settle,
+        );
+        [, stateid] = await ctx.channel.run('open_confirm', [opPutfh(fh), confirm], so);
+      }
+      owner.confirmed = true;
+      const keys = byName ? fileKeys(fh, dirOrFh, name) : fileKeys(fh);
+      const twin = [...ctx.live].find((x) => x.owner === owner && x.stateid.other.equals(stateid.other));
+      if (twin) {
+        // Another name (a hard link) for a file this owner already had
+        // open: the server folded this OPEN into that open. It keeps the
+        // newer seqid; this open is made again under another owner.
+        twin.stateid = stateid;
+        for (const k of keys) if (!avoid.includes(k)) avoid.push(k);
+        return undefined;
+      }
+      const s = new Nfs4OpenState(fh, stateid, shareAccess, owner, epoch, fattr4ToAttrs(fattr, ctx.idmap));
+      if (byName) {
+        s.dir = dirOrFh;
+        s.name = name;
+      }
+      fileUnder(s, owner, keys);
+      if (res.delegation.stateid) s.delegation = res.delegation.stateid;
+      return s;
+    });
+    if (!st && attempt > 0) throw statusError('NFS4ERR_SERVERFAULT', 'EIO', 'OP_OPEN', 'the server folded two opens by different owners into one');
+  }
   ctx.live.add(st);
 
   const fix: SetAttrs = {};
@@ -186,7 +244,7 @@ export async function openState(ctx: StateContext, dirOrFh: FileHandleId, name: 
   if (f.truncate) fix.size = 0;
   if (Object.keys(fix).length > 0) {
     try {
-      const [, , fattr] = await ctx.channel.run('open_setattr', [opPutfh(st.fh), opSetattr(st.ioStateid(minor), fix), opGetattr(STAT_REQUEST)], o);
+      const [, , fattr] = await ctx.channel.run('open_setattr', [opPutfh(st.fh), opSetattr(st.ioStateid(minor), fix), opGetattr(STAT_REQUEST)], so);
       st.attrs = fattr4ToAttrs(fattr, ctx.idmap);
     } catch (err) {
       await closeState(ctx, st).catch(() => undefined);
@@ -194,6 +252,14 @@ export async function openState(ctx: StateContext, dirOrFh: FileHandleId, name: 
     }
   }
   return st;
+}
+
+/** Files `st` under `owner` (and out of the owner it had before). */
+export function fileUnder(st: Nfs4OpenState, owner: StateOwner, keys: string[]): void {
+  for (const k of st.files) st.owner.files.delete(k);
+  st.owner = owner;
+  st.files = keys;
+  for (const k of keys) owner.files.add(k);
 }
 
 /**
@@ -260,7 +326,22 @@ export async function closeState(ctx: StateContext, st: Nfs4OpenState, o?: SendO
   if (st.closed) return;
   st.closed = true;
   ctx.live.delete(st);
-  if (st.epoch !== ctx.channel.stateEpoch) return;
+  try {
+    if (st.epoch === ctx.channel.stateEpoch && !st.lost) await releaseState(ctx, st, o);
+  } finally {
+    // Only now may the owner open this file again: an OPEN racing our
+    // CLOSE on the same owner would be folded into the open being closed.
+    for (const k of st.files) st.owner.files.delete(k);
+  }
+}
+
+/** Why `st` cannot be used any more, after the server lost it and it could not be opened again. */
+export function lostOpen(st: Nfs4OpenState, why: string): Error {
+  return statusError('NFS4ERR_STALE', 'ESTALE', 'OP_OPEN', `the server lost this open${st.name !== undefined ? ` of '${st.name}'` : ''} and ${why}`);
+}
+
+/** The LOCKU, FREE_STATEID/RELEASE_LOCKOWNER, DELEGRETURN and CLOSE of closeState, without the bookkeeping. */
+export async function releaseState(ctx: StateContext, st: Nfs4OpenState, o?: SendOptions): Promise<void> {
   const minor = ctx.channel.minorVersion;
   await st.lockExclusive(async () => {
     const lo = st.lockOwner;
@@ -273,6 +354,7 @@ export async function closeState(ctx: StateContext, st: Nfs4OpenState, o?: SendO
     try {
       const [, next] = await ctx.channel.run('close_unlock', [opPutfh(st.fh), unlock], o);
       st.lockStateid = next;
+      st.locks.clear();
       if (minor >= 1) await ctx.channel.run('free_stateid', [opFreeStateid(next)], o).catch(() => undefined);
     } catch (err) {
       goneOrThrow(err);

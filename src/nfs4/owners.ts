@@ -61,6 +61,12 @@ export class StateOwner implements OwnerArg {
   confirmed = false;
   /** The seqid is no longer known (lost reply, NFS4ERR_BAD_SEQID): use another owner. */
   broken = false;
+  /**
+   * Files this open-owner has open (open.ts fileKeys). The server merges two
+   * OPENs of one file by one open-owner into one open (one stateid, seqid
+   * bumped), so a second open of a file must go to another owner.
+   */
+  readonly files = new Set<string>();
   /** Requests waiting for or holding `exclusive`. */
   private queued = 0;
   private tail: Promise<void> = Promise.resolve();
@@ -121,11 +127,13 @@ export class StateOwner implements OwnerArg {
 const MAX_OPEN_OWNERS_40 = 16;
 
 /**
- * Open-owners of one client. 4.1+: a single owner serves every open (no
- * seqids). 4.0: an idle owner is reused, confirmed ones first (they need no
- * OPEN_CONFIRM); when all are busy a new one is made, up to 16, after which
- * OPENs queue round-robin. Owners of an older client id or with a broken
- * seqid are dropped.
+ * Open-owners of one client. An owner already holding one of `files` open
+ * is never picked, so every open of a file is its own server open (own
+ * stateid, own CLOSE, own lock-owner). 4.1+: the first such owner serves
+ * (no seqids). 4.0: an idle owner is reused, confirmed ones first (they
+ * need no OPEN_CONFIRM); when all are busy a new one is made, up to 16,
+ * after which OPENs queue round-robin. Owners of an older client id or
+ * with a broken seqid are dropped.
  */
 export class OpenOwnerPool {
   private owners: StateOwner[] = [];
@@ -136,25 +144,24 @@ export class OpenOwnerPool {
     private readonly sequenced: boolean,
   ) {}
 
-  pick(): StateOwner {
+  pick(files: readonly string[] = []): StateOwner {
     const epoch = this.channel.stateEpoch;
     this.owners = this.owners.filter((o) => o.epoch === epoch && !o.broken);
-    if (!this.sequenced) {
-      if (this.owners.length === 0) this.owners.push(StateOwner.create(this.channel, 'open', false, epoch));
-      return this.owners[0]!;
-    }
+    const free = this.owners.filter((o) => !files.some((f) => o.files.has(f)));
+    const fresh = () => {
+      const o = StateOwner.create(this.channel, 'open', this.sequenced, epoch);
+      this.owners.push(o);
+      return o;
+    };
+    if (!this.sequenced) return free[0] ?? fresh();
     let idle: StateOwner | undefined;
-    for (const o of this.owners) {
+    for (const o of free) {
       if (o.busy) continue;
       if (o.confirmed) return o;
       idle ??= o;
     }
     if (idle) return idle;
-    if (this.owners.length < MAX_OPEN_OWNERS_40) {
-      const o = StateOwner.create(this.channel, 'open', true, epoch);
-      this.owners.push(o);
-      return o;
-    }
-    return this.owners[this.rr++ % this.owners.length]!;
+    if (this.owners.length < MAX_OPEN_OWNERS_40 || free.length === 0) return fresh();
+    return free[this.rr++ % free.length]!;
   }
 }

@@ -78,7 +78,6 @@ export class Session extends Channel {
   /** The fore channel as negotiated. */
   fore: ChannelAttrs = { headerPadSize: 0, maxRequestSize: 0, maxResponseSize: 0, maxResponseSizeCached: 0, maxOperations: 0, maxRequests: 0 };
   readonly slots: SlotTable;
-  /** Bumped when the server lost the client id and a new one was made: opens and locks from before are gone. */
   stateEpoch = 0;
   /** sr_status_flags of the latest SEQUENCE (SEQ4_STATUS_*). */
   statusFlags = 0;
@@ -232,6 +231,9 @@ export class Session extends Channel {
         await this.exchangeId();
         await this.createSession();
         this.stateEpoch++;
+        // Reclaims (CLAIM_PREVIOUS, LOCK reclaim) must come before
+        // RECLAIM_COMPLETE, after which the server refuses them.
+        await this.reclaimer?.({ inRecovery: true });
         await this.reclaimComplete();
       }
     })().finally(() => {
@@ -293,7 +295,11 @@ export class Session extends Channel {
   }
 
   protected sendOnce<T extends readonly AnyOp[]>(tag: string, ops: T, o?: SendOptions): Promise<CompoundReply<T>> {
-    return this.sequenced(tag, ops, o, false);
+    return this.sequenced(tag, ops, o, o?.inRecovery === true);
+  }
+
+  async probeLease(o?: SendOptions): Promise<void> {
+    await this.sendOnce('renew', [], o).catch(() => undefined);
   }
 
   /**

@@ -49,6 +49,10 @@ function tracked<T extends object>(obj: T, cls: string): T {
 const s = await scratch(t, 'fs-api');
 const nfs = tracked(s.nfs, 'NfsClient');
 const host = new URL(NFS_URL).host;
+/** The version the suite runs over (fs-api-v4x.test.ts set it in NFS_URL); 3 by default. */
+const version = new URL(NFS_URL).searchParams.get('version') ?? '3';
+/** Status names carry the protocol's prefix: NFS3ERR_NOENT, NFS4ERR_NOENT. */
+const ERR = version === '3' ? 'NFS3ERR_' : 'NFS4ERR_';
 
 async function open(path: string, flags?: string | number, mode?: number): Promise<FileHandle> {
   return tracked(await nfs.open(path, flags, mode), 'FileHandle');
@@ -228,7 +232,7 @@ t.test('connect to an export that does not exist', async (t) => {
     () => undefined,
     (e: unknown) => e,
   );
-  t.match(err2, { code: 'ENOENT', syscall: 'mount', nfsStatus: 'NFS3ERR_NOENT', message: /no-such-dir/ }, 'a missing directory below the export: ENOENT naming it');
+  t.match(err2, { code: 'ENOENT', syscall: 'mount', nfsStatus: `${ERR}NOENT`, message: /no-such-dir/ }, 'a missing directory below the export: ENOENT naming it');
 
   await nfs.writeFile(s.at('plain-file'), '');
   await t.rejects(connect(urlWith(`${s.dir.slice(1)}/plain-file`)), { code: 'ENOTDIR' });
@@ -315,7 +319,7 @@ t.test('URLs and options: unknown ones are refused, known ones parsed', async (t
   t.match(u, { host: 'server.example', port: 2049, user: 'me', path: '/export/sub dir', options: { version: '3', uid: 1000, gid: 100, readonly: true, rsize: 65536 } });
   const c = tracked(await connect(urlWith('', 'rsize=65536&wsize=32768')), 'NfsClient');
   t.teardown(() => c.close());
-  t.equal(c.version, '3');
+  t.equal(c.version, version);
   t.equal(c.backend.limits.rsize, 65536);
   t.equal(c.backend.limits.wsize, 32768);
 });
@@ -538,7 +542,7 @@ t.test('errors: NFS status, caller stack, both paths for two-path calls', async 
   await nfs.writeFile(s.at('err/full/x'), '');
   const e = (await nfs.rmdir(s.at('err/full')).catch((x: unknown) => x)) as FsError;
   t.ok(e instanceof Error);
-  t.match(e, { code: 'ENOTEMPTY', errno: -osConstants.errno.ENOTEMPTY, syscall: 'rmdir', path: s.at('err/full'), nfsStatus: 'NFS3ERR_NOTEMPTY' });
+  t.match(e, { code: 'ENOTEMPTY', errno: -osConstants.errno.ENOTEMPTY, syscall: 'rmdir', path: s.at('err/full'), nfsStatus: `${ERR}NOTEMPTY` });
   t.match(e.stack, /fs-api\.test/, "the stack reaches the caller's code");
   const r = (await nfs.rename(s.at('err/missing'), s.at('err/other')).catch((x: unknown) => x)) as FsError;
   t.match(r, { code: 'ENOENT', syscall: 'rename', path: s.at('err/missing'), dest: s.at('err/other') });
@@ -597,7 +601,7 @@ t.test('the uid, gid and umask options reach the server', async (t) => {
   await t.rejects(c.chown(s.at('ids/mine'), 0, 0), { code: 'EPERM' });
 });
 
-t.test('FileHandle byte-range locks (NLM over v3): lock, getLock, unlock', async (t) => {
+t.test(`FileHandle byte-range locks (${version === '3' ? 'NLM' : 'LOCK/LOCKT/LOCKU'} over v${version}): lock, getLock, unlock`, async (t) => {
   await nfs.writeFile(s.at('lockme'), 'x'.repeat(100));
   const a = await open(s.at('lockme'), 'r+');
   const b = await open(s.at('lockme'), 'r+');
