@@ -4,7 +4,7 @@
 // mount against a stopped server fails with ETIMEDOUT instead of hanging.
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { link, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
@@ -36,7 +36,7 @@ function start(): void {
 const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-for (const version of ['3', '4.1'] as const) {
+for (const version of ['3', '4.0', '4.1', '4.2'] as const) {
   t.test(`NFSv${version}: kill -9 and restart during parallel writes and reads: nothing acknowledged is lost, nothing hangs`, { skip: !LOCAL && 'needs the local NFS-Ganesha' }, async (t) => {
     const s = await scratch(t, `restart-v${version.replace('.', '')}`, { timeo: 10, retrans: 2, version });
     const files = Array.from({ length: 24 }, (_, i) => ({ name: `f${i}`, data: randomBytes(256 * 1024 + i * 4099) }));
@@ -44,9 +44,19 @@ for (const version of ['3', '4.1'] as const) {
     await Promise.all(files.slice(0, 8).map((f) => s.nfs.writeFile(s.at(f.name), f.data)));
     const backend = s.nfs.backend as unknown as { inner: { rpc: { stats: { reconnects: number; retransmits: number }; pending: number } } };
     const rpc = backend.inner.rpc;
-    // A FileHandle open across the restart: on v4.1 its open state is lost with the server and re-established.
+    // A FileHandle open across the restart: on v4 its open state is lost with the server and re-established
+    // (this server has no grace period: by handle on 4.1+, by directory and name on 4.0).
     const held = await s.nfs.open(s.at('held'), 'w+');
     await held.write(Buffer.from('before '), 0, 7, 0);
+    // One holding a byte-range lock: with no grace period the lock cannot be reclaimed, so the handle must fail.
+    await s.nfs.writeFile(s.at('locked'), 'locked data');
+    const locked = version === '3' ? undefined : await s.nfs.open(s.at('locked'), 'r+');
+    await locked?.lock(0, 5, { exclusive: true });
+    // One whose name is given to another file while the server is down (the first file lives on as
+    // 'kept'): 4.0 re-opens by name and must refuse what it finds; 4.1+ re-opens the same file by handle.
+    await s.nfs.writeFile(s.at('swapped'), 'first file');
+    const swapped = version === '3' ? undefined : await s.nfs.open(s.at('swapped'), 'r+');
+    await link(join(EXPORT_DIR, s.dir, 'swapped'), join(EXPORT_DIR, s.dir, 'kept'));
 
     const work = Promise.all([
       ...files.slice(8).map(async (f, i) => {
@@ -63,6 +73,8 @@ for (const version of ['3', '4.1'] as const) {
     ]);
     await sleep(60);
     kill9();
+    await writeFile(join(EXPORT_DIR, s.dir, 'swapped.new'), 'second file');
+    await rename(join(EXPORT_DIR, s.dir, 'swapped.new'), join(EXPORT_DIR, s.dir, 'swapped'));
     await sleep(700);
     start();
     const done = await work;
@@ -71,9 +83,22 @@ for (const version of ['3', '4.1'] as const) {
     t.equal(await held.readFile({ encoding: 'utf8' }), 'before after', 'read back through the same handle');
     await held.close();
     t.equal(await readFile(join(EXPORT_DIR, s.dir, 'held'), 'utf8'), 'before after', 'the handle open across the restart wrote both halves');
-    if (version !== '3') {
+    if (locked && swapped) {
       const v4 = backend.inner as unknown as { stats: { reopens: number; recoveries: number } };
-      t.ok(v4.stats.reopens >= 1, `the open was re-established after the server forgot it (${v4.stats.reopens} re-opens, ${v4.stats.recoveries} session recoveries)`);
+      t.ok(v4.stats.reopens >= 1, `the open was re-established after the server forgot it (${v4.stats.reopens} re-opens, ${v4.stats.recoveries} client recoveries)`);
+      await t.rejects(locked.write('X', 0), { code: 'EIO', syscall: 'write', nfsStatus: 'NFS4ERR_NO_GRACE' }, 'a handle whose lock could not be reclaimed fails with EIO');
+      await t.rejects(locked.read(Buffer.alloc(4), 0, 4, 0), { code: 'EIO' }, 'reads too, every time');
+      await locked.close();
+      t.equal(await readFile(join(EXPORT_DIR, s.dir, 'locked'), 'utf8'), 'locked data', 'nothing written through the lost handle');
+      if (version === '4.0') {
+        await t.rejects(swapped.write('X', 0), { code: 'ESTALE', syscall: 'write' }, '4.0: the name now leads to another file: refused');
+        await t.rejects(swapped.write('X', 0), { code: 'ESTALE' }, 'and stays refused');
+      } else {
+        await swapped.write('F', 0);
+      }
+      await swapped.close();
+      t.equal(await readFile(join(EXPORT_DIR, s.dir, 'swapped'), 'utf8'), 'second file', 'the file that took the name was not written');
+      t.equal(await readFile(join(EXPORT_DIR, s.dir, 'kept'), 'utf8'), version === '4.0' ? 'first file' : 'First file', '4.1+ wrote to the file it had open');
     }
     t.ok(rpc.stats.reconnects >= 1, `the client reconnected (${rpc.stats.reconnects} reconnects, ${rpc.stats.retransmits} retransmits)`);
     t.equal(rpc.pending, 0, 'no call left pending');
