@@ -3,6 +3,9 @@
  * for what ustar cannot hold (paths and link targets that do not fit,
  * sub-second times, ids and sizes past the octal fields), and, on read,
  * GNU long names ('L', 'K') and base-256 numbers as GNU tar writes them.
+ * Sparse files are written in GNU's sparse format 1.0 inside pax (what GNU
+ * tar writes by default and every GNU tar since 1.21 extracts), and read in
+ * 1.0 and 0.1; the older 0.0 is refused rather than extracted wrong.
  *
  * Writing is a pure function per header (encodeHeader) plus padding; the
  * data in between is the caller's, streamed. Reading is TarParser, an
@@ -11,6 +14,8 @@
  *
  *   block := header(512) [data, padded to 512]
  *   archive := (pax-header? gnu-long-name? header data)* zero-block zero-block
+ *   sparse 1.0 data := map (decimal lines: count, then offset and length
+ *                      per region; zero-padded to 512) region-bytes*
  */
 
 export const BLOCK = 512;
@@ -23,6 +28,12 @@ export type TarType = 'file' | 'link' | 'symlink' | 'char' | 'block' | 'director
 
 const TYPEFLAG: Record<Exclude<TarType, 'other'>, string> = { file: '0', link: '1', symlink: '2', char: '3', block: '4', directory: '5', fifo: '6' };
 const FROM_TYPEFLAG: Record<string, TarType> = { '0': 'file', '\0': 'file', '7': 'file', '1': 'link', '2': 'symlink', '3': 'char', '4': 'block', '5': 'directory', '6': 'fifo' };
+
+/** A run of bytes of a sparse file that is stored; everything between runs is a hole (zeros). */
+export interface SparseRegion {
+  offset: number;
+  length: number;
+}
 
 export interface TarTime {
   sec: number;
@@ -51,7 +62,18 @@ export interface TarHeader {
   typeflag?: string | undefined;
   /** pax records this codec does not interpret: kept on read, written as given. */
   pax?: Record<string, string> | undefined;
+  /**
+   * A sparse file: its data regions in ascending order, not overlapping.
+   * `size` is still the file's real size; only the regions' bytes follow
+   * the header (sparseDataSize), in order, and on read each data event
+   * says at which file offset its bytes belong.
+   */
+  sparse?: SparseRegion[] | undefined;
 }
+
+/** The pax keys of GNU's sparse formats. */
+const SPARSE_KEYS = new Set(['GNU.sparse.major', 'GNU.sparse.minor', 'GNU.sparse.name', 'GNU.sparse.realsize', 'GNU.sparse.size', 'GNU.sparse.map', 'GNU.sparse.numblocks', 'GNU.sparse.offset', 'GNU.sparse.numbytes']);
+const PAX_KNOWN = new Set(['path', 'linkpath', 'uid', 'gid', 'size', 'mtime', 'atime', 'uname', 'gname', ...SPARSE_KEYS]);
 
 // ustar field offsets and widths (POSIX.1-2001 pax, "ustar Interchange Format").
 const F = {
@@ -131,13 +153,78 @@ function putOctal(b: Buffer, [off, width]: readonly [number, number], v: number)
   b[off + width - 1] = 0;
 }
 
+/** Bytes of file data an entry stores: `size`, or for a sparse file the sum of its regions' lengths. */
+export function sparseDataSize(h: TarHeader): number {
+  return h.sparse ? h.sparse.reduce((n, r) => n + r.length, 0) : h.size;
+}
+
+/**
+ * GNU tar stores each region from a block boundary of the archive and
+ * reads it so, which lines up with the bytes following each other only
+ * when every region but the last is a whole number of blocks long: such
+ * maps are required here, both ways (GNU tar never writes others).
+ */
+function checkRegions(regions: readonly SparseRegion[], size: number, what: string): void {
+  let end = 0;
+  regions.forEach((r, i) => {
+    if (!Number.isSafeInteger(r.offset) || !Number.isSafeInteger(r.length) || r.offset < end || r.length < 0 || r.offset + r.length > size) {
+      throw new RangeError(`${what}: sparse region ${r.offset}+${r.length} out of order, overlapping or past the size ${size}`);
+    }
+    if (i < regions.length - 1 && r.length % BLOCK !== 0) throw new RangeError(`${what}: sparse region ${r.offset}+${r.length} is not a whole number of blocks (only the last may end anywhere)`);
+    end = r.offset + r.length;
+  });
+}
+
+/**
+ * Regions as encodeHeader takes them: each widened to 512-byte boundaries
+ * of the file (the bytes added are zeros or data, both fine to store),
+ * capped at `size`, touching ones merged, empty ones dropped.
+ */
+export function alignRegions(regions: readonly SparseRegion[], size: number): SparseRegion[] {
+  const out: SparseRegion[] = [];
+  for (const r of regions) {
+    if (r.length <= 0) continue;
+    const start = r.offset - (r.offset % BLOCK);
+    const end = Math.min(size, Math.ceil((r.offset + r.length) / BLOCK) * BLOCK);
+    const last = out[out.length - 1];
+    if (last && start <= last.offset + last.length) last.length = Math.max(last.length, end - last.offset);
+    else out.push({ offset: start, length: end - start });
+  }
+  return out;
+}
+
+/** The sparse 1.0 map: the regions as decimal lines, padded with zeros to a block. A trailing hole gets a (size, 0) region, as GNU tar writes it, for readers that ignore realsize. */
+function sparseMap(regions: readonly SparseRegion[], size: number): Buffer {
+  const all = [...regions];
+  const last = all[all.length - 1];
+  if (!last || last.offset + last.length < size) all.push({ offset: size, length: 0 });
+  const text = Buffer.from([String(all.length), ...all.flatMap((r) => [String(r.offset), String(r.length)])].join('\n') + '\n');
+  return Buffer.concat([text, padding(text.length)]);
+}
+
 /**
  * The header blocks of one entry: a pax header and its records first when
  * ustar cannot hold the entry exactly, then the ustar header. The entry's
- * `size` bytes of data, then padding(size), must follow.
+ * data (sparseDataSize(h) bytes: `size`, or a sparse file's regions in
+ * order), then padding of that length, must follow.
+ *
+ * A sparse file is a pax entry in GNU's format 1.0: the real name and size
+ * in GNU.sparse.* records, a placeholder name in the ustar header (where a
+ * reader without sparse support extracts the stored bytes), and the map as
+ * the first blocks of its data, returned here with the header.
  */
 export function encodeHeader(h: TarHeader): Buffer {
   if (!Number.isSafeInteger(h.size) || h.size < 0) throw new RangeError(`bad size ${h.size} for ${h.path}`);
+  if (h.sparse) {
+    if (h.type !== 'file') throw new RangeError(`${h.type} entry ${h.path} cannot be sparse`);
+    checkRegions(h.sparse, h.size, h.path);
+    const map = sparseMap(h.sparse, h.size);
+    const base = h.path.split('/').pop() || 'file';
+    const stand = `./GNUSparseFile.0/${base}`;
+    const pax = { 'GNU.sparse.major': '1', 'GNU.sparse.minor': '0', 'GNU.sparse.name': h.path, 'GNU.sparse.realsize': String(h.size), ...h.pax };
+    const inner = encodeHeader({ ...h, path: Buffer.byteLength(stand) <= 100 ? stand : './GNUSparseFile.0/sparse', size: map.length + sparseDataSize(h), sparse: undefined, pax });
+    return Buffer.concat([inner, map]);
+  }
   if (h.type !== 'file' && h.size !== 0) throw new RangeError(`${h.type} entry ${h.path} has data`);
   const typeflag = h.type === 'other' ? (h.typeflag ?? '0') : TYPEFLAG[h.type];
   const pax: [string, string][] = [];
@@ -262,8 +349,8 @@ function parsePax(data: Buffer): Record<string, string> {
 
 export type TarEvent =
   | { type: 'entry'; header: TarHeader }
-  /** File data: a view of the chunk given to push(), valid as long as that chunk is. */
-  | { type: 'data'; data: Buffer }
+  /** File data: a view of the chunk given to push(), valid as long as that chunk is; `offset` is where in the file it belongs. */
+  | { type: 'data'; data: Buffer; offset: number }
   | { type: 'entry-end' }
   | { type: 'end' };
 
@@ -273,14 +360,22 @@ type Meta = { flag: 'x' | 'g' | 'L' | 'K'; parts: Buffer[]; got: number; size: n
  * The reading state machine. States:
  *   header   collecting a 512-byte header (hdrLen bytes so far)
  *   meta     collecting a pax or GNU long-name record (buffered, ≤ MAX_META_SIZE)
- *   data     passing `remaining` bytes of an entry's data through
+ *   map      collecting a sparse 1.0 map (whole blocks, ≤ MAX_META_SIZE); the
+ *            entry event waits for it, since the map says what the entry is
+ *   data     passing `remaining` bytes of an entry's data through; `regions`
+ *            (sparse) and `fileOffset` say where in the file they belong
  *   padding  skipping `remaining` bytes to the next block
  *   end      two zero blocks seen: everything after is ignored
  * `pending` holds what 'x', 'L' and 'K' records say about the next header;
  * `global` what 'g' records say about all that follow.
  */
 export class TarParser {
-  private state: 'header' | 'meta' | 'data' | 'padding' | 'end' = 'header';
+  private state: 'header' | 'meta' | 'map' | 'data' | 'padding' | 'end' = 'header';
+  /** Sparse entry: the regions still to come (the current one first) and the file offset of the next data byte. */
+  private regions: SparseRegion[] = [];
+  private fileOffset = 0;
+  /** A sparse 1.0 entry whose map is being read: its header so far, the map bytes, and the stored size. */
+  private mapping: { h: TarHeader; parts: Buffer[]; got: number; stored: number } | undefined;
   private readonly hdr = Buffer.alloc(BLOCK);
   private hdrLen = 0;
   private remaining = 0;
@@ -324,10 +419,31 @@ export class TarParser {
           if (m.got === m.size) this.metaDone(m);
           break;
         }
+        case 'map': {
+          const m = this.mapping!;
+          const n = Math.min(BLOCK - (m.got % BLOCK), avail);
+          m.parts.push(Buffer.from(chunk.subarray(pos, pos + n)));
+          m.got += n;
+          pos += n;
+          this.offset += n;
+          if (m.got % BLOCK === 0) this.mapBlock(out);
+          break;
+        }
         case 'data': {
-          const n = Math.min(this.remaining, avail);
-          out.push({ type: 'data', data: chunk.subarray(pos, pos + n) });
+          let n = Math.min(this.remaining, avail);
+          const r = this.regions[0];
+          if (r) {
+            // Within the current region only; the next one starts at another file offset.
+            if (this.fileOffset === r.offset + r.length) {
+              this.regions.shift();
+              this.fileOffset = this.regions[0]!.offset;
+              break;
+            }
+            n = Math.min(n, r.offset + r.length - this.fileOffset);
+          }
+          out.push({ type: 'data', data: chunk.subarray(pos, pos + n), offset: this.fileOffset });
           this.remaining -= n;
+          this.fileOffset += n;
           pos += n;
           this.offset += n;
           if (this.remaining === 0) this.toPadding(this.dataSize, 'entry-end', out);
@@ -430,20 +546,95 @@ export class TarParser {
       h.devminor = getNumber(b, F.devminor, 'devminor');
     }
     if (type === 'other') h.typeflag = flag;
-    const known = new Set(['path', 'linkpath', 'uid', 'gid', 'size', 'mtime', 'atime', 'uname', 'gname']);
-    const extra = Object.entries(pax).filter(([k]) => !known.has(k));
+    const extra = Object.entries(pax).filter(([k]) => !PAX_KNOWN.has(k));
     if (extra.length > 0) h.pax = Object.fromEntries(extra);
     this.pending = { pax: {} };
-    out.push({ type: 'entry', header: h });
+    this.regions = [];
+    this.fileOffset = 0;
     // Links, directories and devices carry no data whatever their size field says (some writers put the target's size there).
     const dataSize = type === 'file' || type === 'other' ? h.size : 0;
     this.dataSize = dataSize;
+    if (type === 'file' && (pax['GNU.sparse.major'] !== undefined || pax['GNU.sparse.map'] !== undefined || pax['GNU.sparse.offset'] !== undefined)) {
+      if (this.sparseHeader(h, pax, dataSize, out)) return;
+    }
+    out.push({ type: 'entry', header: h });
+    this.startData(dataSize, out);
+  }
+
+  private startData(dataSize: number, out: TarEvent[]): void {
     if (dataSize === 0) {
       out.push({ type: 'entry-end' });
       return;
     }
     this.remaining = dataSize;
     this.state = 'data';
+  }
+
+  /**
+   * A GNU sparse entry: 1.0 waits in state 'map' for the map at the start of
+   * its data (returns true); 0.1 has the map in pax and is set up here.
+   */
+  private sparseHeader(h: TarHeader, pax: Record<string, string>, stored: number, out: TarEvent[]): boolean {
+    const name = pax['GNU.sparse.name'];
+    if (name !== undefined) h.path = name;
+    if (pax['GNU.sparse.major'] === '1' && pax['GNU.sparse.minor'] === '0') {
+      h.size = toInt(pax['GNU.sparse.realsize'] ?? '', 'GNU.sparse.realsize');
+      if (stored === 0) throw new TarFormatError(`sparse entry '${h.path}' has no map`);
+      this.mapping = { h, parts: [], got: 0, stored };
+      this.state = 'map';
+      return true;
+    }
+    if (pax['GNU.sparse.map'] !== undefined && pax['GNU.sparse.major'] === undefined) {
+      h.size = toInt(pax['GNU.sparse.size'] ?? pax['GNU.sparse.realsize'] ?? '', 'GNU.sparse.size');
+      const nums = pax['GNU.sparse.map'] === '' ? [] : pax['GNU.sparse.map'].split(',').map((x) => toInt(x, 'GNU.sparse.map'));
+      this.sparseReady(h, nums, stored, out);
+      this.startData(stored, out);
+      return true;
+    }
+    throw new TarFormatError(`sparse entry '${h.path}' in a GNU sparse format this reader does not know (0.0, or ${pax['GNU.sparse.major'] ?? '?'}.${pax['GNU.sparse.minor'] ?? '?'})`);
+  }
+
+  /** Checks a map (offset, length pairs) against the entry and emits the entry with it. */
+  private sparseReady(h: TarHeader, nums: number[], stored: number, out: TarEvent[]): void {
+    if (nums.length % 2 !== 0) throw new TarFormatError(`sparse map of '${h.path}' has an odd number of values`);
+    const regions: SparseRegion[] = [];
+    for (let i = 0; i < nums.length; i += 2) if (nums[i + 1]! > 0) regions.push({ offset: nums[i]!, length: nums[i + 1]! });
+    try {
+      checkRegions(regions, h.size, h.path);
+    } catch (err) {
+      throw new TarFormatError((err as Error).message);
+    }
+    const sum = regions.reduce((n, r) => n + r.length, 0);
+    if (sum !== stored) throw new TarFormatError(`sparse entry '${h.path}' stores ${stored} bytes but its map says ${sum}`);
+    h.sparse = regions;
+    this.regions = regions.slice();
+    this.fileOffset = regions[0]?.offset ?? 0;
+    this.dataSize = stored;
+    out.push({ type: 'entry', header: h });
+  }
+
+  /** One more block of a sparse 1.0 map: parse when its lines are complete. */
+  private mapBlock(out: TarEvent[]): void {
+    const m = this.mapping!;
+    const text = Buffer.concat(m.parts).toString('latin1');
+    const lines = text.split('\n');
+    lines.pop(); // incomplete (or the zero padding)
+    const count = lines.length > 0 ? Number(lines[0]) : NaN;
+    if (lines.length > 0 && (!/^\d+$/.test(lines[0]!) || !Number.isSafeInteger(count))) throw new TarFormatError(`bad sparse map of '${m.h.path}'`);
+    if (m.got > m.stored) throw new TarFormatError(`sparse map of '${m.h.path}' runs past the entry`);
+    if (lines.length < 1 + 2 * count) {
+      if (m.got >= MAX_META_SIZE || m.got >= m.stored) throw new TarFormatError(`sparse map of '${m.h.path}' too large or cut short`);
+      return;
+    }
+    const nums = lines.slice(1, 1 + 2 * count).map((x) => {
+      if (!/^\d+$/.test(x)) throw new TarFormatError(`bad sparse map of '${m.h.path}'`);
+      return toInt(x, 'sparse map value');
+    });
+    this.mapping = undefined;
+    const stored = m.stored - m.got;
+    this.sparseReady(m.h, nums, stored, out);
+    this.startData(stored, out);
+    if (stored === 0) this.state = 'header';
   }
 
   private metaDone(m: Meta): void {

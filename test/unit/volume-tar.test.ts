@@ -5,13 +5,15 @@
 // input.
 import t, { type Test } from 'tap';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync, symlinkSync, linkSync, utimesSync } from 'node:fs';
+import { closeSync, linkSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
+  alignRegions,
   BLOCK,
   encodeHeader,
+  sparseDataSize,
   formatPaxTime,
   MAX_META_SIZE,
   padding,
@@ -21,6 +23,7 @@ import {
   TarFormatError,
   TarParser,
   tarEvents,
+  type SparseRegion,
   type TarEvent,
   type TarHeader,
 } from '../../src/volume/tar.js';
@@ -28,6 +31,8 @@ import {
 interface Parsed {
   header: TarHeader;
   data: Buffer;
+  /** The file as the data events' offsets lay it out (holes as zeros). */
+  file: Buffer;
 }
 
 function archive(entries: { h: TarHeader; data?: Buffer }[]): Buffer {
@@ -43,19 +48,32 @@ function archive(entries: { h: TarHeader; data?: Buffer }[]): Buffer {
 /** Collects parser events into entries; checks the event grammar (entry data* entry-end)* end. */
 function collect(events: TarEvent[]): Parsed[] {
   const out: Parsed[] = [];
-  let cur: { header: TarHeader; parts: Buffer[] } | undefined;
+  let cur: { header: TarHeader; parts: Buffer[]; offsets: number[] } | undefined;
   let ended = false;
   for (const ev of events) {
     if (ended) throw new Error('event after end');
     if (ev.type === 'entry') {
       if (cur) throw new Error('entry inside entry');
-      cur = { header: ev.header, parts: [] };
+      cur = { header: ev.header, parts: [], offsets: [] };
     } else if (ev.type === 'data') {
       if (!cur) throw new Error('data outside entry');
       cur.parts.push(Buffer.from(ev.data));
+      cur.offsets.push(ev.offset);
     } else if (ev.type === 'entry-end') {
       if (!cur) throw new Error('entry-end outside entry');
-      out.push({ header: cur.header, data: Buffer.concat(cur.parts) });
+      const data = Buffer.concat(cur.parts);
+      let file = data;
+      if (cur.header.sparse) {
+        file = Buffer.alloc(cur.header.size);
+        cur.parts.forEach((p, i) => p.copy(file, cur!.offsets[i]!));
+      } else {
+        let at = 0;
+        cur.parts.forEach((p, i) => {
+          if (cur!.offsets[i] !== at) throw new Error(`data at offset ${cur!.offsets[i]}, expected ${at}`);
+          at += p.length;
+        });
+      }
+      out.push({ header: cur.header, data, file });
       cur = undefined;
     } else ended = true;
   }
@@ -286,5 +304,136 @@ t.test('we read what GNU tar writes: gnu, posix (pax) and ustar formats', { skip
     t.equal(content?.data.length, 70_000);
     t.ok(byPath.get(`${long(120, 'p')}/`)?.header.type === 'directory', `${format}: directory`);
     if (format === 'posix') t.equal(byPath.get('big.bin')?.header.mtime.nsec ?? byPath.get('big.hard')?.header.mtime.nsec, 250_000_000, 'pax mtime fraction');
+  }
+});
+
+// ---- sparse files (GNU sparse 1.0 in pax) ----
+
+/** A file of `size` bytes whose regions hold a recognisable pattern and everything else zeros. */
+function sparseFile(size: number, regions: SparseRegion[]): { file: Buffer; stored: Buffer } {
+  const file = Buffer.alloc(size);
+  for (const r of regions) for (let i = 0; i < r.length; i++) file[r.offset + i] = 1 + ((r.offset + i) % 251);
+  return { file, stored: Buffer.concat(regions.map((r) => file.subarray(r.offset, r.offset + r.length))) };
+}
+
+const SPARSE_CASES: { name: string; size: number; regions: SparseRegion[] }[] = [
+  { name: 'holes-between', size: 300_000, regions: [{ offset: 0, length: 4096 }, { offset: 65_536, length: 1024 }, { offset: 200_000, length: 100_000 }] },
+  { name: 'trailing-hole', size: 1_000_000, regions: [{ offset: 8192, length: 4096 }] },
+  { name: 'all-hole', size: 77_777, regions: [] },
+  { name: 'leading-hole', size: 10_000, regions: [{ offset: 9000, length: 1000 }] },
+];
+
+function sparseArchive(cases = SPARSE_CASES, dir = '.'): Buffer {
+  const parts: Buffer[] = [];
+  for (const c of cases) {
+    const { stored } = sparseFile(c.size, c.regions);
+    const h: TarHeader = { ...base, path: `${dir}/${c.name}`, type: 'file', size: c.size, sparse: c.regions, mtime: { sec: 1_600_000_000, nsec: 5 } };
+    t.equal(sparseDataSize(h), stored.length);
+    parts.push(encodeHeader(h), stored, padding(stored.length));
+  }
+  parts.push(encodeHeader({ ...base, path: './after', type: 'file', size: 2 }), Buffer.from('ok'), padding(2), TAR_END);
+  return Buffer.concat(parts);
+}
+
+function checkSparse(t: Test, got: Parsed[], cases = SPARSE_CASES, dir = '.'): void {
+  t.equal(got.length, cases.length + 1, 'entry count');
+  cases.forEach((c, i) => {
+    const g = got[i]!;
+    t.equal(g.header.path, `${dir}/${c.name}`, `${c.name}: the real name, not the placeholder`);
+    t.equal(g.header.size, c.size, `${c.name}: the real size`);
+    t.same(g.header.sparse, c.regions, `${c.name}: regions`);
+    t.equal(g.header.pax, undefined, `${c.name}: no GNU.sparse records left over`);
+    t.ok(g.file.equals(sparseFile(c.size, c.regions).file), `${c.name}: content laid out by offset`);
+  });
+  t.equal(got[cases.length]!.data.toString(), 'ok', 'the entry after the sparse ones');
+}
+
+t.test('sparse: written as GNU 1.0 (map in the data), read back whole and at every split', async (t) => {
+  const bytes = sparseArchive();
+  const stored = SPARSE_CASES.reduce((n, c) => n + c.regions.reduce((m, r) => m + r.length, 0), 0);
+  t.ok(bytes.length < stored + 24 * BLOCK, `holes are not stored (${bytes.length} bytes for ${SPARSE_CASES.reduce((n, c) => n + c.size, 0)} bytes of files)`);
+  checkSparse(t, parseWhole(bytes));
+  checkSparse(t, parseSplit(bytes, () => 1), undefined);
+  const small = sparseArchive([SPARSE_CASES[1]!, SPARSE_CASES[3]!]);
+  let bad = 0;
+  for (let cut = 1; cut < small.length; cut++) {
+    const p = new TarParser();
+    const got = collect([...p.push(small.subarray(0, cut)), ...p.push(small.subarray(cut)), ...p.end()]);
+    if (!got[0]!.file.equals(sparseFile(SPARSE_CASES[1]!.size, SPARSE_CASES[1]!.regions).file) || !got[1]!.file.equals(sparseFile(10_000, SPARSE_CASES[3]!.regions).file)) bad++;
+  }
+  t.equal(bad, 0, `all ${small.length - 1} split points`);
+  t.throws(() => encodeHeader({ ...base, path: './x', type: 'file', size: 10, sparse: [{ offset: 5, length: 6 }] }), RangeError, 'a region past the size');
+  t.throws(() => encodeHeader({ ...base, path: './x', type: 'file', size: 10, sparse: [{ offset: 4, length: 2 }, { offset: 5, length: 1 }] }), RangeError, 'overlapping regions');
+  t.throws(() => encodeHeader({ ...base, path: './x', type: 'file', size: 5000, sparse: [{ offset: 0, length: 100 }, { offset: 4096, length: 1 }] }), RangeError, 'a region before the last that is not whole blocks');
+  t.same(
+    alignRegions([{ offset: 100, length: 10 }, { offset: 600, length: 1 }, { offset: 4000, length: 0 }, { offset: 5000, length: 300 }], 5200),
+    [{ offset: 0, length: 1024 }, { offset: 4608, length: 592 }],
+    'alignRegions: widened to blocks, merged, empty dropped, capped at the size',
+  );
+});
+
+t.test('sparse: a map that disagrees with the stored bytes, or runs past the size, is refused', async (t) => {
+  const good = sparseArchive([SPARSE_CASES[1]!]);
+  // The map is the first data block after the pax header (512 + records block) and the ustar header.
+  const mapAt = good.indexOf(Buffer.from('2\n8192\n4096\n'));
+  t.ok(mapAt > 0, 'map found');
+  const tamper = (text: string) => {
+    const b = Buffer.from(good);
+    b.fill(0, mapAt, mapAt + BLOCK);
+    b.write(text, mapAt, 'latin1');
+    return b;
+  };
+  t.throws(() => parseWhole(tamper('1\n8192\n4000\n')), TarFormatError, 'stored 4096, map says 4000');
+  t.throws(() => parseWhole(tamper('1\n999999999\n4096\n')), TarFormatError, 'a region past the real size');
+  t.throws(() => parseWhole(tamper('2\n0\n100\n8192\n3996\n')), TarFormatError, 'a region before the last that is not whole blocks');
+  t.throws(() => parseWhole(tamper('2\n8192\n4096\n0\n4096\n')), TarFormatError, 'regions out of order');
+  t.throws(() => parseWhole(tamper('x\n')), TarFormatError, 'not a number');
+});
+
+t.test('GNU tar extracts our sparse entries: content and size right, holes kept', { skip: !gnuTar && 'GNU tar not installed' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mountless-tar-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const cases = [...SPARSE_CASES, { name: 'big-hole', size: 64 * 2 ** 20, regions: [{ offset: 0, length: 4096 }, { offset: 32 * 2 ** 20, length: 8192 }] }];
+  writeFileSync(join(dir, 's.tar'), sparseArchive(cases));
+  const listing = execFileSync('tar', ['-tvf', join(dir, 's.tar'), '--numeric-owner'], { encoding: 'utf8' });
+  t.notMatch(listing, /GNUSparseFile/, 'GNU tar lists the real names');
+  t.match(listing, / 67108864 .*\.\/big-hole/, 'and the real size');
+  const x = join(dir, 'x');
+  mkdirSync(x);
+  execFileSync('tar', ['-xf', join(dir, 's.tar'), '-C', x, '--no-same-owner']);
+  for (const c of cases) {
+    const got = readFileSync(join(x, c.name));
+    t.ok(got.equals(sparseFile(c.size, c.regions).file), `${c.name}: content and size`);
+  }
+  const st = statSync(join(x, 'big-hole'));
+  t.ok(st.blocks * 512 < 1024 * 1024, `64 MiB with 12 KiB of data extracted sparse (${st.blocks} blocks)`);
+});
+
+t.test('we read GNU tar\'s sparse formats 1.0 and 0.1, and refuse 0.0', { skip: !gnuTar && 'GNU tar not installed' }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mountless-tar-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const src = join(dir, 'src');
+  mkdirSync(src);
+  const size = 5 * 2 ** 20;
+  const f = join(src, 'sparse.bin');
+  execFileSync('truncate', ['-s', String(size), f]);
+  const fd = openSync(f, 'r+');
+  writeSync(fd, Buffer.alloc(4096, 'a'), 0, 4096, 1 * 2 ** 20);
+  writeSync(fd, Buffer.alloc(10, 'b'), 0, 10, size - 10);
+  closeSync(fd);
+  const want = readFileSync(f);
+  for (const v of ['1.0', '0.1', '0.0']) {
+    const out = join(dir, `${v}.tar`);
+    execFileSync('tar', ['-cSf', out, '--format=posix', `--sparse-version=${v}`, '-C', src, 'sparse.bin']);
+    if (v === '0.0') {
+      t.throws(() => parseWhole(readFileSync(out)), TarFormatError, '0.0 refused, not extracted wrong');
+      continue;
+    }
+    const got = parseSplit(readFileSync(out), (i) => 700 + i);
+    t.equal(got.length, 1, `${v}: one entry`);
+    t.equal(got[0]!.header.path, 'sparse.bin', `${v}: real name`);
+    t.equal(got[0]!.header.size, size, `${v}: real size`);
+    t.ok((got[0]!.header.sparse?.length ?? 0) >= 2, `${v}: regions (${JSON.stringify(got[0]!.header.sparse)})`);
+    t.ok(got[0]!.file.equals(want), `${v}: content`);
   }
 });
