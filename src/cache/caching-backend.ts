@@ -81,8 +81,11 @@ export class CachingBackend implements Backend {
       this.open = async (dirOrFh, name, req, o) => {
         if (name !== undefined) this.dropName(dirOrFh, name);
         const st = await inner.open!(dirOrFh, name, req, o);
-        // OPEN may create or truncate: what we knew of the file and its directory is stale.
+        // OPEN may create or truncate: what we knew of the file and its
+        // directory is stale. The attributes it returned (GETATTR in the same
+        // COMPOUND) are the file's as of the open: close-to-open needs no more.
         this.dropAttrs(st.fh, name !== undefined ? dirOrFh : undefined);
+        this.putAttrs(st.fh, (st as { attrs?: Attrs }).attrs);
         return st;
       };
     }

@@ -489,9 +489,13 @@ export class NfsClient {
       if (existing.attrs.kind === 'directory' && (f.write || f.truncate)) throw fsError('EISDIR', 'open', p.display);
       if (f.directory && existing.attrs.kind !== 'directory') throw fsError('ENOTDIR', 'open', p.display);
       fh = existing.fh;
-      // Close-to-open: whatever the caches say, opening sees the server's current attributes.
-      const fresh = await this.backend.getattr(fh, { ...co, fresh: true });
-      if (f.truncate && f.write && fresh.size !== 0) await this.backend.setattr(fh, { size: 0 }, co);
+      // Close-to-open: whatever the caches say, opening sees the server's
+      // current attributes. An NFSv4 OPEN returns them in its own COMPOUND
+      // (and the cache keeps them), and truncates under its stateid.
+      if (!this.backend.open || existing.attrs.kind === 'directory') {
+        const fresh = await this.backend.getattr(fh, { ...co, fresh: true });
+        if (f.truncate && f.write && fresh.size !== 0) await this.backend.setattr(fh, { size: 0 }, co);
+      }
     } else {
       if (p.trailingSlash) throw fsError('EISDIR', 'open', p.display);
       const { dir, name } = await this.resolver.resolveParent(p, 'open', co);
@@ -509,7 +513,9 @@ export class NfsClient {
     }
     // Directories are opened without server state (NFSv4 OPEN is for files); reading one fails with EISDIR, as in node.
     const isDir = existing?.attrs.kind === 'directory';
-    const state = this.backend.open && !isDir ? await this.openState(p, fh, f, co) : undefined;
+    const state = this.backend.open && !isDir ? await this.openState(p, fh, { ...f, truncate: existing !== undefined && f.truncate && f.write }, co) : undefined;
+    // By name (4.0) the OPEN finds whatever the name leads to now: the handle follows it.
+    if (state) fh = state.fh;
     return new FileHandle(this.backend, fh, f, p.display, this.blksize, state);
   }
 
@@ -517,9 +523,22 @@ export class NfsClient {
    * NFSv4 OPEN of a file already resolved (and created if need be): by handle
    * on 4.1+, by directory and name on 4.0, which cannot open a bare handle.
    */
-  private async openState(p: ParsedPath, fh: FileHandleId, f: OpenFlags, co?: CallOpts): Promise<OpenState> {
-    const req = { read: f.read, write: f.write };
+  private async openState(p: ParsedPath, fh: FileHandleId, f: OpenFlags, co?: CallOpts): Promise<OpenState & { fh: FileHandleId }> {
+    const req = { read: f.read, write: f.write, truncate: f.truncate };
     if (this.backend.version !== '4.0') return this.backend.open!(fh, undefined, req, co);
+    // The path's own directory and name first (resolved from the caches);
+    // when the name is a symlink (the server refuses to OPEN it) the
+    // canonical path's, which costs a LOOKUP per component.
+    if (!p.parts.includes('..')) {
+      const { dir, name } = await this.resolver.resolveParent(p, 'open', co);
+      if (name !== undefined && name !== '.' && name !== '') {
+        try {
+          return await this.backend.open!(dir, name, req, co);
+        } catch (err) {
+          if ((err as { status?: string }).status !== 'NFS4ERR_SYMLINK') throw err;
+        }
+      }
+    }
     const canonical = parsePath(await this.resolver.realpath(p, 'open', co), 'open');
     const { dir, name } = await this.resolver.resolveParent(canonical, 'open', co);
     if (name === undefined) throw fsError('EISDIR', 'open', p.display);

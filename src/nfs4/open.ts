@@ -241,7 +241,7 @@ export async function openState(ctx: StateContext, dirOrFh: FileHandleId, name: 
   }
   // Truncation is its own SETATTR (with the open's stateid) rather than a
   // size in createattrs, whose effect on an existing file servers differ on.
-  if (f.truncate) fix.size = 0;
+  if (f.truncate && st.attrs?.size !== 0) fix.size = 0;
   if (Object.keys(fix).length > 0) {
     try {
       const [, , fattr] = await ctx.channel.run('open_setattr', [opPutfh(st.fh), opSetattr(st.ioStateid(minor), fix), opGetattr(STAT_REQUEST)], so);

@@ -350,6 +350,41 @@ t.test('wx creates with EXCLUSIVE, then sets the requested mode', async (t) => {
   t.equal(how[how.length - 1], 'guarded', 'plain w creates GUARDED');
 });
 
+t.test('open sees the server\'s current attributes (close-to-open); over NFSv4 from the OPEN itself', async (t) => {
+  const c = await connect(NFS_URL);
+  t.teardown(() => c.close());
+  const calls = instrument(c);
+  const v4 = (c.backend as unknown as { inner: { stats?: { compounds: number } } }).inner;
+  await c.writeFile(s.at('cto.txt'), 'one');
+  // Both paths in the name caches (4.0 opens by directory and name).
+  t.ok((await c.stat(s.dir)).isDirectory());
+  t.equal((await c.stat(s.at('cto.txt'))).size, 3);
+  // Changed behind the client's back: within acregmin the cache still says 3.
+  await fsp.writeFile(s.localAt('cto.txt'), 'three');
+  t.equal((await c.stat(s.at('cto.txt'))).size, 3, 'stat: the cached size');
+
+  const before = calls.log.length;
+  const compounds = v4.stats?.compounds ?? 0;
+  const h = await c.open(s.at('cto.txt'), 'r+');
+  const sent = calls.log.slice(before);
+  if (version === '3') {
+    t.ok(sent.includes('getattr'), `v3: a GETATTR revalidates (${sent.join(', ')})`);
+  } else {
+    t.notOk(sent.includes('getattr'), `no GETATTR besides the OPEN (${sent.join(', ')})`);
+    t.equal(v4.stats!.compounds - compounds, 1, 'one COMPOUND: the OPEN, with its GETATTR');
+  }
+  t.equal((await h.stat()).size, 5, "after open, the handle sees the server's size");
+  t.equal((await c.stat(s.at('cto.txt'))).size, 5, 'and so does stat (the cache was refreshed)');
+  t.equal(await h.readFile('utf8'), 'three');
+  await h.close();
+
+  // 'w' on a file with data truncates it (under the open's stateid over NFSv4).
+  const w = await c.open(s.at('cto.txt'), 'w');
+  t.equal((await w.stat()).size, 0, "truncated, and the handle's attributes say so");
+  await w.close();
+  t.equal((await fsp.stat(s.localAt('cto.txt'))).size, 0, "on the server's disk");
+});
+
 t.test('write stability: unstable + COMMIT by default, FILE_SYNC for the sync flags, flush', async (t) => {
   const c = await connect(NFS_URL);
   t.teardown(() => c.close());
