@@ -28,7 +28,7 @@ type Encoding = BufferEncoding;
  * starts in the background (writes go on); past RETAIN_HARD writes wait for
  * it, which bounds the memory a writer can pin.
  */
-const RETAIN_SOFT = 64 * 1024 * 1024;
+const RETAIN_SOFT = 16 * 1024 * 1024;
 const SLAB_SIZE = 1024 * 1024;
 /**
  * Large retained copies come from this free list and go back to it once
@@ -36,8 +36,37 @@ const SLAB_SIZE = 1024 * 1024;
  * between background COMMITs, and GC was a quarter of the write path's CPU.
  * Shared by all handles, bounded.
  */
-const SPARES_MAX = 64;
+const SPARES_MAX = 32;
 const spares: Buffer[] = [];
+
+/** A SLAB_SIZE buffer for a write's bytes, from the free list when it has one. */
+export function takeSpare(): Buffer {
+  return spares.pop() ?? Buffer.allocUnsafeSlow(SLAB_SIZE);
+}
+
+function giveSpare(own: Buffer): void {
+  if (spares.length < SPARES_MAX) spares.push(own);
+}
+
+/**
+ * Write-behind for WriteStream: `data` is a view of `own` (from takeSpare),
+ * which the handle now owns: kept as the retained copy of an unstable write
+ * without copying it again, and given back to the free list once COMMITted.
+ * With `advance`, the file position moves past the write as soon as it is
+ * issued (the stream issues later writes before this one completes).
+ * Not a FileHandle method: node's FileHandle has none like it.
+ */
+export function streamWrite(h: FileHandle, data: Buffer, own: Buffer, at: number, advance: boolean): Promise<number> {
+  return h['writeOwned'](data, own, at, advance);
+}
+
+/** Where a stream over `h` starts when it has no `start`, and whether its writes append (O_APPEND). */
+export function streamStart(h: FileHandle): { position: number; append: boolean } {
+  return { position: h['position'], append: h.flags.append };
+}
+
+/** Size of the buffers takeSpare() returns. */
+export const SPARE_SIZE = SLAB_SIZE;
 const RETAIN_HARD = 256 * 1024 * 1024;
 
 /** readFile reads in rounds of at most this many bytes (each as parallel READs of rsize). */
@@ -220,8 +249,15 @@ export class FileHandle {
     return { bytesWritten: n, buffers };
   }
 
+  /** See streamWrite(). */
+  private writeOwned(data: Buffer, own: Buffer, at: number, advance: boolean): Promise<number> {
+    this.check('write');
+    if (advance) this.position = Math.max(this.position, at + data.length);
+    return this.writeBytes(data, at, undefined, own);
+  }
+
   /** Writes at `position`, or at the file position (the end of file in append mode). */
-  private async writeBytes(data: Buffer, position: number | undefined, signal?: AbortSignal): Promise<number> {
+  private async writeBytes(data: Buffer, position: number | undefined, signal?: AbortSignal, own?: Buffer): Promise<number> {
     if (!this.flags.write) throw fsError('EBADF', 'write');
     return this.call('write', async () => {
       let at: number;
@@ -231,8 +267,10 @@ export class FileHandle {
       else at = position ?? this.position;
       const r = await writeFrom(this.backend, this.fh, data, at, this.stable, { signal }, this.state);
       if (position === undefined || this.flags.append) this.position = at + r.bytes;
-      if (r.verf !== undefined) {
-        this.noteUnstable(r.verf, r.verfChanged, at, data);
+      if (r.verf === undefined) {
+        if (own) giveSpare(own);
+      } else {
+        this.noteUnstable(r.verf, r.verfChanged, at, data, own);
         if (this.retainedBytes > RETAIN_SOFT && !this.committing) {
           this.committing = this.commitIfDirty('write').finally(() => (this.committing = undefined));
           // A failure here is not this write's: the batch stays retained and the next sync()/close() reports it.
@@ -244,10 +282,12 @@ export class FileHandle {
     });
   }
 
-  private noteUnstable(verf: Buffer, changed: boolean, at: number, data: Buffer): void {
-    // A copy: the caller may reuse its buffer once write() resolves, before the COMMIT.
-    if (data.length > SLAB_SIZE / 16 && data.length <= SLAB_SIZE) {
-      const own = spares.pop() ?? Buffer.allocUnsafeSlow(SLAB_SIZE);
+  private noteUnstable(verf: Buffer, changed: boolean, at: number, data: Buffer, owned?: Buffer): void {
+    if (owned) {
+      this.retained.push({ at, data, own: owned });
+    } else if (data.length > SLAB_SIZE / 16 && data.length <= SLAB_SIZE) {
+      // A copy: the caller may reuse its buffer once write() resolves, before the COMMIT.
+      const own = takeSpare();
       data.copy(own);
       this.retained.push({ at, data: own.subarray(0, data.length), own });
     } else {
@@ -313,7 +353,7 @@ export class FileHandle {
         // Writes made while this COMMIT ran may overlap what was just re-sent: they must go again after it.
         if (this.retained.length > 0) this.verfChanged = true;
       });
-      for (const w of batch) if (w.own && spares.length < SPARES_MAX) spares.push(w.own);
+      for (const w of batch) if (w.own) giveSpare(w.own);
     } catch (err) {
       // Not known to be on disk: keep them, to be written again stably by the next sync()/close().
       this.retained = batch.concat(this.retained);

@@ -1,6 +1,6 @@
 import { Readable, Writable } from 'node:stream';
 import { InvalidArgError } from '../errors.js';
-import type { FileHandle } from './file-handle.js';
+import { SPARE_SIZE, streamStart, streamWrite, takeSpare, type FileHandle } from './file-handle.js';
 
 export interface ReadStreamOptions {
   start?: number;
@@ -24,6 +24,12 @@ export interface WriteStreamOptions {
   flush?: boolean;
   signal?: AbortSignal;
 }
+
+/**
+ * Write-behind of a WriteStream: bytes written but not yet acknowledged by the
+ * server, beyond which the stream stops taking chunks (its callback waits).
+ */
+const WRITE_BEHIND = 8 * 1024 * 1024;
 
 /** Largest readahead window of a ReadStream. */
 const READAHEAD_MAX = 8 * 1024 * 1024;
@@ -171,7 +177,16 @@ function closeHandle(h: FileHandle | undefined, owned: boolean, err: Error | nul
   );
 }
 
-/** A node Writable over a FileHandle; writes go out in order, each as parallel WRITEs of wsize. */
+/**
+ * A node Writable over a FileHandle, with write-behind: chunks are copied into
+ * 1 MiB staging buffers, each full one goes out at once as parallel UNSTABLE
+ * WRITEs, and the stream takes the next chunk while fewer than WRITE_BEHIND
+ * bytes await the server, as the kernel's page cache lets a writer run ahead.
+ * The staging copy is also the copy the handle keeps until COMMIT, so a chunk
+ * is copied once. A failed WRITE fails the next write() or the end(); close
+ * (autoClose) COMMITs and reports a lost write. In append mode, where each
+ * WRITE's offset is known only when it is sent, chunks go out one at a time.
+ */
 export class WriteStream extends Writable {
   bytesWritten = 0;
   path: string;
@@ -180,6 +195,19 @@ export class WriteStream extends Writable {
   private pos: number | undefined;
   private readonly autoCloseHandle: boolean;
   private readonly flushOnFinal: boolean;
+  /** Where the next byte goes; set at the first write (from `start` or the handle's position). */
+  private nextAt: number | undefined;
+  private stage: Buffer | undefined;
+  private stageUsed = 0;
+  private stageAt = 0;
+  private inflight = new Set<Promise<unknown>>();
+  private inflightBytes = 0;
+  /** The first WRITE that failed: reported by the next callback, never dropped. */
+  private failed: Error | undefined;
+  /** O_APPEND: each chunk is written when the previous one is done. */
+  private appending = false;
+  /** A write callback held back while the write-behind window is full. */
+  private blocked: ((err?: Error | null) => void) | undefined;
 
   constructor(handle: FileHandle | Promise<FileHandle>, opts: WriteStreamOptions = {}, path?: string) {
     checkPos('start', opts.start);
@@ -203,27 +231,96 @@ export class WriteStream extends Writable {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.handle.write(chunk, 0, chunk.length, this.pos ?? null).then(
-      ({ bytesWritten }) => {
-        if (this.pos !== undefined) this.pos += bytesWritten;
-        this.bytesWritten += bytesWritten;
-        cb();
-      },
-      (err) => cb(err),
-    );
+    if (this.failed) return cb(this.failed);
+    const start = this.nextAt === undefined ? streamStart(this.handle) : undefined;
+    if (start?.append || this.appending) {
+      this.appending = true;
+      this.handle.write(chunk, 0, chunk.length, null).then(
+        ({ bytesWritten }) => {
+          this.bytesWritten += bytesWritten;
+          cb();
+        },
+        (err) => cb(err),
+      );
+      return;
+    }
+    try {
+      this.nextAt ??= this.pos ?? start!.position;
+      let off = 0;
+      while (off < chunk.length) {
+        if (!this.stage) {
+          this.stage = takeSpare();
+          this.stageUsed = 0;
+          this.stageAt = this.nextAt;
+        }
+        const n = chunk.copy(this.stage, this.stageUsed, off);
+        off += n;
+        this.stageUsed += n;
+        this.nextAt += n;
+        if (this.stageUsed === SPARE_SIZE) this.issue();
+      }
+    } catch (err) {
+      return cb(err as Error);
+    }
+    if (this.inflightBytes < WRITE_BEHIND) cb();
+    else this.blocked = cb;
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
-    const all = Buffer.concat(chunks.map((c) => c.chunk));
+    const all = chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk));
     this._write(all, 'buffer' as BufferEncoding, cb);
   }
 
+  /** Sends the staged bytes. */
+  private issue(): void {
+    const own = this.stage;
+    if (!own || this.stageUsed === 0) return;
+    const len = this.stageUsed;
+    const at = this.stageAt;
+    this.stage = undefined;
+    this.stageUsed = 0;
+    this.inflightBytes += len;
+    const p = streamWrite(this.handle, own.subarray(0, len), own, at, this.pos === undefined).then(
+      (n) => {
+        this.bytesWritten += n;
+      },
+      (err: Error) => {
+        this.failed ??= err;
+      },
+    );
+    this.inflight.add(p);
+    void p.then(() => {
+      this.inflight.delete(p);
+      this.inflightBytes -= len;
+      const cb = this.blocked;
+      if (cb && (this.failed || this.inflightBytes < WRITE_BEHIND)) {
+        this.blocked = undefined;
+        cb(this.failed);
+      }
+    });
+  }
+
+  /** Sends what is staged and waits for every WRITE; the first failure, if any. */
+  private async drainWrites(): Promise<Error | undefined> {
+    this.issue();
+    while (this.inflight.size > 0) await Promise.all([...this.inflight]);
+    return this.failed;
+  }
+
   override _final(cb: (err?: Error | null) => void): void {
-    if (!this.flushOnFinal) return cb();
-    this.handle.sync().then(() => cb(), cb);
+    this.drainWrites().then((err) => {
+      if (err) return cb(err);
+      if (!this.flushOnFinal) return cb();
+      this.handle.sync().then(() => cb(), cb);
+    }, cb);
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    closeHandle(this.handle, this.autoCloseHandle, err, cb);
+    // Staged bytes of a stream destroyed before end() are dropped, as unwritten
+    // chunks are; WRITEs already sent finish before the handle closes.
+    this.stage = undefined;
+    const settle = () => closeHandle(this.handle, this.autoCloseHandle, err ?? (this.failed ?? null), cb);
+    if (this.inflight.size === 0) return settle();
+    Promise.all([...this.inflight]).then(settle, settle);
   }
 }

@@ -5,17 +5,19 @@
 import t from 'tap';
 import type { Attrs, Backend, Looked, StableHow } from '../../src/fs/backend.js';
 import { NfsClient } from '../../src/fs/client.js';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 const MiB = 1024 * 1024;
 const t0 = { sec: Math.floor(Date.now() / 1000), nsec: 0 };
 
 /** A server with one file 'f' that keeps unstable writes in memory until COMMIT, and can restart (losing them). */
-function server() {
+function server(opts: { delayMs?: number; failAt?: number } = {}) {
   let disk = Buffer.alloc(0);
   let volatile: Array<{ at: number; data: Buffer }> = [];
   let boot = 1;
   const verf = () => Buffer.from(`verf${boot}`.padEnd(8, '.'));
-  const counts = { write: 0, syncWrite: 0, commit: 0 };
+  const counts = { write: 0, syncWrite: 0, commit: 0, concurrent: 0, maxConcurrent: 0, sizes: [] as number[] };
   const apply = (at: number, data: Buffer) => {
     if (disk.length < at + data.length) disk = Buffer.concat([disk, Buffer.alloc(at + data.length - disk.length)]);
     data.copy(disk, at);
@@ -38,6 +40,16 @@ function server() {
     async write(_fh: Buffer, at: number, data: Buffer, stable: StableHow) {
       // The server takes its own copy, as the wire would.
       const mine = Buffer.from(data);
+      counts.sizes.push(data.length);
+      counts.maxConcurrent = Math.max(counts.maxConcurrent, ++counts.concurrent);
+      try {
+        if (opts.delayMs) await new Promise((r) => setTimeout(r, opts.delayMs));
+        if (opts.failAt !== undefined && at <= opts.failAt && opts.failAt < at + data.length) {
+          throw Object.assign(new Error('NFS3ERR_NOSPC'), { code: 'ENOSPC', nfsStatus: 'NFS3ERR_NOSPC' });
+        }
+      } finally {
+        counts.concurrent--;
+      }
       if (stable === 'unstable') {
         counts.write++;
         volatile.push({ at, data: mine });
@@ -104,4 +116,55 @@ t.test('no restart: one COMMIT, nothing sent twice', async (t) => {
   t.equal(counts.write, 4);
   t.ok(counts.commit >= 1);
   for (let k = 0; k < 4; k++) t.ok(disk().subarray(k * MiB, (k + 1) * MiB).equals(pattern(k)), `MiB ${k}`);
+});
+
+/** A Readable of `total` bytes of pattern(k) data in chunks of `chunk` bytes, reusing nothing. */
+function source(total: number, chunk: number): { stream: Readable; expected: Buffer } {
+  const expected = Buffer.alloc(total);
+  for (let off = 0; off < total; off += MiB) pattern(off / MiB).copy(expected, off);
+  let off = 0;
+  const stream = new Readable({
+    read() {
+      if (off >= total) return this.push(null);
+      const n = Math.min(chunk, total - off);
+      this.push(Buffer.from(expected.subarray(off, off + n)));
+      off += n;
+    },
+  });
+  return { stream, expected };
+}
+
+t.test('createWriteStream: small chunks are coalesced, WRITEs overlap, the bytes arrive in place', async (t) => {
+  const { b, counts, disk } = server({ delayMs: 2 });
+  const nfs = new NfsClient(b as unknown as Backend, { umask: 0o022, readonly: false });
+  const total = 6 * MiB + 12345;
+  const { stream, expected } = source(total, 16 * 1024);
+  const ws = nfs.createWriteStream('/f', { flags: 'r+' });
+  await pipeline(stream, ws);
+  t.equal(ws.bytesWritten, total);
+  t.ok(disk().equals(expected), 'the file holds exactly what was streamed');
+  t.ok(Math.max(...counts.sizes) > 16 * 1024, `16 KiB chunks went out as larger WRITEs (largest ${Math.max(...counts.sizes)})`);
+  t.ok(counts.maxConcurrent > 1, `WRITEs overlapped (at most ${counts.maxConcurrent} at once)`);
+});
+
+t.test('createWriteStream: a failed WRITE fails the stream with its error', async (t) => {
+  const { b } = server({ delayMs: 1, failAt: 3 * MiB + 10 });
+  const nfs = new NfsClient(b as unknown as Backend, { umask: 0o022, readonly: false });
+  const { stream } = source(8 * MiB, 64 * 1024);
+  const ws = nfs.createWriteStream('/f', { flags: 'r+' });
+  await t.rejects(pipeline(stream, ws), { code: 'ENOSPC' });
+  t.ok(ws.bytesWritten < 8 * MiB, 'not everything counted as written');
+});
+
+t.test('createWriteStream with start: writes land from there; the rest of the file stays', async (t) => {
+  const { b, disk } = server();
+  const nfs = new NfsClient(b as unknown as Backend, { umask: 0o022, readonly: false });
+  const fh = await nfs.open('/f', 'r+');
+  await fh.write(Buffer.alloc(3 * MiB, 0x11), 0, 3 * MiB, 0);
+  await fh.close();
+  const { stream, expected } = source(MiB + 5, 100_000);
+  await pipeline(stream, nfs.createWriteStream('/f', { flags: 'r+', start: MiB - 7 }));
+  t.ok(disk().subarray(0, MiB - 7).every((x) => x === 0x11), 'before start: untouched');
+  t.ok(disk().subarray(MiB - 7, 2 * MiB - 2).equals(expected), 'the streamed bytes at start');
+  t.ok(disk().subarray(2 * MiB - 2).every((x) => x === 0x11), 'after: untouched');
 });
