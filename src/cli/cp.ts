@@ -3,7 +3,7 @@ import { intOpt, UsageError, type OptionSpec, type ParsedArgs } from './args.js'
 import type { Command, CommandContext } from './command.js';
 import { baseName } from './format.js';
 import { bytes, cannot, warn, type CliIo } from './io.js';
-import { runPool } from './pool.js';
+import { runPool } from '../volume/pool.js';
 import { Progress } from './progress.js';
 import { isRemoteArg, type Remotes } from './remote.js';
 import { localSide, remoteSide, type Attr, type Side } from './sides.js';

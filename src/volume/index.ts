@@ -31,5 +31,5 @@ export type { Marker } from './marker.js';
 export { migrate, migrateClients, verifyTrees, type MigrateOptions, type MigrateResult, type MigrateProgress } from './migrate.js';
 export { VolumeError, type VolumeErrorCode } from './errors.js';
 export { expandTemplate, volumeParts, MARKER, TRASH_DIR, SNAPSHOT_DIR, ARCHIVE_PREFIX } from './names.js';
-export { Pool } from './pool.js';
+export { Pool, runPool } from './pool.js';
 export { TarParser, tarEvents, encodeHeader, padding, TAR_END, TarFormatError, type TarHeader, type TarEvent, type TarType } from './tar.js';

@@ -149,3 +149,26 @@ export class Pool {
     }
   }
 }
+
+/**
+ * Runs `fn` over `items` with at most `concurrency` calls in flight, started
+ * in order of the items: the list-shaped use of Pool (the CLI's `cp -j`).
+ * Every item is attempted: failures are collected, not thrown, so one bad
+ * file does not stop a bulk copy.
+ */
+export async function runPool<T>(items: readonly T[], concurrency: number, fn: (item: T, index: number) => Promise<void>): Promise<Array<{ item: T; error: unknown }>> {
+  const failures: Array<{ item: T; error: unknown }> = [];
+  const pool = new Pool(Math.max(1, Math.min(Math.trunc(concurrency) || 1, items.length || 1)), { highWater: Infinity });
+  items.forEach((item, i) =>
+    pool.add(async () => {
+      try {
+        await fn(item, i);
+      } catch (error) {
+        failures.push({ item, error });
+      }
+    }),
+  );
+  await pool.idle();
+  pool.close();
+  return failures;
+}

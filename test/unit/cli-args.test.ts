@@ -5,7 +5,7 @@ import { PassThrough } from 'node:stream';
 import { parseArgs, parseCommandArgs, UsageError, type OptionSpec } from '../../src/cli/args.js';
 import { baseName, joinPath, modeString, shortTime } from '../../src/cli/format.js';
 import { describeError, humanSize, type CliIo } from '../../src/cli/io.js';
-import { runPool } from '../../src/cli/pool.js';
+import { runPool } from '../../src/volume/pool.js';
 import { formatEta, Progress } from '../../src/cli/progress.js';
 import { isRemoteArg } from '../../src/cli/remote.js';
 import { COMMANDS, run } from '../../src/cli/run.js';
