@@ -8,7 +8,7 @@ import type { JobSpec } from './options.js';
  * read/write/randread/randwrite/randrw over one data file, through the public
  * FileHandle API: positional `read(buf, 0, bs, pos)` / `write(buf, 0, bs, pos)`.
  *
- * Every job opens its own FileHandle on client `job % nconnect`. Sequential
+ * Every job opens its own FileHandle (of the run's one client). Sequential
  * jobs each keep a cursor from offset 0 that wraps at `size` (fio's shared
  * file with numjobs: every job starts at 0); random jobs pick block-aligned
  * offsets uniformly (fio's norandommap). Without --time_based a job ends
@@ -20,7 +20,7 @@ export async function openIoWorkload(spec: JobSpec, clients: NfsClient[]): Promi
   const writes = rw === 'write' || rw === 'randwrite' || rw === 'randrw';
   const handles: FileHandle[] = [];
   try {
-    for (let j = 0; j < spec.numjobs; j++) handles.push(await clients[j % spec.nconnect]!.open(spec.filename, writes ? 'r+' : 'r'));
+    for (let j = 0; j < spec.numjobs; j++) handles.push(await clients[j % clients.length]!.open(spec.filename, writes ? 'r+' : 'r'));
   } catch (err) {
     await Promise.allSettled(handles.map((h) => h.close()));
     throw err;

@@ -73,7 +73,7 @@ async function pool(n: number, depth: number, fn: (i: number) => Promise<void>):
  */
 export async function prepareTree(clients: NfsClient[], spec: JobSpec, log: (s: string) => void): Promise<void> {
   for (let j = 0; j < spec.numjobs; j++) {
-    const nfs = clients[j % spec.nconnect]!;
+    const nfs = clients[j % clients.length]!;
     const dir = jobDir(spec, j);
     await nfs.mkdir(dir, { recursive: true });
     const present = new Set(await nfs.readdir(dir));
@@ -95,7 +95,7 @@ export async function prepareTree(clients: NfsClient[], spec: JobSpec, log: (s: 
 export async function cleanupTree(clients: NfsClient[], spec: JobSpec): Promise<void> {
   if (spec.rw !== 'mkdir') return;
   for (let j = 0; j < spec.numjobs; j++) {
-    const nfs = clients[j % spec.nconnect]!;
+    const nfs = clients[j % clients.length]!;
     const dir = jobDir(spec, j);
     const names = (await nfs.readdir(dir)).filter((n) => /^d\d+$/.test(n));
     await pool(names.length, SETUP_DEPTH, (i) => nfs.rmdir(`${dir}/${names[i]}`));

@@ -8,7 +8,7 @@ export const READDIR_DEFAULT_IOS = 10;
 
 /**
  * mdtest-style metadata operations over the tree prepareTree() made: job j
- * works in `<filename>/j<j>` on its own client (`j % nconnect`).
+ * works in `<filename>/j<j>`.
  *
  *   stat     stat('<dir>/f<i>'), i cycling over nrfiles (wraps with --time_based)
  *   create   open('<dir>/f<i>', 'w') + close, once per file
@@ -28,7 +28,7 @@ export function metaWorkload(spec: JobSpec, clients: NfsClient[]): { workload: W
 
   const step = (slot: WorkerSlot): Promise<number> | undefined => {
     const j = slot.job;
-    const nfs = clients[j % spec.nconnect]!;
+    const nfs = clients[j % clients.length]!;
     if (spec.rw === 'readdir') {
       slot.write = false;
       return nfs.readdir(dirs[j]!).then((names) => {

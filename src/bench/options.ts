@@ -82,7 +82,7 @@ export const USAGE = `usage: mountless bench [options]      (fio's option names 
   --ramp_time SECS     run this long before measuring (default 0)
   --number_ios N       stop each job after N operations
   --numjobs N[,N…]     concurrent jobs, each with its own FileHandle (default 1)
-  --nconnect N[,N…]    TCP connections: N clients, jobs spread round-robin (default 1)
+  --nconnect N[,N…]    TCP connections under the one mount (connect option nconnect) (default 1)
   --direct 0|1         bypass mountless's caches: connect with noac (default 0)
   --nrfiles N          files per job for metadata workloads (default 1000)
   --output-format normal|json   json is fio's layout

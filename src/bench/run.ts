@@ -28,9 +28,9 @@ export function packageVersion(): string {
   }
 }
 
-/** One run of `spec` through mountless on the given clients (the first nconnect of them). */
+/** One run of `spec` through mountless on the given client(s); jobs are spread over them round-robin. */
 export async function runMountless(spec: JobSpec, clients: NfsClient[], loop: number, progress?: Progress): Promise<JobResult> {
-  const use = clients.slice(0, spec.nconnect);
+  const use = clients;
   const rsize = use[0]!.backend.limits.rsize;
   const wsize = use[0]!.backend.limits.wsize;
   if (isMetaRw(spec.rw)) {
@@ -64,7 +64,7 @@ interface Point {
 }
 
 /**
- * The whole `mountless bench` run: connect nconnect clients, lay out the file
+ * The whole `mountless bench` run: connect (one client per --nconnect value), lay out the file
  * (or tree) of each job, run it (with --compare: mountless, libnfs, mountless,
  * libnfs … for --loops rounds), then print the summary, table or fio JSON
  * and write the plot. Returns the exit code.
@@ -82,23 +82,32 @@ export async function runBench(o: BenchOptions, io: BenchIo): Promise<number> {
     log(`comparing with libnfs ${version} (async API, ${driver})`);
     if (isMetaRw(o.base.rw) && !o.base.direct) log('libnfs caches no attributes and mountless does: add --direct=1 to compare uncached with uncached');
   }
-  const nclients = Math.max(...specs.map((s) => s.nconnect));
+  // One client (one mount) per --nconnect value, with that many TCP
+  // connections: mountless spreads its calls over them, as the kernel's nconnect.
+  const byConns = new Map<number, NfsClient>();
   const clients: NfsClient[] = [];
   const points: Point[] = [];
   try {
     // --direct bypasses mountless's caches: the attribute and name caches off (noac).
     const connectOpts = o.base.direct ? { noac: true } : {};
-    for (let k = 0; k < nclients; k++) clients.push(await connect(o.url, connectOpts));
-    const c0 = clients[0]!;
-    if (nclients > 1) log(`nconnect=${nclients}: ${nclients} separate clients (TCP connections), jobs spread round-robin`);
+    const clientFor = async (n: number): Promise<NfsClient[]> => {
+      let c = byConns.get(n);
+      if (!c) {
+        c = await connect(o.url, { ...connectOpts, ...(n > 1 ? { nconnect: n } : {}) });
+        byConns.set(n, c);
+        clients.push(c);
+      }
+      return [c];
+    };
     for (const spec of specs) {
-      if (isMetaRw(spec.rw)) await prepareTree(clients.slice(0, spec.nconnect), spec, log);
-      else await layOutFile(c0, spec, log);
+      const use = await clientFor(spec.nconnect);
+      if (isMetaRw(spec.rw)) await prepareTree(use, spec, log);
+      else await layOutFile(use[0]!, spec, log);
       const point: Point = { spec, mountless: [], libnfs: [] };
       const loops = driver ? o.loops : 1;
       for (let loop = 1; loop <= loops; loop++) {
         const tag = driver ? loop : 0;
-        point.mountless.push(await runMountless(spec, clients, tag, progress));
+        point.mountless.push(await runMountless(spec, use, tag, progress));
         if (driver) {
           // A create/unlink/mkdir pass changes the tree; only stat is compared, which does not.
           progress.start(`libnfs ${spec.name}`, { seconds: spec.timeBased && spec.runtime !== undefined ? spec.runtime + spec.rampTime : undefined });
@@ -109,7 +118,7 @@ export async function runBench(o: BenchOptions, io: BenchIo): Promise<number> {
           }
         }
       }
-      if (isMetaRw(spec.rw)) await cleanupTree(clients.slice(0, spec.nconnect), spec);
+      if (isMetaRw(spec.rw)) await cleanupTree(use, spec);
       points.push(point);
       if (o.outputFormat === 'normal') io.stdout.write(reportPoint(point, !!driver) + '\n\n');
     }
