@@ -22,9 +22,10 @@
  * in `unsupported`, never changed. So are devices, fifos and sockets (no
  * MKNOD in this client yet).
  *
- * Server-side copy (NFSv4.2 COPY/CLONE) would serve a copy between two
- * exports of one server; this client speaks NFSv3 only, so data always
- * passes through it.
+ * Either side may be NFSv3 or NFSv4.x (tested /export over v3 → /export2
+ * over v4.1). Data always passes through this client: NFSv4.2 COPY works
+ * within one connection, and the two sides here are two mounts (NFS-Ganesha
+ * 4.3 has no COPY anyway).
  */
 import { createHash } from 'node:crypto';
 import { connect } from '../connect.js';
