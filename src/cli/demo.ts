@@ -1,9 +1,12 @@
+import { quickBench } from '../bench/quick.js';
 import type { NfsClient } from '../fs/client.js';
+import { UsageError } from './args.js';
 import type { Command } from './command.js';
 
 /**
- * The README's main job: write, list, read back and stat a few files, then
- * time a simple stat loop, printing each step.
+ * The README's main job: write, list, read back and stat a few files, time
+ * a simple stat loop, printing each step; then (`mountless demo` without
+ * --no-bench) a short benchmark.
  */
 export async function demo(nfs: NfsClient, url: string, log: (s: string) => void): Promise<void> {
   const dir = `/mountless-demo-${process.pid}`;
@@ -52,17 +55,28 @@ export async function demo(nfs: NfsClient, url: string, log: (s: string) => void
 export const demoCommand: Command = {
   name: 'demo',
   summary: 'write, list, read back and stat files on the volume; time a stat loop',
-  help: `usage: mountless demo [--url nfs://host/export]
+  help: `usage: mountless demo [--url nfs://host/export] [--bench-seconds N] [--no-bench]
 
 Makes a scratch directory on the volume, writes, lists, reads back and stats
-files in it, times a stat loop, then removes it.`,
+files in it, times a stat loop, then removes it. Then a short benchmark
+(4 KiB random read/write at depth 32, 1 MiB read/write at depth 8, uncached
+stat), N seconds each (default 3), side by side with libnfs where
+libnfs-dev and gcc are installed; --no-bench skips it.`,
   options: [
     { name: 'url', value: true },
+    { name: 'bench-seconds', value: true },
+    { name: 'no-bench' },
     { name: 'help', short: 'h' },
   ],
-  async run({ io, remotes }) {
+  async run({ io, remotes, args }) {
     const nfs = await remotes.base();
-    await demo(nfs, remotes.baseUrl!, (s) => io.stdout.write(s + '\n'));
+    const log = (s: string) => io.stdout.write(s + '\n');
+    await demo(nfs, remotes.baseUrl!, log);
+    if (args.flags.has('no-bench')) return 0;
+    const given = args.flags.get('bench-seconds');
+    const seconds = given === undefined ? 3 : Number(given);
+    if (!(Number.isInteger(seconds) && seconds >= 1 && seconds <= 600)) throw new UsageError(`--bench-seconds: expected an integer 1..600, got ${String(given)}`);
+    await quickBench({ url: remotes.baseUrl!, seconds, dir: `/mountless-demo-bench-${process.pid}`, log });
     return 0;
   },
 };
