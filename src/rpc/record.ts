@@ -29,7 +29,8 @@ export interface Placement {
 /**
  * Asked once at the start of every record that does not arrive whole in one
  * chunk, with the bytes of it that have arrived (at least one byte, at most
- * the record). Returns where its payload goes, or undefined to assemble the
+ * the record), and, when chunks are reused (so whole records are copies
+ * too), of every whole record. Returns where its payload goes, or undefined to assemble the
  * record as usual.
  */
 export type Placer = (head: Buffer, recordLength: number) => Placement | undefined;
@@ -121,12 +122,28 @@ export class RecordDecoder {
         }
         // Fast path: a whole single-fragment record inside this chunk.
         if (this.lastFragment && this.recordLen === 0 && len - pos >= this.fragLeft) {
-          const view = chunk.subarray(pos, pos + this.fragLeft);
-          const record = this.chunksReused ? Buffer.from(view) : view;
-          pos += this.fragLeft;
+          const n = this.fragLeft;
+          const view = chunk.subarray(pos, pos + n);
+          pos += n;
           this.fragLeft = 0;
           this.state = State.Header;
-          this.onRecord(record, undefined);
+          if (!this.chunksReused) {
+            this.onRecord(view, undefined);
+            continue;
+          }
+          // The chunk is about to be reused, so the record must be copied
+          // anyway: a payload that has a destination goes straight there
+          // and only the rest is copied (small enough for node's pool).
+          const p = this.placer?.(view, n);
+          if (p && p.dest !== undefined && p.at >= 0 && p.length > 0 && p.at + p.length <= n) {
+            view.copy(p.dest, p.destOffset, p.at, p.at + p.length);
+            const record = Buffer.allocUnsafe(n - p.length);
+            view.copy(record, 0, 0, p.at);
+            view.copy(record, p.at, p.at + p.length);
+            this.onRecord(record, p);
+          } else {
+            this.onRecord(Buffer.from(view), undefined);
+          }
           continue;
         }
         if (this.placer && this.lastFragment && this.recordLen === 0 && this.recordPos === 0) {

@@ -80,22 +80,26 @@ t.test('a reply spanning reads lands in dest; the decoder gets a view of it', as
   t.equal(dest[300_006], 0xee);
 });
 
-t.test('a reply whole in one read, or an error status, is decoded as usual', async (t) => {
+t.test('a reply whole in one read is placed too (the socket buffer is reused); an error status is not', async (t) => {
   let n = 0;
   const { client } = await setup(t, (c) => {
     n++;
     c.reply(n === 1 ? results(0, payload(10, 1)) : results(5, Buffer.alloc(0)));
   });
   const dest = Buffer.alloc(64, 0xee);
-  const a: ReplyInto = { dest, destOffset: 0, max: 64, locate };
+  const a: ReplyInto = { dest, destOffset: 3, max: 61, locate };
   const r = await read(client, a);
-  t.equal(a.placed, undefined, 'not placed');
+  t.equal(a.placed, 10, 'placed');
   t.same(r.data, payload(10, 1));
-  t.ok(dest.every((x) => x === 0xee), 'dest untouched');
-  const b: ReplyInto = { dest, destOffset: 0, max: 64, locate };
+  t.equal(r.data.buffer, dest.buffer, 'a view of dest');
+  t.same(dest.subarray(3, 13), payload(10, 1));
+  t.equal(r.trailer, 0xabcdef);
+  const dest2 = Buffer.alloc(64, 0xee);
+  const b: ReplyInto = { dest: dest2, destOffset: 0, max: 64, locate };
   const e = await read(client, b);
   t.equal(e.status, 5);
-  t.equal(b.placed, undefined);
+  t.equal(b.placed, undefined, 'an error reply is not placed');
+  t.ok(dest2.every((x) => x === 0xee), 'dest untouched');
 });
 
 t.test('a payload larger than max is not placed', async (t) => {

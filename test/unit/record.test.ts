@@ -325,3 +325,19 @@ t.test('placement: a multi-fragment record or an impossible placement is assembl
   t.equal(asked, 1, 'not asked for the multi-fragment record');
   t.same(seen, [rec, rec]);
 });
+
+t.test('placement: with reused chunks, a whole record is placed too, and the chunk may change afterwards', async (t) => {
+  const rec = body(200, 21);
+  const chunk = Buffer.concat([wire(rec), wire(body(8, 22))]);
+  const dest = Buffer.alloc(150, 0xee);
+  const seen: Array<{ r: Buffer; placed: boolean }> = [];
+  const d = new RecordDecoder(1 << 20, (r, p) => seen.push({ r, placed: p !== undefined }), true, (h, n) => (n === 200 ? { at: 20, length: 100, dest, destOffset: 50 } : undefined));
+  d.push(chunk);
+  chunk.fill(0); // the socket reuses its buffer
+  t.equal(seen.length, 2);
+  t.ok(seen[0]!.placed);
+  t.same(seen[0]!.r, Buffer.concat([rec.subarray(0, 20), rec.subarray(120)]), 'head and tail, copied out of the chunk');
+  t.same(dest.subarray(50, 150), rec.subarray(20, 120));
+  t.notOk(seen[1]!.placed);
+  t.same(seen[1]!.r, body(8, 22), 'an unplaced record is a copy');
+});
