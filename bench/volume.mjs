@@ -13,8 +13,9 @@
 //   --json           print the results as JSON
 //
 // What runs, each on a fresh copy of the tree made on the server's disk:
-//   migrate  /export/<tmp>/src → /export2/<tmp>/dst (scan, copy, verify),
-//            then the same tree with `cp -a` on the server's disk;
+//   migrate  /export/<tmp>/src → /export2/<tmp>/dst-src (scan, copy, verify),
+//            the small files, then the big file alone; each beside `cp -a`
+//            of the same on the server's disk;
 //   delete   `mountless volume delete` (library call) of a volume holding
 //            the tree, then `rm -rf` of the same tree on the server's disk.
 // The environment variables of `scripts/local-nas env` pick the exports.
@@ -51,8 +52,8 @@ function parseArgs(argv) {
   return o;
 }
 
-/** The tree: directories of 100 files each, 100 directories per parent, and the big file at the top. */
-async function makeTree(root, o) {
+/** The tree: directories of 100 files each, 100 directories per parent; the big file in a directory of its own. */
+async function makeTree(root, bigDir, o) {
   const body = Buffer.alloc(o.fileSize, 'x');
   const jobs = [];
   for (let i = 0; i < o.files; i++) {
@@ -64,7 +65,7 @@ async function makeTree(root, o) {
   if (o.big > 0) {
     const chunk = Buffer.alloc(1024 * 1024);
     for (let i = 0; i + 4 <= chunk.length; i += 4) chunk.writeUInt32LE((i * 2654435761) >>> 0, i);
-    const fh = await import('node:fs/promises').then((f) => f.open(join(root, 'big.bin'), 'w'));
+    const fh = await import('node:fs/promises').then((f) => f.open(join(bigDir, 'big.bin'), 'w'));
     for (let i = 0; i < o.big; i++) await fh.write(chunk);
     await fh.close();
   }
@@ -87,32 +88,40 @@ async function main() {
   const out = { tree: { files: o.files + (o.big > 0 ? 1 : 0), fileSize: o.fileSize, bigMiB: o.big, bytes, entries } };
   try {
     await mkdir(join(src1, 'src'), { recursive: true });
-    await mkdir(join(dst2, 'dst'), { recursive: true });
-    await makeTree(join(src1, 'src'), o);
+    await mkdir(join(src1, 'big'), { recursive: true });
+    await mkdir(join(dst2, 'dst-src'), { recursive: true });
+    await mkdir(join(dst2, 'dst-big'), { recursive: true });
+    await makeTree(join(src1, 'src'), join(src1, 'big'), o);
 
-    // migrate, phases timed through its progress callback.
-    const marks = {};
-    const t0 = performance.now();
-    const m = await migrate(`${URL1}/${tag}/src`, `${URL2}/${tag}/dst`, {
-      concurrency: o.concurrency,
-      onProgress: (p) => (marks[p.phase] ??= performance.now()),
-    });
-    const end = performance.now();
-    if (m.verify?.differences.length) throw new Error(`migrate: ${m.verify.differences.length} differences`);
-    const copySecs = ((marks.verify ?? end) - marks.copy) / 1000;
-    out.migrate = {
-      files: m.copied.files,
-      bytes: m.copied.bytes,
-      totalSecs: (end - t0) / 1000,
-      copySecs,
-      filesPerSec: m.copied.files / copySecs,
-      mbPerSec: m.copied.bytes / 1e6 / copySecs,
-      scanSecs: (marks.copy - t0) / 1000,
-      verifySecs: (end - (marks.verify ?? end)) / 1000,
+    // migrate: the small files, then the big file alone (files/s and MB/s are different limits).
+    const runMigrate = async (sub) => {
+      const marks = {};
+      const t0 = performance.now();
+      const m = await migrate(`${URL1}/${tag}/${sub}`, `${URL2}/${tag}/dst-${sub}`, {
+        concurrency: o.concurrency,
+        onProgress: (p) => (marks[p.phase] ??= performance.now()),
+      });
+      const end = performance.now();
+      if (m.verify?.differences.length) throw new Error(`migrate: ${m.verify.differences.length} differences`);
+      const copySecs = ((marks.verify ?? end) - marks.copy) / 1000;
+      return { files: m.copied.files, bytes: m.copied.bytes, totalSecs: (end - t0) / 1000, scanSecs: (marks.copy - t0) / 1000, copySecs, verifySecs: (end - (marks.verify ?? end)) / 1000 };
     };
-    const cp = await time(async () => execFileSync('cp', ['-a', join(src1, 'src'), join(dst2, 'cp')]))();
-    execFileSync('sync');
-    out.cpA = { secs: cp.secs, filesPerSec: out.tree.files / cp.secs, mbPerSec: bytes / 1e6 / cp.secs };
+    const cpA = async (sub) => {
+      const t0 = performance.now();
+      execFileSync('cp', ['-a', join(src1, sub), join(dst2, `cp-${sub}`)]);
+      execFileSync('sync');
+      return (performance.now() - t0) / 1000;
+    };
+    const small = await runMigrate('src');
+    out.migrate = { small: { ...small, filesPerSec: small.files / small.copySecs } };
+    const smallCp = await cpA('src');
+    out.cpA = { small: { secs: smallCp, filesPerSec: o.files / smallCp } };
+    if (o.big > 0) {
+      const big = await runMigrate('big');
+      out.migrate.big = { ...big, mbPerSec: big.bytes / 1e6 / big.copySecs };
+      const bigCp = await cpA('big');
+      out.cpA.big = { secs: bigCp, mbPerSec: (o.big * 2 ** 20) / 1e6 / bigCp };
+    }
 
     // delete: a managed volume holding a fresh copy of the tree.
     const nfs = await connect(URL1);
@@ -120,6 +129,7 @@ async function main() {
       const vols = await openVolumes(nfs, { base: `/${tag}` });
       await vols.create('victim');
       execFileSync('cp', ['-a', join(src1, 'src', '.'), join(src1, 'victim')]);
+      if (o.big > 0) execFileSync('cp', ['-a', join(src1, 'big', 'big.bin'), join(src1, 'victim')]);
       execFileSync('sync');
       const d = await time(() => vols.delete('victim'))();
       const n = d.r.stats.files + d.r.stats.dirs;
@@ -127,7 +137,7 @@ async function main() {
     } finally {
       await nfs.close();
     }
-    const rmT = await time(async () => execFileSync('rm', ['-rf', join(dst2, 'cp')]))();
+    const rmT = await time(async () => execFileSync('rm', ['-rf', join(dst2, 'cp-src'), join(dst2, 'cp-big')]))();
     out.rmRf = { secs: rmT.secs, entriesPerSec: entries / rmT.secs };
   } finally {
     await rm(src1, { recursive: true, force: true });
@@ -139,11 +149,16 @@ async function main() {
     return;
   }
   const f = (x, d = 0) => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
-  console.log(`tree: ${f(out.tree.files)} files (${f(o.files)} × ${o.fileSize} B${o.big ? ` + ${o.big} MiB` : ''}), ${f(bytes / 1e6, 1)} MB`);
-  console.log(`migrate /export → /export2: ${f(out.migrate.totalSecs, 2)} s in all (scan ${f(out.migrate.scanSecs, 2)} s, copy ${f(out.migrate.copySecs, 2)} s, verify ${f(out.migrate.verifySecs, 2)} s); copy ${f(out.migrate.filesPerSec)} files/s, ${f(out.migrate.mbPerSec, 1)} MB/s`);
-  console.log(`cp -a on the server's disk:  ${f(out.cpA.secs, 2)} s; ${f(out.cpA.filesPerSec)} files/s, ${f(out.cpA.mbPerSec, 1)} MB/s`);
-  console.log(`volume delete:               ${f(out.delete.secs, 2)} s; ${f(out.delete.entriesPerSec)} entries/s (${f(out.delete.filesPerSec)} files/s)`);
-  console.log(`rm -rf on the server's disk: ${f(out.rmRf.secs, 2)} s; ${f(out.rmRf.entriesPerSec)} entries/s`);
+  console.log(`tree: ${f(o.files)} files of ${o.fileSize} B in ${f(Math.ceil(o.files / 100))} directories${o.big ? `, and one ${o.big} MiB file` : ''}`);
+  const ms = out.migrate.small;
+  console.log(`migrate /export → /export2, small files: ${f(ms.totalSecs, 2)} s in all (scan ${f(ms.scanSecs, 2)}, copy ${f(ms.copySecs, 2)}, verify ${f(ms.verifySecs, 2)}); ${f(ms.filesPerSec)} files/s`);
+  console.log(`cp -a on the server's disk, small files:  ${f(out.cpA.small.secs, 2)} s; ${f(out.cpA.small.filesPerSec)} files/s`);
+  if (out.migrate.big) {
+    console.log(`migrate, the big file:                    ${f(out.migrate.big.copySecs, 2)} s; ${f(out.migrate.big.mbPerSec, 1)} MB/s`);
+    console.log(`cp -a on the server's disk, big file:     ${f(out.cpA.big.secs, 2)} s; ${f(out.cpA.big.mbPerSec, 1)} MB/s`);
+  }
+  console.log(`volume delete (all of it):                ${f(out.delete.secs, 2)} s; ${f(out.delete.entriesPerSec)} entries/s (${f(out.delete.filesPerSec)} files/s)`);
+  console.log(`rm -rf on the server's disk:              ${f(out.rmRf.secs, 2)} s; ${f(out.rmRf.entriesPerSec)} entries/s`);
 }
 
 main().catch((err) => {
