@@ -13,6 +13,7 @@ import type {
   WriteResult,
   LockOwner,
   OpenState,
+  ReadDest,
 } from '../fs/backend.js';
 import { NfsStatusError } from '../errors.js';
 import type { Credential } from '../rpc/auth.js';
@@ -56,6 +57,7 @@ import {
   opOffloadStatus,
   opPutfh,
   opPutrootfh,
+  locateRead4data,
   opRead,
   opReaddir,
   opReadlink,
@@ -529,10 +531,12 @@ export class Nfs4Backend implements Backend {
   }
 
   /** PUTFH + READ of at most limits.rsize bytes, with the open's (or lock's) stateid when given, else the anonymous one. */
-  async read(fh: FileHandleId, offset: number, length: number, o?: CallOpts, state?: Nfs4OpenState | Stateid): Promise<{ data: Buffer; eof: boolean; attrs?: Attrs | undefined }> {
+  async read(fh: FileHandleId, offset: number, length: number, o?: CallOpts, state?: Nfs4OpenState | Stateid, dest?: ReadDest): Promise<{ data: Buffer; eof: boolean; attrs?: Attrs | undefined }> {
     const count = Math.max(0, Math.min(length, this.limits.rsize));
+    const into = dest && count > 0 ? { dest: dest.buf, destOffset: dest.offset, max: count, locate: locateRead4data } : undefined;
+    const so = into ? { ...this.so(o), into } : this.so(o);
     return this.withState(state, o, async (sid) => {
-      const [, r] = await this.channel.run('read', [opPutfh(fh), opRead(sid, offset, count)], this.so(o));
+      const [, r] = await this.channel.run('read', [opPutfh(fh), opRead(sid, offset, count, into)], so);
       return { data: r.data, eof: r.eof };
     });
   }

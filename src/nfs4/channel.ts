@@ -1,4 +1,4 @@
-import type { RpcClient } from '../rpc/client.js';
+import type { ReplyInto, RpcClient } from '../rpc/client.js';
 import type { CallLabel } from '../rpc/message.js';
 import { sleep, type Clock } from './clock.js';
 import { decodeCompound, encodeCompound, okResults, type CompoundReply, type DecodeOptions, type OpResults } from './compound.js';
@@ -15,6 +15,8 @@ export interface SendOptions {
    * neither waits for that recovery nor starts another.
    */
   inRecovery?: boolean | undefined;
+  /** A READ's data received straight into the caller's buffer (see ReplyInto); the COMPOUND's READ op reads it from there. */
+  into?: ReplyInto | undefined;
 }
 
 /**
@@ -155,7 +157,7 @@ export abstract class Channel {
       labelFor(tag),
       (w) => encodeCompound(w, tag, this.minorVersion, ops),
       (r) => decodeCompound(r, ops, decodeOpts),
-      o && (o.signal || o.timeout !== undefined) ? { signal: o.signal, ...(o.timeout !== undefined ? { timeout: o.timeout } : {}) } : undefined,
+      o && (o.signal || o.timeout !== undefined || o.into) ? { signal: o.signal, ...(o.timeout !== undefined ? { timeout: o.timeout } : {}), ...(o.into ? { into: o.into } : {}) } : undefined,
     );
   }
 }

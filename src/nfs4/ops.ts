@@ -9,6 +9,7 @@
  * parameters, so a retried COMPOUND carries the current values.
  */
 import type { SetAttrs } from '../fs/backend.js';
+import { placedOpaque, type ReplyInto } from '../rpc/client.js';
 import { XdrDecodeError } from '../xdr/errors.js';
 import type { XdrReader } from '../xdr/reader.js';
 import type { XdrWriter } from '../xdr/writer.js';
@@ -191,7 +192,38 @@ export interface ReadResult {
   eof: boolean;
   data: Buffer;
 }
-export function opRead(stateid: Stateid, offset: number, count: number): Op<ReadResult> {
+/** SEQUENCE4resok: sessionid, sequenceid, slotid, highest_slotid, target_highest_slotid, status_flags. */
+const SEQUENCE4RESOK_BYTES = 16 + 5 * 4;
+
+/**
+ * Where READ's data starts in a COMPOUND4res of [SEQUENCE,] PUTFH, READ, for
+ * a reply received straight into the caller's buffer (ReplyInto); undefined
+ * for anything else (a failed op, other ops).
+ */
+export function locateRead4data(res: Buffer): { at: number; length: number } | undefined {
+  if (res.length < 8 || res.readUInt32BE(0) !== nfsstat4.NFS4_OK) return undefined;
+  const tagLen = res.readUInt32BE(4);
+  let at = 8 + tagLen + ((4 - (tagLen % 4)) % 4);
+  if (res.length < at + 4) return undefined;
+  const n = res.readUInt32BE(at);
+  at += 4;
+  for (let i = 0; i < n; i++) {
+    if (res.length < at + 8) return undefined;
+    const resop = res.readUInt32BE(at);
+    if (res.readUInt32BE(at + 4) !== nfsstat4.NFS4_OK) return undefined;
+    at += 8;
+    if (resop === C.OP_SEQUENCE) at += SEQUENCE4RESOK_BYTES;
+    else if (resop === C.OP_READ) {
+      // eof, then the opaque's length
+      if (i !== n - 1 || res.length < at + 8) return undefined;
+      return { at: at + 8, length: res.readUInt32BE(at + 4) };
+    } else if (resop !== C.OP_PUTFH) return undefined;
+  }
+  return undefined;
+}
+
+/** With `into`, the data may have been received into the caller's buffer (the COMPOUND's last op must be this READ). */
+export function opRead(stateid: Stateid, offset: number, count: number, into?: ReplyInto): Op<ReadResult> {
   checkU64('READ offset', offset);
   return op(
     C.OP_READ,
@@ -203,7 +235,7 @@ export function opRead(stateid: Stateid, offset: number, count: number): Op<Read
     },
     (r) => {
       const eof = r.bool('eof');
-      const data = r.opaque(count, 'data');
+      const data = into?.placed !== undefined ? placedOpaque(r, into, 'data') : r.opaque(count, 'data');
       return { eof, data };
     },
   );
