@@ -64,12 +64,10 @@ export class HoleFinder {
     let st: OpenState;
     try {
       st = await b.open!(n.fh, undefined, { read: true, write: false });
-    } catch (err) {
-      if (errnoCode(err) === 'ENOTSUP' || errnoCode(err) === 'EOPNOTSUPP') {
-        this.seek = false;
-        return undefined;
-      }
-      throw err;
+    } catch {
+      // No open by handle (NFSv4.0 has no CLAIM_FH) or no open at all: no SEEK. A real I/O problem shows again in the zero scan's READs.
+      this.seek = false;
+      return undefined;
     }
     const out: SparseRegion[] = [];
     try {
