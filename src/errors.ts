@@ -136,7 +136,8 @@ export function invalidArgType(name: string, expected: string, actual: unknown):
  */
 export function toFsError(err: unknown, syscall: string, path?: string, dest?: string): unknown {
   if (err instanceof NfsStatusError) {
-    return fsError(err.errnoCode, syscall, path, dest, { nfsStatus: err.status });
+    // The NFS-level error stays as the cause: which op failed, and the client's own explanation when it raised one.
+    return fsError(err.errnoCode, syscall, path, dest, { nfsStatus: err.status, cause: err });
   }
   if (err && typeof err === 'object' && 'syscall' in err && 'errno' in err) return err;
   if (err instanceof Error && !(err instanceof TypeError) && !(err instanceof RangeError)) {

@@ -115,6 +115,7 @@ t.test('toFsError turns an NfsStatusError into a node-shaped error of the call',
   t.equal(status.name, 'NfsStatusError');
   const e = toFsError(status, 'rmdir', '/d') as Error & Record<string, unknown>;
   t.not(e, status);
+  t.equal(e.cause, status, 'the NFS error (which op, why) is kept as the cause');
   t.match(e, { message: "ENOTEMPTY: directory not empty, rmdir '/d'", code: 'ENOTEMPTY', errno: -ERRNO.ENOTEMPTY!, syscall: 'rmdir', path: '/d', nfsStatus: 'NFS3ERR_NOTEMPTY' });
   const stale = toFsError(new NfsStatusError('NFS3ERR_STALE', 'ESTALE', 'NFSPROC3_GETATTR'), 'stat', '/x') as Error & Record<string, unknown>;
   t.match(stale, { code: 'ESTALE', errno: errnoNumber('ESTALE'), message: "ESTALE: stale file handle, stat '/x'" });
