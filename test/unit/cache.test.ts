@@ -131,3 +131,30 @@ t.test('TTL policy follows acregmin/acregmax and the age of the file', async (t)
   t.equal(attrTtlMs(p, attrs('file', 0, 0), nowMs), p.acregmax * 1000, 'old: acregmax');
   t.equal(attrTtlMs(p, attrs('directory', 0, Math.floor(nowMs / 1000)), nowMs), p.acdirmin * 1000, 'directories: acdirmin');
 });
+
+t.test('whole-path lookups (resolvePath) are cached until any name changes', async (t) => {
+  const { backend, files } = fakeBackend();
+  let resolves = 0;
+  const withPaths = Object.assign(Object.create(backend) as typeof backend, {
+    async resolvePath(parts: string[]): Promise<Looked> {
+      resolves++;
+      const f = files.get(parts.join('/'));
+      if (!f) throw new NfsStatusError('NFS4ERR_NOENT', 'ENOENT', 'OP_LOOKUP');
+      return { fh: f.fh, attrs: { ...f.attrs } };
+    },
+  });
+  const c = new CachingBackend(withPaths as unknown as Backend, DEFAULT_POLICY);
+  await c.create(backend.rootFh, 'a', { mode: 'unchecked', attrs: {} });
+  await c.create(backend.rootFh, 'b', { mode: 'unchecked', attrs: {} });
+  t.same((await c.resolvePath!(['a'], backend.rootFh)).fh, Buffer.from('fh-a'));
+  await c.resolvePath!(['a'], backend.rootFh);
+  t.equal(resolves, 1, 'the second resolve is a hit');
+  await c.remove(backend.rootFh, 'b'); // a change to another name
+  await c.resolvePath!(['a'], backend.rootFh);
+  t.equal(resolves, 2, 'every cached path is stale after any name change');
+  await c.resolvePath!(['a'], backend.rootFh);
+  t.equal(resolves, 2, 'and cached again');
+  c.invalidateAll();
+  await c.resolvePath!(['a'], backend.rootFh);
+  t.equal(resolves, 3, 'invalidateAll drops it');
+});

@@ -331,7 +331,7 @@ t.test('placement: with reused chunks, a whole record is placed too, and the chu
   const chunk = Buffer.concat([wire(rec), wire(body(8, 22))]);
   const dest = Buffer.alloc(150, 0xee);
   const seen: Array<{ r: Buffer; placed: boolean }> = [];
-  const d = new RecordDecoder(1 << 20, (r, p) => seen.push({ r, placed: p !== undefined }), true, (h, n) => (n === 200 ? { at: 20, length: 100, dest, destOffset: 50 } : undefined));
+  const d = new RecordDecoder(1 << 20, (r, p) => seen.push({ r, placed: p !== undefined }), true, (_h, n) => (n === 200 ? { at: 20, length: 100, dest, destOffset: 50 } : undefined));
   d.push(chunk);
   chunk.fill(0); // the socket reuses its buffer
   t.equal(seen.length, 2);
