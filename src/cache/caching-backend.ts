@@ -47,7 +47,7 @@ export class CachingBackend implements Backend {
   readonly stats = { attrHits: 0, attrMisses: 0, nameHits: 0, nameMisses: 0 };
 
   // Optional capabilities exist exactly when the wrapped backend has them.
-  readonly resolvePath?: Backend['resolvePath'];
+  readonly resolvePath: NonNullable<Backend['resolvePath']>;
   readonly open?: Backend['open'];
   readonly closeState?: Backend['closeState'];
   readonly lockOwner?: Backend['lockOwner'];
@@ -60,31 +60,32 @@ export class CachingBackend implements Backend {
     readonly inner: Backend,
     readonly policy: CachePolicy,
   ) {
-    if (inner.resolvePath) {
-      // Whole-path lookups (NFSv4, one COMPOUND) are cached by path from their
-      // start handle; any change to any name drops them all (dropName), since
-      // a rename of one component moves every path below it.
-      this.resolvePath = async (parts, start, o) => {
-        const k = `${key(start)}/${parts.join('/')}`;
-        if (!o?.fresh) {
-          const e = this.paths.get(k);
-          const fh = e && e.epoch === this.pathsEpoch ? e.fh : undefined;
-          const a = fh && this.attrs.get(key(fh));
-          if (fh && a) {
-            this.stats.nameHits++;
-            return { fh, attrs: a };
-          }
-          if (fh) return { fh, attrs: await this.getattr(fh, o) };
+    // Whole paths are cached by their start handle and names, for NFSv4's
+    // one-COMPOUND lookups and for NFSv3's LOOKUP chains alike (a cached
+    // stat of a deep path is then one cache hit, not one per component); any
+    // change to any name drops them all (dropName), since a rename of one
+    // component moves every path below it.
+    const walkPath = inner.resolvePath ? (parts: readonly string[], start: FileHandleId, o?: CallOpts) => inner.resolvePath!(parts, start, o) : (parts: readonly string[], start: FileHandleId, o?: CallOpts) => this.lookupChain(parts, start, o);
+    this.resolvePath = async (parts, start, o) => {
+      const k = `${key(start)}/${parts.join('/')}`;
+      if (!o?.fresh) {
+        const e = this.paths.get(k);
+        const fh = e && e.epoch === this.pathsEpoch ? e.fh : undefined;
+        const a = fh && this.attrs.get(key(fh));
+        if (fh && a) {
+          this.stats.nameHits++;
+          return { fh, attrs: a };
         }
-        this.stats.nameMisses++;
-        const gen = this.gen;
-        const epoch = this.pathsEpoch;
-        const l = await inner.resolvePath!(parts, start, o);
-        if (gen === this.gen && epoch === this.pathsEpoch && this.policy.acdirmax > 0) this.paths.set(k, { fh: l.fh, epoch }, { ttl: this.policy.acdirmax * 1000 });
-        this.putAttrs(l.fh, l.attrs, gen);
-        return l;
-      };
-    }
+        if (fh) return { fh, attrs: await this.getattr(fh, o) };
+      }
+      this.stats.nameMisses++;
+      const gen = this.gen;
+      const epoch = this.pathsEpoch;
+      const l = await walkPath(parts, start, o);
+      if (gen === this.gen && epoch === this.pathsEpoch && this.policy.acdirmax > 0) this.paths.set(k, { fh: l.fh, epoch }, { ttl: this.policy.acdirmax * 1000 });
+      this.putAttrs(l.fh, l.attrs, gen);
+      return l;
+    };
     if (inner.open) {
       this.open = async (dirOrFh, name, req, o) => {
         if (name !== undefined) this.dropName(dirOrFh, name);
@@ -160,6 +161,37 @@ export class CachingBackend implements Backend {
     const e = this.names.get(k);
     this.names.delete(k);
     return e?.fh;
+  }
+
+  /**
+   * resolvePath's contract over plain LOOKUPs (NFSv3), each through the name
+   * cache: a symlink in the middle is reported with its target (the fs
+   * layer goes on from there), a non-directory in the middle is ENOTDIR
+   * without asking the server.
+   */
+  private async lookupChain(parts: readonly string[], start: FileHandleId, o?: CallOpts): Promise<Looked> {
+    let dir = start;
+    let l: Looked | undefined;
+    let attrs: Attrs | undefined;
+    let at = -1;
+    for (let i = 0; i < parts.length; i++) {
+      const name = parts[i]!;
+      if (name === '' || name === '.') continue;
+      if (attrs && attrs.kind !== 'directory') {
+        if (attrs.kind === 'symlink') {
+          const e = new NfsStatusError('NFS3ERR_NOTDIR', 'ENOTDIR', 'NFSPROC3_LOOKUP') as NfsStatusError & { symlink: unknown };
+          e.symlink = { index: at, dirFh: dir, fh: l!.fh, attrs, target: await this.readlink(l!.fh, o) };
+          throw e;
+        }
+        throw new NfsStatusError('NFS3ERR_NOTDIR', 'ENOTDIR', 'NFSPROC3_LOOKUP');
+      }
+      if (l) dir = l.fh;
+      at = i;
+      l = await this.lookup(dir, name, o);
+      attrs = l.attrs ?? (await this.getattr(l.fh, o));
+    }
+    if (!l) return { fh: start, attrs: await this.getattr(start, o) };
+    return { fh: l.fh, attrs: attrs! };
   }
 
   async getattr(fh: FileHandleId, o?: CallOpts): Promise<Attrs> {

@@ -57,7 +57,8 @@ export function parsePath(p: unknown, syscall: string, argName = 'path'): Parsed
       }
       depth--;
     } else {
-      if (Buffer.byteLength(c) > NAME_MAX) throw fsError('ENAMETOOLONG', syscall, display);
+      // A UTF-16 code unit is at most 3 UTF-8 bytes: short names need no count.
+      if (c.length * 3 > NAME_MAX && Buffer.byteLength(c) > NAME_MAX) throw fsError('ENAMETOOLONG', syscall, display);
       depth++;
     }
     parts.push(c);

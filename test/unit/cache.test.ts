@@ -158,3 +158,21 @@ t.test('whole-path lookups (resolvePath) are cached until any name changes', asy
   await c.resolvePath!(['a'], backend.rootFh);
   t.equal(resolves, 3, 'invalidateAll drops it');
 });
+
+t.test('NFSv3 whole-path lookups: a chain of cached LOOKUPs, then one cache hit; a symlink in the middle is reported with its target', async (t) => {
+  const { backend, calls, files } = fakeBackend();
+  const c = new CachingBackend(backend, DEFAULT_POLICY);
+  t.type(c.resolvePath, 'function', 'the caching layer offers whole-path lookups over any backend');
+  await c.create(backend.rootFh, 'f', { mode: 'unchecked', attrs: {} });
+  const first = await c.resolvePath(['f'], backend.rootFh);
+  t.same(first.fh, Buffer.from('fh-f'));
+  const lookups = calls.lookup;
+  await c.resolvePath(['f'], backend.rootFh);
+  t.equal(calls.lookup, lookups, 'cached: no LOOKUP');
+  await t.rejects(c.resolvePath(['f', 'x'], backend.rootFh), { errnoCode: 'ENOTDIR' }, 'a file in the middle is ENOTDIR');
+  // A symlink in the middle.
+  files.set('l', { fh: Buffer.from('fh-l'), attrs: attrs('symlink') });
+  (backend as unknown as { readlink: (fh: Buffer) => Promise<string> }).readlink = async () => 'f';
+  const err = await c.resolvePath(['l', 'x'], backend.rootFh).catch((e: unknown) => e);
+  t.match(err, { errnoCode: 'ENOTDIR', symlink: { index: 0, target: 'f', dirFh: backend.rootFh } });
+});
