@@ -1,8 +1,11 @@
 import { randomFillSync } from 'node:crypto';
+import { constants } from 'node:fs';
 import type { NfsClient } from '../fs/client.js';
 import type { FileHandle } from '../fs/file-handle.js';
 import type { Workload, WorkerSlot } from './engine.js';
 import type { JobSpec } from './options.js';
+
+const O_DIRECT = constants.O_DIRECT ?? 0o40000;
 
 /**
  * read/write/randread/randwrite/randrw over one data file, through the public
@@ -20,7 +23,9 @@ export async function openIoWorkload(spec: JobSpec, clients: NfsClient[]): Promi
   const writes = rw === 'write' || rw === 'randwrite' || rw === 'randrw';
   const handles: FileHandle[] = [];
   try {
-    for (let j = 0; j < spec.numjobs; j++) handles.push(await clients[j % clients.length]!.open(spec.filename, writes ? 'r+' : 'r'));
+    // --direct=1 opens with O_DIRECT, as fio does: no readahead (the caches are off through noac).
+    const flags = (writes ? constants.O_RDWR : constants.O_RDONLY) | (spec.direct ? O_DIRECT : 0);
+    for (let j = 0; j < spec.numjobs; j++) handles.push(await clients[j % clients.length]!.open(spec.filename, flags));
   } catch (err) {
     await Promise.allSettled(handles.map((h) => h.close()));
     throw err;

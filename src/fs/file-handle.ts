@@ -2,6 +2,7 @@ import { AbortError, fsError, invalidArgType, InvalidArgError, toFsError } from 
 import type { Attrs, Backend, FileHandleId, StableHow, LockOwner, OpenState } from './backend.js';
 import { parseMode, type OpenFlags } from './flags.js';
 import { readInto, writeFrom } from './io.js';
+import { Readahead } from './readahead.js';
 import { BigIntStats, Stats } from './stats.js';
 import { toSetAttrsTimes } from './times.js';
 import { ReadStream, WriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
@@ -103,6 +104,9 @@ export class FileHandle {
   /** Operations in flight, so close() waits for them. */
   private busy = new Set<Promise<unknown>>();
 
+  /** Sequential small reads are served from windows fetched ahead; none for O_DIRECT handles. */
+  private readonly readahead: Readahead | undefined;
+
   /** Byte-range lock owner, made on the first lock (NLM for v3, the open's lock-owner for v4). */
   private locks: LockOwner | undefined;
 
@@ -116,6 +120,12 @@ export class FileHandle {
     private readonly state?: OpenState,
   ) {
     this.stable = flags.sync === 'file' ? 'file' : flags.sync === 'data' ? 'data' : 'unstable';
+    if (flags.read && !flags.direct) {
+      this.readahead = new Readahead(
+        (buf, at, want) => readInto(this.backend, this.fh, buf, 0, want, at, undefined, this.state),
+        (p) => void this.track(p),
+      );
+    }
     if (state) serverStates.set(this, state);
   }
 
@@ -184,7 +194,7 @@ export class FileHandle {
     const pos = normPosition(position);
     const at = pos ?? this.position;
     const target = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-    const n = await this.call('read', () => readInto(this.backend, this.fh, target, offset, length, at, undefined, this.state));
+    const n = await this.call('read', () => this.readahead?.read(target, offset, length, at) ?? readInto(this.backend, this.fh, target, offset, length, at, undefined, this.state));
     if (pos === undefined) this.position = at + n;
     return { bytesRead: n, buffer };
   }
@@ -259,6 +269,7 @@ export class FileHandle {
   /** Writes at `position`, or at the file position (the end of file in append mode). */
   private async writeBytes(data: Buffer, position: number | undefined, signal?: AbortSignal, own?: Buffer): Promise<number> {
     if (!this.flags.write) throw fsError('EBADF', 'write');
+    this.readahead?.drop();
     return this.call('write', async () => {
       let at: number;
       // O_APPEND ignores the position, as on Linux. NFS has no atomic append:
@@ -382,6 +393,7 @@ export class FileHandle {
     this.check('ftruncate');
     if (!Number.isInteger(len)) throw invalidArgType('len', 'of type number', len);
     if (!this.flags.write) throw fsError('EINVAL', 'ftruncate');
+    this.readahead?.drop();
     await this.call('ftruncate', () => this.backend.setattr(this.fh, { size: Math.max(0, len) }, undefined, this.state));
   }
 
@@ -464,6 +476,8 @@ export class FileHandle {
     const exclusive = opts.exclusive ?? true;
     if (exclusive ? !this.flags.write : !this.flags.read) throw fsError('EBADF', 'lock');
     await this.call('lock', () => this.lockOwner().lock(start, length, { exclusive, wait: opts.wait, signal: opts.signal }));
+    // What another client wrote under its lock must be read afresh under ours.
+    this.readahead?.drop();
   }
 
   /** Releases [start, start + length) of this handle's locks. */

@@ -2,6 +2,8 @@ import { constants } from 'node:fs';
 import { describeType, InvalidArgError, invalidArgType } from '../errors.js';
 
 const { O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_EXCL, O_TRUNC, O_APPEND, O_SYNC, O_DSYNC, O_NOFOLLOW, O_DIRECTORY } = constants;
+// Linux's value where node's constants lack it (it is not in every platform's table).
+const O_DIRECT = constants.O_DIRECT ?? 0o40000;
 
 export interface OpenFlags {
   read: boolean;
@@ -13,6 +15,8 @@ export interface OpenFlags {
   /** O_SYNC/O_DSYNC: every write is FILE_SYNC/DATA_SYNC on the server. */
   sync: 'none' | 'data' | 'file';
   noFollow: boolean;
+  /** O_DIRECT: no readahead for this handle (the client has no data cache to bypass otherwise). */
+  direct: boolean;
   directory: boolean;
   raw: number;
 }
@@ -69,6 +73,7 @@ export function parseFlags(flags: unknown, dflt: string | number = 'r'): OpenFla
     // O_SYNC includes the O_DSYNC bit on Linux; test the full mask first.
     sync: (raw & O_SYNC) === O_SYNC ? 'file' : (raw & O_DSYNC) !== 0 ? 'data' : 'none',
     noFollow: (raw & O_NOFOLLOW) !== 0,
+    direct: (raw & O_DIRECT) !== 0,
     directory: (raw & O_DIRECTORY) !== 0,
     raw,
   };
