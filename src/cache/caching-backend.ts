@@ -8,8 +8,32 @@ interface NameEntry {
   fh: FileHandleId | undefined;
 }
 
-const key = (fh: FileHandleId) => fh.toString('latin1');
-const nameKey = (dir: FileHandleId, name: string) => `${dir.toString('latin1')}/${name}`;
+/**
+ * Handles as map keys. The same handle objects come back again and again
+ * (the root, handles held in the caches), so their strings are kept with
+ * them rather than made anew on every lookup.
+ */
+const keys = new WeakMap<FileHandleId, string>();
+const key = (fh: FileHandleId): string => {
+  let k = keys.get(fh);
+  if (k === undefined) {
+    k = fh.toString('latin1');
+    keys.set(fh, k);
+  }
+  return k;
+};
+const nameKey = (dir: FileHandleId, name: string) => `${key(dir)}/${name}`;
+
+/** Whole-path keys, kept with the (frozen, shared) component arrays the fs layer's parsed paths hand in. */
+const joined = new WeakMap<readonly string[], string>();
+const pathKey = (start: FileHandleId, parts: readonly string[]): string => {
+  let j = joined.get(parts);
+  if (j === undefined) {
+    j = parts.join('/');
+    if (Object.isFrozen(parts)) joined.set(parts, j);
+  }
+  return `${key(start)}/${j}`;
+};
 
 /**
  * The attribute and name caches, as a Backend that wraps another one, so
@@ -67,7 +91,7 @@ export class CachingBackend implements Backend {
     // component moves every path below it.
     const walkPath = inner.resolvePath ? (parts: readonly string[], start: FileHandleId, o?: CallOpts) => inner.resolvePath!(parts, start, o) : (parts: readonly string[], start: FileHandleId, o?: CallOpts) => this.lookupChain(parts, start, o);
     this.resolvePath = async (parts, start, o) => {
-      const k = `${key(start)}/${parts.join('/')}`;
+      const k = pathKey(start, parts);
       if (!o?.fresh) {
         const e = this.paths.get(k);
         const fh = e && e.epoch === this.pathsEpoch ? e.fh : undefined;
@@ -161,6 +185,15 @@ export class CachingBackend implements Backend {
     const e = this.names.get(k);
     this.names.delete(k);
     return e?.fh;
+  }
+
+  cachedPath(parts: readonly string[], start: FileHandleId): Looked | undefined {
+    const e = this.paths.get(pathKey(start, parts));
+    if (!e || e.epoch !== this.pathsEpoch) return undefined;
+    const attrs = this.attrs.get(key(e.fh));
+    if (!attrs) return undefined;
+    this.stats.nameHits++;
+    return { fh: e.fh, attrs };
   }
 
   /**

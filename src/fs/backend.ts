@@ -196,6 +196,12 @@ export interface Backend {
    * symlink sits in the middle; a final symlink is returned unfollowed.
    */
   resolvePath?(parts: readonly string[], start: FileHandleId, o?: CallOpts): Promise<Looked>;
+  /**
+   * What resolvePath would return, if a cache holds all of it now (handle
+   * and fresh attributes); undefined otherwise. Synchronous, so that a
+   * cached stat costs no round trip through the promise machinery.
+   */
+  cachedPath?(parts: readonly string[], start: FileHandleId): Looked | undefined;
   /** Opens (and maybe creates) a file: by directory + name, or by handle (name undefined). */
   open?(dirOrFh: FileHandleId, name: string | undefined, req: OpenRequest, o?: CallOpts): Promise<OpenState & { fh: FileHandleId }>;
   closeState?(state: OpenState, o?: CallOpts): Promise<void>;

@@ -109,7 +109,7 @@ export class NfsClient {
   stat(path: PathLike, opts?: { bigint?: boolean }): Promise<Stats | BigIntStats>;
   async stat(path: PathLike, opts?: { bigint?: boolean }): Promise<Stats | BigIntStats> {
     const p = parsePath(path, 'stat');
-    const r = await this.op('stat', p, () => this.resolver.resolve(p, true, 'stat'));
+    const r = (!this.closed && this.resolver.cached(p, true)) || (await this.op('stat', p, () => this.resolver.resolve(p, true, 'stat')));
     return opts?.bigint ? new BigIntStats(r.attrs, this.blksize) : new Stats(r.attrs, this.blksize);
   }
 
@@ -118,7 +118,7 @@ export class NfsClient {
   lstat(path: PathLike, opts?: { bigint?: boolean }): Promise<Stats | BigIntStats>;
   async lstat(path: PathLike, opts?: { bigint?: boolean }): Promise<Stats | BigIntStats> {
     const p = parsePath(path, 'lstat');
-    const r = await this.op('lstat', p, () => this.resolver.resolve(p, false, 'lstat'));
+    const r = (!this.closed && this.resolver.cached(p, false)) || (await this.op('lstat', p, () => this.resolver.resolve(p, false, 'lstat')));
     return opts?.bigint ? new BigIntStats(r.attrs, this.blksize) : new Stats(r.attrs, this.blksize);
   }
 

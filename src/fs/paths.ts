@@ -36,8 +36,25 @@ export function toPathString(p: unknown, argName = 'path'): string {
   return s;
 }
 
+/**
+ * Recently parsed paths: a program stats or opens the same paths over and
+ * over, and splitting them was a tenth of a cached stat. Entries are frozen,
+ * since every caller shares them; the map is simply emptied when full.
+ */
+const parsed = new Map<string, ParsedPath>();
+const PARSED_MAX = 4096;
+
 export function parsePath(p: unknown, syscall: string, argName = 'path'): ParsedPath {
   const display = toPathString(p, argName);
+  const hit = parsed.get(display);
+  if (hit) return hit;
+  const r = parseFresh(display, syscall, argName);
+  if (parsed.size >= PARSED_MAX) parsed.clear();
+  parsed.set(display, r);
+  return r;
+}
+
+function parseFresh(display: string, syscall: string, argName: string): ParsedPath {
   if (display === '') throw fsError('ENOENT', syscall, display);
   const parts: string[] = [];
   let depth = 0;
@@ -63,7 +80,7 @@ export function parsePath(p: unknown, syscall: string, argName = 'path'): Parsed
     }
     parts.push(c);
   }
-  return { display, parts, trailingSlash: display.length > 1 && display.endsWith('/') };
+  return Object.freeze({ display, parts: Object.freeze(parts) as string[], trailingSlash: display.length > 1 && display.endsWith('/') });
 }
 
 /** A name for a new directory entry: one component, not '.', '..', empty, '/', NUL or > 255 bytes. */
@@ -104,6 +121,19 @@ export interface ResolvedParent {
  */
 export class PathResolver {
   constructor(private readonly backend: Backend) {}
+
+  /**
+   * The resolution, if the caches hold all of it (a plain path, its handle
+   * and fresh attributes, and nothing left to follow); undefined otherwise.
+   */
+  cached(path: ParsedPath, follow: boolean): Resolved | undefined {
+    const b = this.backend;
+    if (!b.cachedPath || path.trailingSlash || path.parts.length === 0) return undefined;
+    for (const c of path.parts) if (c === '..' || c === '.' || c === '') return undefined;
+    const l = b.cachedPath(path.parts, b.rootFh);
+    if (!l?.attrs || (follow && l.attrs.kind === 'symlink')) return undefined;
+    return { fh: l.fh, attrs: l.attrs };
+  }
 
   async resolve(path: ParsedPath, follow: boolean, syscall: string, o?: CallOpts): Promise<Resolved> {
     // A trailing slash asks for a directory, so even lstat follows a final symlink ('link/'), as Linux does.
@@ -155,9 +185,12 @@ export class PathResolver {
   /** undefined: a symlink brought in a '..'; the caller walks again the slow way. */
   private async walkFast(initial: string[], follow: boolean, syscall: string, display: string, o?: CallOpts): Promise<Resolved | undefined> {
     const b = this.backend;
-    let parts = initial.filter((c) => c !== '' && c !== '.');
-    // 'file/.' must still fail with ENOTDIR: leave such paths to the slow walk.
-    if (parts.length !== initial.filter((c) => c !== '').length) return undefined;
+    let parts = initial;
+    if (initial.some((c) => c === '' || c === '.')) {
+      parts = initial.filter((c) => c !== '' && c !== '.');
+      // 'file/.' must still fail with ENOTDIR: leave such paths to the slow walk.
+      if (parts.length !== initial.filter((c) => c !== '').length) return undefined;
+    }
     let from: FileHandleId = b.rootFh;
     let links = 0;
     for (;;) {

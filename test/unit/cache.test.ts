@@ -176,3 +176,23 @@ t.test('NFSv3 whole-path lookups: a chain of cached LOOKUPs, then one cache hit;
   const err = await c.resolvePath(['l', 'x'], backend.rootFh).catch((e: unknown) => e);
   t.match(err, { errnoCode: 'ENOTDIR', symlink: { index: 0, target: 'f', dirFh: backend.rootFh } });
 });
+
+t.test('cachedPath: synchronous, only what the caches hold now', async (t) => {
+  const { backend, calls } = fakeBackend();
+  const c = new CachingBackend(backend, DEFAULT_POLICY);
+  await c.create(backend.rootFh, 'f', { mode: 'unchecked', attrs: {} });
+  const parts = Object.freeze(['f']);
+  t.equal(c.cachedPath(parts, backend.rootFh), undefined, 'nothing before the first resolution');
+  await c.resolvePath(parts, backend.rootFh);
+  const before = { ...calls };
+  const hit = c.cachedPath(parts, backend.rootFh);
+  t.same(hit?.fh, Buffer.from('fh-f'));
+  t.equal(hit?.attrs.kind, 'file');
+  t.same(calls, before, 'no call reached the backend');
+  await c.create(backend.rootFh, 'g', { mode: 'unchecked', attrs: {} });
+  t.equal(c.cachedPath(parts, backend.rootFh), undefined, 'a name change makes it a miss');
+  await c.resolvePath(parts, backend.rootFh);
+  t.ok(c.cachedPath(parts, backend.rootFh));
+  await c.write(Buffer.from('fh-f'), 0, Buffer.from('x'), 'file');
+  t.equal(c.cachedPath(parts, backend.rootFh), undefined, 'own write drops the attributes: a miss');
+});
