@@ -31,8 +31,13 @@ export interface WriteStreamOptions {
  */
 const WRITE_BEHIND = 8 * 1024 * 1024;
 
-/** Largest readahead window of a ReadStream. */
-const READAHEAD_MAX = 8 * 1024 * 1024;
+/**
+ * Largest readahead window of a ReadStream. Measured over a 4 GiB stream:
+ * 8 MiB windows gave ≈ 850–980 MiB/s at a peak RSS of ≈ 155 MiB, 2 MiB
+ * windows ≈ 1300 MiB/s at ≈ 112 MiB (less garbage between collections, and
+ * buffers that stay in the CPU's caches), 1 MiB slightly less.
+ */
+const READAHEAD_MAX = 2 * 1024 * 1024;
 
 function checkPos(name: string, v: number | undefined): void {
   if (v === undefined) return;
