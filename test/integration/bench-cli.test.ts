@@ -111,3 +111,20 @@ t.test('an export that does not exist fails with exit code 1 and a message', asy
   t.equal(code, 1);
   t.match(err, /^mountless bench: .+/);
 });
+
+t.test('the demo benchmark: every workload measured, libnfs beside it when installed, its directory removed', async (t) => {
+  const { quickBench } = await import('../../src/bench/quick.js');
+  const s = await scratch(t, 'quick');
+  const lines: string[] = [];
+  const libnfs = haveLibnfs();
+  await quickBench({ url: NFS_URL, seconds: 1, size: '8m', dir: `${s.dir}/qb`, libnfs, log: (l) => lines.push(l) });
+  t.match(lines[0], libnfs ? /side by side with libnfs/ : /benchmark: 1 s per workload/);
+  for (const w of ['4k randread', '4k randwrite', '1m read', '1m write', 'stat uncached', 'stat cached']) {
+    const row = lines.find((l) => l.trim().startsWith(w));
+    t.ok(row, `a row for ${w}`);
+    const iops = row!.trim().slice(w.length).replace(/^, depth \d+\s+/, '').split(/\s+/)[0]!;
+    t.ok(parseFloat(iops) > 0, `${w}: ${iops} IOPS`);
+    if (libnfs && w !== 'stat cached') t.match(row, /\d\.\d\d×$/, `${w}: a ratio to libnfs`);
+  }
+  await t.rejects(s.nfs.stat(`${s.dir}/qb`), { code: 'ENOENT' }, 'the benchmark directory is gone');
+});
