@@ -5,57 +5,15 @@
 // what changed; an interrupted copy resumed; --checksum catching a change
 // that size and mtime miss; --delete; a dry run that changes nothing.
 import t, { type Test } from 'tap';
-import { createHash } from 'node:crypto';
-import { chmod, lstat, mkdir, readdir, readFile, readlink, utimes, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { migrate } from '../../src/volume/index.js';
 import { scratch, urlWith, type Scratch } from './_env.js';
-
-interface Ent {
-  type: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtimeNs?: bigint;
-  target?: string;
-  sha256?: string;
-  ino: bigint;
-}
-
-async function diskTree(dir: string): Promise<Map<string, Ent>> {
-  const out = new Map<string, Ent>();
-  const stack = [''];
-  while (stack.length > 0) {
-    const rel = stack.pop()!;
-    const abs = join(dir, rel);
-    const st = await lstat(abs, { bigint: true });
-    const type = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : 'file';
-    const e: Ent = { type, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), size: type === 'dir' ? 0 : Number(st.size), ino: st.ino };
-    // NFS-Ganesha does not set times on symlinks: those are left out of the comparison.
-    if (type !== 'symlink') e.mtimeNs = st.mtimeNs;
-    if (type === 'symlink') e.target = await readlink(abs);
-    if (type === 'file') e.sha256 = createHash('sha256').update(await readFile(abs)).digest('hex');
-    out.set(rel || '.', e);
-    if (type === 'dir') for (const n of await readdir(abs)) stack.push(rel ? `${rel}/${n}` : n);
-  }
-  return out;
-}
-
-function withoutIno(m: Map<string, Ent>): Record<string, Omit<Ent, 'ino'>> {
-  return Object.fromEntries([...m].map(([k, { ino: _i, ...rest }]) => [k, rest]));
-}
-
-function linkGroups(m: Map<string, Ent>): string[][] {
-  const by = new Map<bigint, string[]>();
-  for (const [p, e] of m) if (e.type === 'file') by.set(e.ino, [...(by.get(e.ino) ?? []), p]);
-  return [...by.values()].filter((g) => g.length > 1).map((g) => g.sort()).sort();
-}
+import { comparable, diskTree, linkGroups } from './_volume-tree.js';
 
 async function identical(t: Test, src: string, dst: string): Promise<void> {
   const a = await diskTree(src);
   const b = await diskTree(dst);
-  t.same(withoutIno(b), withoutIno(a), 'target identical to the source on disk: content, owners, modes, mtimes, symlinks');
+  t.same(comparable(b), comparable(a), 'target identical to the source on disk: content, owners, modes, mtimes, symlinks');
   t.same(linkGroups(b), linkGroups(a), 'hard links kept as hard links');
 }
 

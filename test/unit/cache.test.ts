@@ -169,7 +169,7 @@ t.test('NFSv3 whole-path lookups: a chain of cached LOOKUPs, then one cache hit;
   const lookups = calls.lookup;
   await c.resolvePath(['f'], backend.rootFh);
   t.equal(calls.lookup, lookups, 'cached: no LOOKUP');
-  await t.rejects(c.resolvePath(['f', 'x'], backend.rootFh), { errnoCode: 'ENOTDIR' }, 'a file in the middle is ENOTDIR');
+  t.match(await c.resolvePath(['f', 'x'], backend.rootFh).catch((e: unknown) => e), { errnoCode: 'ENOTDIR' }, 'a file in the middle is ENOTDIR');
   // A symlink in the middle.
   files.set('l', { fh: Buffer.from('fh-l'), attrs: attrs('symlink') });
   (backend as unknown as { readlink: (fh: Buffer) => Promise<string> }).readlink = async () => 'f';
@@ -187,7 +187,7 @@ t.test('cachedPath: synchronous, only what the caches hold now', async (t) => {
   const before = { ...calls };
   const hit = c.cachedPath(parts, backend.rootFh);
   t.same(hit?.fh, Buffer.from('fh-f'));
-  t.equal(hit?.attrs.kind, 'file');
+  t.equal(hit?.attrs?.kind, 'file');
   t.same(calls, before, 'no call reached the backend');
   await c.create(backend.rootFh, 'g', { mode: 'unchecked', attrs: {} });
   t.equal(c.cachedPath(parts, backend.rootFh), undefined, 'a name change makes it a miss');
