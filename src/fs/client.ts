@@ -2,7 +2,7 @@ import { constants } from 'node:fs';
 import { NfsStatusError, fsError, InvalidArgError, invalidArgType, toFsError, type FsError } from '../errors.js';
 import type { Backend, CallOpts, FileHandleId, FileKind, Looked, OpenState, SetAttrs } from './backend.js';
 import { Dir } from './dir.js';
-import { checkAborted, FileHandle, ownerAttrs, readWhole, serverStates } from './file-handle.js';
+import { checkAborted, FileHandle, ownerAttrs, readWhole, serverStates, writeBorrowed } from './file-handle.js';
 import { parseFlags, parseMode, type OpenFlags } from './flags.js';
 import { readInto } from './io.js';
 import { checkName, MAX_SYMLINKS, parsePath, PathResolver, toPathString, type ParsedPath, type PathLike } from './paths.js';
@@ -622,7 +622,11 @@ export class NfsClient {
     const h = await this.openWith(path, o.flag ?? 'w', o.mode, o.signal ? { signal: o.signal } : undefined);
     let ok = false;
     try {
-      await h.writeFile(data, { encoding: enc, ...(o.signal ? { signal: o.signal } : {}) });
+      // A string or buffer is written in one call and this call resolves only
+      // after close's COMMIT: the handle may keep the bytes by reference.
+      if (typeof data === 'string') await writeBorrowed(h, Buffer.from(data, enc), o.signal);
+      else if (ArrayBuffer.isView(data)) await writeBorrowed(h, Buffer.from(data.buffer, data.byteOffset, data.byteLength), o.signal);
+      else await h.writeFile(data, { encoding: enc, ...(o.signal ? { signal: o.signal } : {}) });
       if (o.flush) await h.sync();
       ok = true;
     } finally {

@@ -66,6 +66,20 @@ export function streamStart(h: FileHandle): { position: number; append: boolean 
   return { position: h['position'], append: h.flags.append };
 }
 
+/**
+ * writeFile by path: the whole data in one call that resolves only after
+ * the handle's COMMIT (close), so the caller's buffer is still there to be
+ * sent again if the server loses the writes; it is kept by reference, not
+ * copied (node's writeFile, too, reads the caller's buffer until it
+ * resolves). Not for FileHandle.writeFile, whose COMMIT may come much later.
+ */
+export function writeBorrowed(h: FileHandle, data: Buffer, signal?: AbortSignal): Promise<number> {
+  return h['writeAll'](data, signal);
+}
+
+/** Marks a write whose data the handle may keep by reference (writeBorrowed). */
+const BORROWED = Symbol('borrowed');
+
 /** Size of the buffers takeSpare() returns. */
 export const SPARE_SIZE = SLAB_SIZE;
 const RETAIN_HARD = 256 * 1024 * 1024;
@@ -259,6 +273,13 @@ export class FileHandle {
     return { bytesWritten: n, buffers };
   }
 
+  /** See writeBorrowed(). */
+  private writeAll(data: Buffer, signal?: AbortSignal): Promise<number> {
+    this.check('writeFileHandle');
+    checkAborted(signal);
+    return this.writeBytes(data, undefined, signal, BORROWED);
+  }
+
   /** See streamWrite(). */
   private writeOwned(data: Buffer, own: Buffer, at: number, advance: boolean): Promise<number> {
     this.check('write');
@@ -267,7 +288,7 @@ export class FileHandle {
   }
 
   /** Writes at `position`, or at the file position (the end of file in append mode). */
-  private async writeBytes(data: Buffer, position: number | undefined, signal?: AbortSignal, own?: Buffer): Promise<number> {
+  private async writeBytes(data: Buffer, position: number | undefined, signal?: AbortSignal, own?: Buffer | typeof BORROWED): Promise<number> {
     if (!this.flags.write) throw fsError('EBADF', 'write');
     this.readahead?.drop();
     return this.call('write', async () => {
@@ -279,7 +300,7 @@ export class FileHandle {
       const r = await writeFrom(this.backend, this.fh, data, at, this.stable, { signal }, this.state);
       if (position === undefined || this.flags.append) this.position = at + r.bytes;
       if (r.verf === undefined) {
-        if (own) giveSpare(own);
+        if (own && own !== BORROWED) giveSpare(own);
       } else {
         this.noteUnstable(r.verf, r.verfChanged, at, data, own);
         if (this.retainedBytes > RETAIN_SOFT && !this.committing) {
@@ -293,8 +314,10 @@ export class FileHandle {
     });
   }
 
-  private noteUnstable(verf: Buffer, changed: boolean, at: number, data: Buffer, owned?: Buffer): void {
-    if (owned) {
+  private noteUnstable(verf: Buffer, changed: boolean, at: number, data: Buffer, owned?: Buffer | typeof BORROWED): void {
+    if (owned === BORROWED) {
+      this.retained.push({ at, data });
+    } else if (owned) {
       this.retained.push({ at, data, own: owned });
     } else if (data.length > SLAB_SIZE / 16 && data.length <= SLAB_SIZE) {
       // A copy: the caller may reuse its buffer once write() resolves, before the COMMIT.

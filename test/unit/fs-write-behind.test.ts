@@ -12,7 +12,7 @@ const MiB = 1024 * 1024;
 const t0 = { sec: Math.floor(Date.now() / 1000), nsec: 0 };
 
 /** A server with one file 'f' that keeps unstable writes in memory until COMMIT, and can restart (losing them). */
-function server(opts: { delayMs?: number; failAt?: number } = {}) {
+function server(opts: { delayMs?: number; failAt?: number; restartAtFirstCommit?: boolean } = {}) {
   let disk = Buffer.alloc(0);
   let volatile: Array<{ at: number; data: Buffer }> = [];
   let boot = 1;
@@ -61,6 +61,10 @@ function server(opts: { delayMs?: number; failAt?: number } = {}) {
     },
     async commit() {
       counts.commit++;
+      if (opts.restartAtFirstCommit && counts.commit === 1) {
+        volatile = [];
+        boot++;
+      }
       for (const w of volatile) apply(w.at, w.data);
       volatile = [];
       return verf();
@@ -167,4 +171,14 @@ t.test('createWriteStream with start: writes land from there; the rest of the fi
   t.ok(disk().subarray(0, MiB - 7).every((x) => x === 0x11), 'before start: untouched');
   t.ok(disk().subarray(MiB - 7, 2 * MiB - 2).equals(expected), 'the streamed bytes at start');
   t.ok(disk().subarray(2 * MiB - 2).every((x) => x === 0x11), 'after: untouched');
+});
+
+t.test('writeFile by path: a restart before its COMMIT is survived from the caller\'s own buffer', async (t) => {
+  const { b, counts, disk } = server({ restartAtFirstCommit: true });
+  const nfs = new NfsClient(b as unknown as Backend, { umask: 0o022, readonly: false });
+  const data = Buffer.concat(Array.from({ length: 6 }, (_, k) => pattern(k)));
+  await nfs.writeFile('/f', data, { flag: 'r+' });
+  t.ok(counts.syncWrite > 0, 'the writes were sent again, stably');
+  t.ok(disk().subarray(0, data.length).equals(data), 'the file holds the data');
+  t.ok(data.equals(Buffer.concat(Array.from({ length: 6 }, (_, k) => pattern(k)))), 'the caller\'s buffer untouched');
 });
