@@ -324,11 +324,13 @@ export class CachingBackend implements Backend {
     return this.inner.readlink(fh, o);
   }
 
-  async read(fh: FileHandleId, offset: number, length: number, o?: CallOpts, state?: OpenState, dest?: ReadDest) {
+  read(fh: FileHandleId, offset: number, length: number, o?: CallOpts, state?: OpenState, dest?: ReadDest) {
     const gen = this.gen;
-    const r = await this.inner.read(fh, offset, length, o, state, dest);
-    this.putAttrs(fh, r.attrs, gen);
-    return r;
+    // Not async: one promise fewer on the hottest path.
+    return this.inner.read(fh, offset, length, o, state, dest).then((r) => {
+      this.putAttrs(fh, r.attrs, gen);
+      return r;
+    });
   }
 
   async write(fh: FileHandleId, offset: number, data: Buffer, stable: StableHow, o?: CallOpts, state?: OpenState): Promise<WriteResult> {

@@ -182,3 +182,20 @@ t.test('writeFile by path: a restart before its COMMIT is survived from the call
   t.ok(disk().subarray(0, data.length).equals(data), 'the file holds the data');
   t.ok(data.equals(Buffer.concat(Array.from({ length: 6 }, (_, k) => pattern(k)))), 'the caller\'s buffer untouched');
 });
+
+t.test('close() and sync() wait for the calls already in flight, not for later ones', async (t) => {
+  const { b, counts } = server({ delayMs: 30 });
+  const nfs = new NfsClient(b as unknown as Backend, { umask: 0o022, readonly: false });
+  const fh = await nfs.open('/f', 'r+');
+  const order: string[] = [];
+  const w1 = fh.write(pattern(1), 0, MiB, 0).then(() => order.push('write 1'));
+  const synced = fh.sync().then(() => order.push('sync'));
+  const w2 = fh.write(pattern(2), 0, MiB, MiB).then(() => order.push('write 2'));
+  await Promise.all([w1, synced, w2]);
+  t.equal(order.indexOf('write 1') < order.indexOf('sync'), true, 'sync waited for the write before it');
+  const w3 = fh.write(pattern(3), 0, MiB, 2 * MiB).then(() => order.push('write 3'));
+  await fh.close().then(() => order.push('close'));
+  await w3;
+  t.ok(order.indexOf('write 3') < order.indexOf('close'), 'close waited for the write in flight');
+  t.ok(counts.commit >= 2, 'sync and close each COMMITted');
+});
