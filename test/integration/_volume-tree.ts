@@ -28,8 +28,12 @@ export async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-/** Every entry below `dir` by relative path ('.' for `dir` itself). */
-export async function diskTree(dir: string, skip: (rel: string) => boolean = () => false): Promise<Map<string, DiskEnt>> {
+/**
+ * Every entry below `dir` by relative path ('.' for `dir` itself). With
+ * `symlinkTimes`, symlinks keep their mtime too (for a caller that decides
+ * per run whether the server set them).
+ */
+export async function diskTree(dir: string, skip: (rel: string) => boolean = () => false, opts: { symlinkTimes?: boolean } = {}): Promise<Map<string, DiskEnt>> {
   const out = new Map<string, DiskEnt>();
   const stack = [''];
   while (stack.length > 0) {
@@ -38,7 +42,7 @@ export async function diskTree(dir: string, skip: (rel: string) => boolean = () 
     const st = await lstat(abs, { bigint: true });
     const type = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : 'other';
     const e: DiskEnt = { type, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), size: type === 'dir' ? 0 : Number(st.size), ino: st.ino, blocks: Number(st.blocks) };
-    if (type !== 'symlink') e.mtimeNs = st.mtimeNs;
+    if (type !== 'symlink' || opts.symlinkTimes) e.mtimeNs = st.mtimeNs;
     if (type === 'symlink') e.target = await readlink(abs);
     if (type === 'file') e.sha256 = await sha256File(abs);
     out.set(rel || '.', e);

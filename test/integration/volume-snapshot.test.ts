@@ -14,57 +14,25 @@ import { Readable } from 'node:stream';
 import { connect } from '../../src/index.js';
 import { openVolumes, VolumeError, MARKER, encodeHeader, padding, TAR_END, type TarHeader, type Volumes } from '../../src/volume/index.js';
 import { NFS_URL, scratch, type Scratch } from './_env.js';
+import { diskTree, linkGroups, type DiskEnt } from './_volume-tree.js';
 
 async function setup(t: Test, tag: string): Promise<{ s: Scratch; vols: Volumes }> {
   const s = await scratch(t, tag);
   return { s, vols: await openVolumes(s.nfs, { base: s.dir }) };
 }
 
-interface Ent {
-  type: string;
-  mode: number;
-  uid: number;
-  gid: number;
-  size: number;
-  mtimeNs: bigint;
-  target?: string;
-  sha256?: string;
-  ino: bigint;
-}
-
 /** Everything below `dir` on the server's disk, by relative path, the marker left out. */
-async function snapshotOfDisk(dir: string): Promise<Map<string, Ent>> {
-  const out = new Map<string, Ent>();
-  const stack = [''];
-  while (stack.length > 0) {
-    const rel = stack.pop()!;
-    const abs = join(dir, rel);
-    const st = await lstat(abs, { bigint: true });
-    const type = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : 'other';
-    const e: Ent = { type, mode: Number(st.mode & 0o7777n), uid: Number(st.uid), gid: Number(st.gid), size: type === 'dir' ? 0 : Number(st.size), mtimeNs: st.mtimeNs, ino: st.ino };
-    if (type === 'symlink') e.target = await readlink(abs);
-    if (type === 'file') e.sha256 = createHash('sha256').update(await readFile(abs)).digest('hex');
-    out.set(rel || '.', e);
-    if (type === 'dir') for (const n of await readdir(abs)) if (!(rel === '' && n === MARKER)) stack.push(rel ? `${rel}/${n}` : n);
-  }
-  return out;
-}
+const snapshotOfDisk = (dir: string) => diskTree(dir, (rel) => rel === MARKER, { symlinkTimes: true });
 
-/** Hard-link groups: sets of paths sharing an inode. */
-function linkGroups(m: Map<string, Ent>): string[][] {
-  const by = new Map<bigint, string[]>();
-  for (const [p, e] of m) if (e.type === 'file') by.set(e.ino, [...(by.get(e.ino) ?? []), p]);
-  return [...by.values()].filter((g) => g.length > 1).map((g) => g.sort()).sort();
-}
-
-function compareTrees(t: Test, a: Map<string, Ent>, b: Map<string, Ent>, opts: { symlinkTimes: boolean }): void {
+function compareTrees(t: Test, a: Map<string, DiskEnt>, b: Map<string, DiskEnt>, opts: { symlinkTimes: boolean }): void {
   t.same([...b.keys()].sort(), [...a.keys()].sort(), 'same paths');
   let checked = 0;
   for (const [p, ea] of a) {
     const eb = b.get(p);
     if (!eb) continue;
-    const { ino: _ia, mtimeNs: ma, ...ra } = ea;
-    const { ino: _ib, mtimeNs: mb, ...rb } = eb;
+    // Block counts are the server's allocation, not the data: left out.
+    const { ino: _ia, blocks: _ba, mtimeNs: ma, ...ra } = ea;
+    const { ino: _ib, blocks: _bb, mtimeNs: mb, ...rb } = eb;
     t.same(rb, ra, `${p}: type, mode, owner, size, target, content`);
     if (ea.type !== 'symlink' || opts.symlinkTimes) t.equal(mb, ma, `${p}: mtime to the nanosecond`);
     checked++;
