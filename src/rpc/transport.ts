@@ -45,6 +45,8 @@ export function clampDelay(ms: number): number | undefined {
 
 /** Size of the reused socket read buffer (plain TCP). */
 const READ_BUFFER = 1024 * 1024;
+/** A batch of at most this many bytes is sent as one buffer (copied together) rather than corked pieces. */
+const CONCAT_MAX = 64 * 1024;
 /** Bytes queued in one tick before we flush without waiting for the tick to end. */
 const FLUSH_THRESHOLD = 256 * 1024;
 /**
@@ -237,12 +239,17 @@ export class Transport {
     this.flushScheduled = false;
     if (this.closed || this.pending.length === 0) return;
     const bufs = this.pending;
+    const total = this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
     const s = this.socket;
     let ok: boolean;
     if (bufs.length === 1) {
       ok = s.write(bufs[0]!);
+    } else if (total <= CONCAT_MAX) {
+      // Small calls (READs, GETATTRs): one copy into one buffer costs less
+      // than node's stream bookkeeping for each of them in a corked batch.
+      ok = s.write(Buffer.concat(bufs, total));
     } else {
       s.cork();
       ok = true;
