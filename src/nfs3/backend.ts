@@ -299,20 +299,23 @@ export class Nfs3Backend implements Backend {
     return r.data;
   }
 
-  async read(fh: FileHandleId, offset: number, length: number, o?: CallOpts, _state?: OpenState, dest?: ReadDest) {
+  // read and write are not async functions: one promise fewer per call on the hottest paths.
+  read(fh: FileHandleId, offset: number, length: number, o?: CallOpts, _state?: OpenState, dest?: ReadDest): Promise<{ data: Buffer; eof: boolean; attrs: Attrs | undefined }> {
     const count = Math.min(length, this.limits.rsize);
-    const co = dest ? { ...o, into: { dest: dest.buf, destOffset: dest.offset, max: count, locate: locateRead3data } } : o;
-    const r = await nfs3Read(this.pick(), fh, offset, count, co);
-    if (!r.ok) throw fail(r.status, 'NFSPROC3_READ');
-    return { data: r.data, eof: r.eof, attrs: optAttrs(r.fileAttributes) };
+    const co = dest ? { signal: o?.signal, into: { dest: dest.buf, destOffset: dest.offset, max: count, locate: locateRead3data } } : o;
+    return nfs3Read(this.pick(), fh, offset, count, co).then((r) => {
+      if (!r.ok) throw fail(r.status, 'NFSPROC3_READ');
+      return { data: r.data, eof: r.eof, attrs: optAttrs(r.fileAttributes) };
+    });
   }
 
-  async write(fh: FileHandleId, offset: number, data: Buffer, stable: StableHow, o?: CallOpts): Promise<WriteResult> {
+  write(fh: FileHandleId, offset: number, data: Buffer, stable: StableHow, o?: CallOpts): Promise<WriteResult> {
     const chunk = data.length > this.limits.wsize ? data.subarray(0, this.limits.wsize) : data;
-    const r = await nfs3Write(this.pick(), fh, offset, chunk, STABLE[stable], o);
-    if (!r.ok) throw fail(r.status, 'NFSPROC3_WRITE');
-    if (r.count > chunk.length) throw new NfsStatusError('NFS3ERR_IO', 'EIO', `NFSPROC3_WRITE: server claims ${r.count} bytes written of ${chunk.length} sent`);
-    return { count: r.count, committed: STABLE_NAME[r.committed]!, verf: r.verf };
+    return nfs3Write(this.pick(), fh, offset, chunk, STABLE[stable], o).then((r) => {
+      if (!r.ok) throw fail(r.status, 'NFSPROC3_WRITE');
+      if (r.count > chunk.length) throw new NfsStatusError('NFS3ERR_IO', 'EIO', `NFSPROC3_WRITE: server claims ${r.count} bytes written of ${chunk.length} sent`);
+      return { count: r.count, committed: STABLE_NAME[r.committed]!, verf: r.verf };
+    });
   }
 
   async commit(fh: FileHandleId, o?: CallOpts): Promise<Buffer> {
