@@ -81,14 +81,4 @@ export function humanSize(n: number): string {
   return `${v < 10 ? (Math.ceil(v * 10) / 10).toFixed(1) : Math.ceil(v).toFixed(0)}${units[u]}`;
 }
 
-/** Bytes with binary units for progress and summaries: "12.3 MiB". */
-export function bytes(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${n} B` : `${v.toFixed(1)} ${units[u]}`;
-}
+export { bytes } from '../units.js';

@@ -2,6 +2,7 @@ import type { NfsClient } from '../fs/client.js';
 import type { Stats } from '../fs/stats.js';
 import { mapLimit } from './context.js';
 import { hrefOf, RESERVED_PREFIX } from './jail.js';
+import { bytes } from '../units.js';
 
 /** One directory member, as the JSON listing shows it. */
 export interface ListEntry {
@@ -50,17 +51,6 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"'\u0000-\u001f\u007f]/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-function human(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return u === 0 ? `${v} B` : `${v.toFixed(1)} ${units[u]}`;
-}
-
 export function listingHtml(parts: readonly string[], entries: readonly ListEntry[]): string {
   const title = escapeHtml(hrefOf(parts, true) === '/' ? '/' : '/' + parts.join('/') + '/');
   const rows: string[] = [];
@@ -68,7 +58,7 @@ export function listingHtml(parts: readonly string[], entries: readonly ListEntr
   for (const e of entries) {
     const dir = e.type === 'directory';
     const href = escapeHtml(hrefOf([...parts, e.name], dir));
-    rows.push(`<tr><td><a href="${href}">${escapeHtml(e.name)}${dir ? '/' : ''}</a></td><td class="n">${dir ? '' : human(e.size)}</td><td>${e.mtime.replace('T', ' ').slice(0, 19)}</td></tr>`);
+    rows.push(`<tr><td><a href="${href}">${escapeHtml(e.name)}${dir ? '/' : ''}</a></td><td class="n">${dir ? '' : bytes(e.size)}</td><td>${e.mtime.replace('T', ' ').slice(0, 19)}</td></tr>`);
   }
   return `<!doctype html>
 <html><head><meta charset="utf-8"><title>Index of ${title}</title>
