@@ -1,9 +1,14 @@
 import { constants as osConstants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 
+import { XdrDecodeError } from './xdr/errors.js';
+import { AbortError, RpcError } from './rpc/errors.js';
+import { MountError } from './mount/mount.js';
+
 export { XdrDecodeError } from './xdr/errors.js';
 export {
   RpcError,
+  RpcDeadlineError,
   RpcRecordError,
   RpcAcceptedError,
   RpcDeniedError,
@@ -58,31 +63,35 @@ export function errnoMessage(code: string): string {
 }
 
 /**
- * An fs error shaped like node's: `ENOENT: no such file or directory, open '/x'`
- * with `code`, `errno`, `syscall`, `path` and `dest`. `nfsStatus` names the
- * NFS status it came from (NFS3ERR_NOENT), when there was one.
+ * An fs error shaped like node's system errors: `ENOENT: no such file or
+ * directory, open '/x'` with `code`, `errno`, `syscall`, `path` and `dest`.
+ * `nfsStatus` names the NFS status it came from (NFS3ERR_NOENT), when there
+ * was one, and `cause` keeps the NFS-level error (which op failed, and why).
  */
-export interface FsError extends Error {
-  code: string;
-  errno: number;
-  syscall: string;
-  path?: string;
-  dest?: string;
-  nfsStatus?: string;
+export class FsError extends Error {
+  declare code: string;
+  declare errno: number;
+  declare syscall: string;
+  declare path?: string;
+  declare dest?: string;
+  declare nfsStatus?: string;
+  constructor(code: string, syscall: string, path?: string, dest?: string, extra?: { nfsStatus?: string; cause?: unknown; message?: string }) {
+    let msg = `${code}: ${extra?.message ?? errnoMessage(code)}, ${syscall}`;
+    if (path !== undefined) msg += ` '${path}'`;
+    if (dest !== undefined) msg += ` -> '${dest}'`;
+    super(msg, extra?.cause !== undefined ? { cause: extra.cause } : undefined);
+    // node's system errors are plain Errors: the name stays Error's (inherited, not an own key) and the own keys come in node's order.
+    this.errno = errnoNumber(code);
+    this.code = code;
+    this.syscall = syscall;
+    if (path !== undefined) this.path = path;
+    if (dest !== undefined) this.dest = dest;
+    if (extra?.nfsStatus !== undefined) this.nfsStatus = extra.nfsStatus;
+  }
 }
 
 export function fsError(code: string, syscall: string, path?: string, dest?: string, extra?: { nfsStatus?: string; cause?: unknown; message?: string }): FsError {
-  let msg = `${code}: ${extra?.message ?? errnoMessage(code)}, ${syscall}`;
-  if (path !== undefined) msg += ` '${path}'`;
-  if (dest !== undefined) msg += ` -> '${dest}'`;
-  const err = new Error(msg, extra?.cause !== undefined ? { cause: extra.cause } : undefined) as FsError;
-  err.errno = errnoNumber(code);
-  err.code = code;
-  err.syscall = syscall;
-  if (path !== undefined) err.path = path;
-  if (dest !== undefined) err.dest = dest;
-  if (extra?.nfsStatus !== undefined) err.nfsStatus = extra.nfsStatus;
-  return err;
+  return new FsError(code, syscall, path, dest, extra);
 }
 
 /**
@@ -96,11 +105,18 @@ export class NfsStatusError extends Error {
     readonly status: string,
     /** errno name it maps to, e.g. ENOENT. */
     readonly errnoCode: string,
-    /** Procedure or operation that failed, e.g. NFSPROC3_LOOKUP or OP_OPEN. */
+    /** The procedure or operation that failed, as the spec names it: NFSPROC3_LOOKUP, OP_OPEN. */
     readonly op: string,
+    /** What the client knows beyond the status: a rule the server broke, the path component. */
+    readonly detail?: string,
   ) {
-    super(`${op} failed: ${status}`);
+    super(detail === undefined ? `${op} failed: ${status}` : `${op}: ${detail} (${status})`);
     this.name = 'NfsStatusError';
+  }
+
+  /** The errno name, as FsError and node's errors call it. */
+  get code(): string {
+    return this.errnoCode;
   }
 }
 
@@ -130,21 +146,42 @@ export function invalidArgType(name: string, expected: string, actual: unknown):
 }
 
 /**
- * Converts whatever a backend threw into the error an fs call reports:
- * NFS statuses become node-shaped errors naming syscall and path; RPC and
- * connection errors keep their class and gain `syscall`/`path` for context.
+ * Whether `err` is an error mountless raised (an FsError, an NFS status, an
+ * RPC, XDR or mount failure, an argument error) and, with `code`, whether
+ * its code is that one: `isNfsError(err, 'ENOENT')`. The one way to test an
+ * error here; codes are node's errno names (ENOENT), RPC codes
+ * (ERR_RPC_CLOSED, ETIMEDOUT) or node's argument codes (ERR_INVALID_ARG_TYPE).
+ */
+export function isNfsError(err: unknown, code?: string): err is Error & { code: string } {
+  if (!(err instanceof Error)) return false;
+  const known = err instanceof FsError || err instanceof NfsStatusError || err instanceof RpcError || err instanceof XdrDecodeError || err instanceof MountError || err instanceof InvalidArgError || err instanceof AbortError;
+  if (!known) return false;
+  return code === undefined || (err as { code?: unknown }).code === code;
+}
+
+/**
+ * Converts whatever a backend threw into the error an fs call reports, as a
+ * new object made here, in the caller's async context (so its stack shows
+ * the caller): NFS statuses become node-shaped FsErrors naming syscall and
+ * path; RPC and connection errors become a copy of their class with
+ * `syscall`/`path` added and the original as `cause`. The thrown error is
+ * never changed: it may be shared, and was already seen by others.
  */
 export function toFsError(err: unknown, syscall: string, path?: string, dest?: string): unknown {
   if (err instanceof NfsStatusError) {
-    // The NFS-level error stays as the cause: which op failed, and the client's own explanation when it raised one.
-    return fsError(err.errnoCode, syscall, path, dest, { nfsStatus: err.status, cause: err });
+    return new FsError(err.errnoCode, syscall, path, dest, { nfsStatus: err.status, cause: err });
   }
-  if (err && typeof err === 'object' && 'syscall' in err && 'errno' in err) return err;
-  if (err instanceof Error && !(err instanceof TypeError) && !(err instanceof RangeError)) {
-    const e = err as Error & { syscall?: string; path?: string; dest?: string };
+  // Already an fs error (ours, or node's own from a local file): complete as it is.
+  if (err instanceof FsError || (err && typeof err === 'object' && 'syscall' in err && 'errno' in err)) return err;
+  if (err instanceof Error && !(err instanceof TypeError) && !(err instanceof RangeError) && err.name !== 'AbortError') {
+    const e = Object.create(Object.getPrototypeOf(err) as object) as Error & { syscall?: string; path?: string; dest?: string };
+    for (const k of Reflect.ownKeys(err)) if (k !== 'stack' && k !== 'cause') Object.defineProperty(e, k, Object.getOwnPropertyDescriptor(err, k)!);
+    Object.defineProperty(e, 'cause', { value: err, writable: true, configurable: true });
     e.syscall ??= syscall;
     if (path !== undefined) e.path ??= path;
     if (dest !== undefined) e.dest ??= dest;
+    Error.captureStackTrace(e, toFsError);
+    return e;
   }
   return err;
 }

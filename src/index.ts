@@ -3,7 +3,7 @@
  * The public surface only; internals live in their protocol folders.
  */
 export { connect } from './connect.js';
-export type { ConnectOptions, NfsVersion } from './options.js';
+export { OPTIONS, type ConnectOptions, type NfsVersion } from './options.js';
 export { parseNfsUrl, type NfsUrl } from './url.js';
 export { NfsClient } from './fs/client.js';
 export { FileHandle } from './fs/file-handle.js';
@@ -17,11 +17,16 @@ export {
   RpcAcceptedError,
   RpcDeniedError,
   RpcTimeoutError,
+  RpcDeadlineError,
   RpcConnectionError,
   RpcClosedError,
   AbortError,
   MountError,
   InvalidArgError,
   NfsStatusError,
-  type FsError,
+  FsError,
+  isNfsError,
 } from './errors.js';
+export { Nfs4OpError } from './nfs4/compound.js';
+export { Nfs4PathError } from './nfs4/backend.js';
+export { CLOSE_WARNING } from './core/release.js';

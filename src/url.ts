@@ -1,5 +1,5 @@
 import { InvalidArgError } from './errors.js';
-import { NFS_VERSIONS, type ConnectOptions, type NfsVersion } from './options.js';
+import { parseUrlValue, URL_KEYS, type ConnectOptions } from './options.js';
 
 /** An nfs:// URL taken apart: where to connect, which path, and the options it carries. */
 export interface NfsUrl {
@@ -12,38 +12,7 @@ export interface NfsUrl {
   options: ConnectOptions;
 }
 
-type Kind = 'uint' | 'port' | 'bool' | 'version' | 'gids' | 'xprtsec';
-const ARGS: Record<string, Kind> = {
-  version: 'version',
-  uid: 'uint',
-  gid: 'uint',
-  gids: 'gids',
-  nfsport: 'port',
-  mountport: 'port',
-  timeo: 'uint',
-  retrans: 'uint',
-  rsize: 'uint',
-  wsize: 'uint',
-  readonly: 'bool',
-  noac: 'bool',
-  soft: 'bool',
-  tls: 'bool',
-  xprtsec: 'xprtsec',
-  hard: 'bool',
-  actimeo: 'uint',
-  acregmin: 'uint',
-  acregmax: 'uint',
-  acdirmin: 'uint',
-  acdirmax: 'uint',
-  connecttimeout: 'uint',
-  maxinflight: 'uint',
-  nconnect: 'uint',
-};
-
-/** AUTH_SYS carries at most 16 supplementary gids (RFC 5531 appendix A). */
-const MAX_GIDS = 16;
 const UINT = /^\d{1,10}$/;
-const isUint32 = (s: string) => UINT.test(s) && Number(s) <= 0xffffffff;
 const isPort = (s: string) => UINT.test(s) && Number(s) >= 1 && Number(s) <= 65535;
 
 function bad(url: string, why: string): InvalidArgError {
@@ -81,48 +50,14 @@ export function parseNfsUrl(url: string): NfsUrl {
   const seen = new Set<string>();
   for (const [rawKey, value] of u.searchParams) {
     const key = rawKey.toLowerCase();
-    const kind = ARGS[key];
-    if (!kind) throw bad(url, `unknown argument '${rawKey}' (known: ${Object.keys(ARGS).join(', ')})`);
+    const name = URL_KEYS.get(key);
+    if (!name) throw bad(url, `unknown argument '${rawKey}' (known: ${[...URL_KEYS.keys()].join(', ')})`);
     // A repeated argument is ambiguous (which one wins differs between parsers).
     if (seen.has(key)) throw bad(url, `argument '${rawKey}' given more than once`);
     seen.add(key);
-    const o = options as Record<string, unknown>;
-    const name = key === 'connecttimeout' ? 'connectTimeout' : key === 'maxinflight' ? 'maxInFlight' : key;
-    switch (kind) {
-      case 'uint': {
-        if (!isUint32(value)) throw bad(url, `${rawKey} must be an integer from 0 to 4294967295, got '${value}'`);
-        o[name] = Number(value);
-        break;
-      }
-      case 'port': {
-        if (!isPort(value)) throw bad(url, `${rawKey} must be a port number from 1 to 65535, got '${value}'`);
-        o[name] = Number(value);
-        break;
-      }
-      case 'bool': {
-        if (value === '' || value === '1' || value === 'true' || value === 'yes') o[name] = true;
-        else if (value === '0' || value === 'false' || value === 'no') o[name] = false;
-        else throw bad(url, `${rawKey} must be 1/0/true/false, got '${value}'`);
-        break;
-      }
-      case 'version': {
-        if (!(NFS_VERSIONS as readonly string[]).includes(value)) throw bad(url, `version must be one of ${NFS_VERSIONS.join(', ')}, got '${value}'`);
-        o[name] = value as NfsVersion;
-        break;
-      }
-      case 'gids': {
-        const parts = value.split(',').filter((s) => s !== '');
-        if (!parts.every(isUint32)) throw bad(url, `gids must be a comma-separated list of integers from 0 to 4294967295, got '${value}'`);
-        if (parts.length > MAX_GIDS) throw bad(url, `gids may list at most ${MAX_GIDS} groups (AUTH_SYS), got ${parts.length}`);
-        o[name] = parts.map(Number);
-        break;
-      }
-      case 'xprtsec': {
-        if (value !== 'tls' && value !== 'none') throw bad(url, `xprtsec must be tls or none (mtls: pass a client certificate in the tls option), got '${value}'`);
-        o[name] = value;
-        break;
-      }
-    }
+    const parsed = parseUrlValue(name, value);
+    if ('why' in parsed) throw bad(url, parsed.why);
+    (options as Record<string, unknown>)[name] = parsed.value;
   }
   let port: number | undefined;
   if (u.port) {

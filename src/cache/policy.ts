@@ -1,21 +1,13 @@
-import type { Attrs } from '../fs/backend.js';
-
 /**
  * How long cached attributes are trusted, in the kernel's terms (nfs(5)):
  * files between acregmin and acregmax seconds, directories between acdirmin
- * and acdirmax. Within the range, the longer a file has gone unmodified the
- * longer we trust it (a tenth of its age), as the Linux client's heuristic.
+ * and acdirmax (the timeouts are options: see options.ts). Within the range,
+ * the longer a file has gone unmodified the longer we trust it (a tenth of
+ * its age), as the Linux client's heuristic.
  */
-export interface CachePolicy {
-  acregmin: number;
-  acregmax: number;
-  acdirmin: number;
-  acdirmax: number;
-  /** Largest number of cached handles and names. */
-  maxEntries: number;
-}
-
-export const DEFAULT_POLICY: CachePolicy = { acregmin: 3, acregmax: 60, acdirmin: 30, acdirmax: 60, maxEntries: 100_000 };
+import type { Attrs } from '../fs/backend.js';
+import type { CachePolicy } from '../options.js';
+export { DEFAULT_POLICY, type CachePolicy } from '../options.js';
 
 /** Milliseconds to trust `a`, seen at `nowMs`. */
 export function attrTtlMs(p: CachePolicy, a: Attrs, nowMs: number): number {

@@ -10,6 +10,14 @@
 
 export type FileHandleId = Buffer;
 
+/** Where a backend mounts: the server, the path on it, and who we are. */
+export interface MountTarget {
+  host: string;
+  /** Path on the server: an export, or a directory inside one. */
+  path: string;
+  auth: import('../rpc/auth.js').Credential;
+}
+
 export type FileKind = 'file' | 'directory' | 'symlink' | 'block' | 'char' | 'socket' | 'fifo';
 
 export interface Time {

@@ -1,5 +1,5 @@
 import { constants } from 'node:fs';
-import { NfsStatusError, fsError, InvalidArgError, invalidArgType, toFsError, type FsError } from '../errors.js';
+import { NfsStatusError, fsError, InvalidArgError, invalidArgType, toFsError, FsError } from '../errors.js';
 import type { Backend, CallOpts, FileHandleId, FileKind, Looked, OpenState, SetAttrs } from './backend.js';
 import { Dir } from './dir.js';
 import { checkAborted, FileHandle, ownerAttrs, readWhole, serverStates, writeBorrowed } from './file-handle.js';
@@ -79,7 +79,7 @@ export class NfsClient {
       }
     } catch (err) {
       const e = toFsError(err, syscall, display, dest) as FsError;
-      if (dest !== undefined && e instanceof Error && e.constructor === Error && typeof e.errno === 'number' && (e.syscall !== syscall || e.path !== display || e.dest !== dest)) {
+      if (dest !== undefined && e instanceof FsError && (e.syscall !== syscall || e.path !== display || e.dest !== dest)) {
         throw fsError(e.code, syscall, display, dest, { cause: e, ...(e.nfsStatus !== undefined ? { nfsStatus: e.nfsStatus } : {}) });
       }
       throw e;

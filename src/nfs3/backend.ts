@@ -1,8 +1,10 @@
 import { NfsStatusError } from '../errors.js';
-import type { Attrs, Backend, LockOwner, CallOpts, CreateMode, DirEntry, FileHandleId, FileKind, Limits, Looked, OpenState, ReadDest, SetAttrs, StableHow, StatFsResult, WriteResult } from '../fs/backend.js';
+import type { MountTarget, Attrs, Backend, LockOwner, CallOpts, CreateMode, DirEntry, FileHandleId, FileKind, Limits, Looked, OpenState, ReadDest, SetAttrs, StableHow, StatFsResult, WriteResult } from '../fs/backend.js';
 import { exportList, mnt, MOUNT_PROGRAM, MOUNT_V3, MountError, mountstat3, umnt } from '../mount/mount.js';
 import { pmapGetport, PMAP_PORT } from '../portmap/portmap.js';
 import type { Credential } from '../rpc/auth.js';
+import { releaseWithin } from '../core/release.js';
+import { majorTimeoutMs, resolveOptions, retryPolicy, type ResolvedOptions } from '../options.js';
 import { RpcClient, type RetryPolicy } from '../rpc/client.js';
 import { NlmLocker } from '../nlm/locks.js';
 import type { TlsOptions } from '../rpc/transport.js';
@@ -90,35 +92,56 @@ function retried(o: CallOpts | undefined) {
   return { ...(o?.signal ? { signal: o.signal } : {}), info: { retransmitted: false } };
 }
 
-function fail(status: number, op: string): NfsStatusError {
-  return new NfsStatusError(nfsstat3Name(status), nfsstat3Errno(status), op);
+function fail(status: number, op: string, detail?: string): NfsStatusError {
+  return new NfsStatusError(nfsstat3Name(status), nfsstat3Errno(status), op, detail);
 }
 
 /** Entries a READDIR listing may return before we call it a loop (a server that never reaches eof). */
 const MAX_DIR_ENTRIES = 50_000_000;
 
-export interface Nfs3MountOptions {
+/** What mount() works from: the target and the resolved options, in the shape the procedures need. */
+interface Nfs3MountOptions {
   host: string;
   /** Path on the server: an export, or a directory inside one. */
   path: string;
   auth: Credential;
-  nfsport?: number | undefined;
-  mountport?: number | undefined;
+  nfsport: number | undefined;
+  mountport: number | undefined;
   portmapPort: number;
   connectTimeout: number;
-  /** ms per call before ETIMEDOUT. */
+  /** ms before a fail-fast call (rpcbind, MOUNT) gives up. */
   timeout: number;
   /** TLS to a TLS-terminating proxy for the NFS and MOUNT connections; rpcbind is not asked (give both ports). */
-  tls?: TlsOptions | undefined;
+  tls: TlsOptions | undefined;
   /** RPC-with-TLS (RFC 9289, xprtsec=tls) on the NFS and MOUNT connections; rpcbind stays plaintext. */
-  xprtsec?: TlsOptions | undefined;
-  /** TCP connections to the NFS service (1..16); calls go to the least busy. */
-  nconnect?: number | undefined;
+  xprtsec: TlsOptions | undefined;
+  nconnect: number;
   /** Reconnect/retransmit policy for the NFS connection (MOUNT and rpcbind fail fast). */
-  retry?: RetryPolicy | undefined;
-  rsize?: number | undefined;
-  wsize?: number | undefined;
+  retry: RetryPolicy;
+  rsize: number;
+  wsize: number;
   maxInFlight: number;
+  /** ms close() waits for NLM unlocks and UMNT. */
+  closeTimeout: number;
+}
+
+function mountOptions(t: MountTarget, r: ResolvedOptions): Nfs3MountOptions {
+  return {
+    ...t,
+    nfsport: r.nfsport,
+    mountport: r.mountport,
+    portmapPort: r.portmapPort,
+    connectTimeout: r.connectTimeout,
+    timeout: majorTimeoutMs(r),
+    tls: r.tls,
+    xprtsec: r.xprtsec,
+    nconnect: r.nconnect,
+    retry: retryPolicy(r),
+    rsize: r.rsize,
+    wsize: r.wsize,
+    maxInFlight: r.maxInFlight,
+    closeTimeout: r.closeTimeout,
+  };
 }
 
 /**
@@ -167,10 +190,11 @@ export class Nfs3Backend implements Backend {
    * @internal
    */
   static fromRpc(rpc: RpcClient, rootFh: FileHandleId, limits: Limits): Nfs3Backend {
-    return new Nfs3Backend(rpc, rootFh, limits, async () => {}, { host: rpc.opts.host, path: '/', auth: rpc.opts.auth, portmapPort: 111, connectTimeout: rpc.opts.connectTimeout, timeout: rpc.opts.timeout, maxInFlight: rpc.opts.maxInFlight });
+    return new Nfs3Backend(rpc, rootFh, limits, async () => {}, mountOptions({ host: rpc.opts.host, path: '/', auth: rpc.opts.auth }, resolveOptions({})));
   }
 
-  static async mount(o: Nfs3MountOptions): Promise<Nfs3Backend> {
+  static async mount(t: MountTarget, r: ResolvedOptions): Promise<Nfs3Backend> {
+    const o = mountOptions(t, r);
     const rpcOpts = { connectTimeout: o.connectTimeout, timeout: o.timeout, auth: o.auth };
     if (o.tls && (o.mountport === undefined || o.nfsport === undefined)) {
       throw new RpcConnectionError('NFSv3 over TLS needs nfsport and mountport (the TLS proxy\'s ports): rpcbind is not tunnelled', 'ERR_INVALID_ARG_VALUE', o.host, o.portmapPort);
@@ -209,14 +233,14 @@ export class Nfs3Backend implements Backend {
     }
     // After a server restart rpcbind may hand out a new NFS port; ask again unless the port was given.
     const resolvePort = o.nfsport === undefined ? () => askPort(o, NFS_PROGRAM, NFS_V3, 'NFS v3') : undefined;
-    const retry = o.retry ? { ...o.retry, ...(resolvePort ? { resolvePort } : {}) } : undefined;
-    const nfsOpts = { host: o.host, port: nfsport!, maxInFlight: o.maxInFlight, ...rpcOpts, ...tlsOpts, ...(retry ? { retry } : {}), ...(o.xprtsec ? { starttls: { prog: NFS_PROGRAM, vers: NFS_V3, tls: o.xprtsec } } : {}) };
+    const retry = { ...o.retry, ...(resolvePort ? { resolvePort } : {}) };
+    const nfsOpts = { host: o.host, port: nfsport!, maxInFlight: o.maxInFlight, ...rpcOpts, ...tlsOpts, retry, ...(o.xprtsec ? { starttls: { prog: NFS_PROGRAM, vers: NFS_V3, tls: o.xprtsec } } : {}) };
     const rpc = new RpcClient(nfsOpts);
     // nconnect: more TCP connections to the same server, calls spread over them (as the kernel's nconnect).
-    const extra = Array.from({ length: Math.max(0, (o.nconnect ?? 1) - 1) }, () => new RpcClient(nfsOpts));
+    const extra = Array.from({ length: Math.max(0, o.nconnect - 1) }, () => new RpcClient(nfsOpts));
     const unmount = async () => {
       try {
-        await umnt(mountRpc, exportPath, { timeout: 2000 });
+        await umnt(mountRpc, exportPath, { timeout: Math.max(1, o.closeTimeout) });
       } catch {
         // UMNT is advisory (the server's mount list); failing it loses nothing.
       }
@@ -226,17 +250,17 @@ export class Nfs3Backend implements Backend {
       // The part of the path below the export is looked up as our root: the client cannot see above it.
       const rest = o.path.slice(exportPath.length).split('/').filter((c) => c !== '' && c !== '.');
       for (const name of rest) {
-        if (name === '..') throw new NfsStatusError('NFS3ERR_ACCES', 'EACCES', 'mount path climbs above the export');
+        if (name === '..') throw new NfsStatusError('NFS3ERR_ACCES', 'EACCES', 'NFSPROC3_LOOKUP', 'mount path climbs above the export');
         const r = await nfs3Lookup(rpc, root, name);
-        if (!r.ok) throw fail(r.status, `NFSPROC3_LOOKUP of mount path component '${name}'`);
+        if (!r.ok) throw fail(r.status, 'NFSPROC3_LOOKUP', `mount path component '${name}'`);
         root = r.object;
       }
       const info = await nfs3Fsinfo(rpc, root);
       if (!info.ok) throw fail(info.status, 'NFSPROC3_FSINFO');
       const attrs = info.objAttributes ?? (await getattrOrThrow(rpc, root));
-      if (attrs.type !== ftype3.NF3DIR) throw new NfsStatusError('NFS3ERR_NOTDIR', 'ENOTDIR', `mount path '${o.path}' is not a directory`);
-      const rsize = clampSize(o.rsize ?? Math.min(info.rtpref, DEFAULT_IO_SIZE), info.rtmax);
-      const wsize = clampSize(o.wsize ?? Math.min(info.wtpref, DEFAULT_IO_SIZE), info.wtmax);
+      if (attrs.type !== ftype3.NF3DIR) throw new NfsStatusError('NFS3ERR_NOTDIR', 'ENOTDIR', 'NFSPROC3_FSINFO', `mount path '${o.path}' is not a directory`);
+      const rsize = clampSize(o.rsize, info.rtmax);
+      const wsize = clampSize(o.wsize, info.wtmax);
       const limits: Limits = { rsize, wsize, dtpref: Math.max(4096, Math.min(info.dtpref || 8192, 65536)), maxFileSize: info.maxfilesize };
       return new Nfs3Backend(rpc, root, limits, unmount, o, extra);
     } catch (err) {
@@ -313,7 +337,7 @@ export class Nfs3Backend implements Backend {
     const chunk = data.length > this.limits.wsize ? data.subarray(0, this.limits.wsize) : data;
     return nfs3Write(this.pick(), fh, offset, chunk, STABLE[stable], o).then((r) => {
       if (!r.ok) throw fail(r.status, 'NFSPROC3_WRITE');
-      if (r.count > chunk.length) throw new NfsStatusError('NFS3ERR_IO', 'EIO', `NFSPROC3_WRITE: server claims ${r.count} bytes written of ${chunk.length} sent`);
+      if (r.count > chunk.length) throw new NfsStatusError('NFS3ERR_IO', 'EIO', 'NFSPROC3_WRITE', `server claims ${r.count} bytes written of ${chunk.length} sent`);
       return { count: r.count, committed: STABLE_NAME[r.committed]!, verf: r.verf };
     });
   }
@@ -451,10 +475,17 @@ export class Nfs3Backend implements Backend {
     };
   }
 
+  /**
+   * Releases NLM locks and the MOUNT entry within closeTimeout, then closes
+   * every connection whatever the server did; what could not be released is
+   * reported as a process warning, not thrown (the client is closed either way).
+   */
   async close(): Promise<void> {
-    await this.locker?.close().catch(() => {});
+    await releaseWithin(this.mountInfo.closeTimeout, [
+      ...(this.locker ? [{ what: 'NLM byte-range locks', run: () => this.locker!.close() }] : []),
+    ]);
     await Promise.all(this.conns.map((c) => c.close()));
-    await this.unmount();
+    await releaseWithin(this.mountInfo.closeTimeout, [{ what: 'MOUNT entry (UMNT)', run: () => this.unmount() }]);
   }
 }
 

@@ -1,4 +1,5 @@
 import type {
+  MountTarget,
   Attrs,
   Backend,
   CallOpts,
@@ -16,9 +17,9 @@ import type {
   ReadDest,
 } from '../fs/backend.js';
 import { NfsStatusError } from '../errors.js';
-import type { Credential } from '../rpc/auth.js';
-import { RpcClient, type RetryPolicy } from '../rpc/client.js';
-import type { TlsOptions } from '../rpc/transport.js';
+import { releaseWithin } from '../core/release.js';
+import { majorTimeoutMs, retryPolicy, type ResolvedOptions } from '../options.js';
+import { RpcClient } from '../rpc/client.js';
 import {
   bitmap4Bytes,
   cachingIdMapper,
@@ -84,7 +85,9 @@ const READDIR_NAME_REQUEST = bitmap4Bytes(READDIR_NAME_ATTRS);
 const TYPE_IS_DIR = fattr4TypeBytes(C.NF4DIR);
 const ZERO_VERF = Buffer.alloc(C.NFS4_VERIFIER_SIZE);
 
-/** I/O size when the caller names none: the Linux client's ceiling, as nfs3/backend.ts. */
+/** The NFSv4 port (RFC 7530 section 3.1). */
+const NFS4_PORT = 2049;
+/** The size assumed where the server states no maxread/maxwrite. */
 const DEFAULT_IO_SIZE = 1024 * 1024;
 /** Replies must fit the RPC client's record limit (4 MiB + 64 KiB). */
 const MAX_IO_SIZE = 4 * 1024 * 1024;
@@ -100,34 +103,10 @@ const STABLE_NAME: Record<number, StableHow> = { [C.UNSTABLE4]: 'unstable', [C.D
 
 export type MinorVersion = 0 | 1 | 2;
 
-export interface Nfs4MountOptions {
-  host: string;
-  /** Path in the server's namespace (through the pseudo-fs), e.g. /export or /export/sub. */
-  path: string;
-  auth: Credential;
-  /** Default 2049. NFSv4 needs neither rpcbind nor MOUNT. */
-  port?: number | undefined;
-  /** Default 'auto': the highest the server accepts, trying 2, then 1, then 0. */
-  minorVersion?: MinorVersion | 'auto' | undefined;
-  /** ms to wait for TCP connect. Default 10 000. */
-  connectTimeout?: number | undefined;
-  /** ms per call before ETIMEDOUT; also how long DELAY/GRACE are retried. Default 60 000. */
-  timeout?: number | undefined;
-  /** Largest READ/WRITE; capped by the server's maxread/maxwrite and the session's sizes. Default 1 MiB. */
-  rsize?: number | undefined;
-  wsize?: number | undefined;
-  /** Calls in flight: the RPC window, and on 4.1+ the session slots asked for. Default 64. */
-  maxInFlight?: number | undefined;
+/** What only NFSv4's mount needs beyond the target: test seams. */
+export interface Nfs4MountExtras {
   /** owner/owner_group string → id. Default ownerToId (numeric, N@domain, root, nobody; else 65534). */
   idmap?: IdMapper | undefined;
-  /** Reconnect/retransmit policy for the connection (see RpcClient). */
-  retry?: RetryPolicy | undefined;
-  /** TLS from the first byte, to a TLS-terminating proxy. */
-  tls?: TlsOptions | undefined;
-  /** TCP connections (1..16); on 4.1+ each extra one is bound to the session (BIND_CONN_TO_SESSION). */
-  nconnect?: number | undefined;
-  /** RPC-with-TLS (RFC 9289): STARTTLS on the NFS connection. */
-  xprtsec?: TlsOptions | undefined;
   /** Time source for lease renewal and backoff (tests use a fake one). */
   clock?: Clock | undefined;
   /**
@@ -218,7 +197,9 @@ export class Nfs4Backend implements Backend {
     /** Root attributes at mount. */
     readonly rootAttrs: Attrs,
     /** nconnect's further connections. */
-    private readonly extraRpcs: RpcClient[] = [],
+    private readonly extraRpcs: RpcClient[],
+    /** ms close() waits for CLOSE and DESTROY_SESSION before it closes the connections anyway. */
+    private readonly closeTimeout: number,
   ) {
     this.version = `4.${channel.minorVersion}` as '4.0' | '4.1' | '4.2';
     this.ctx = { channel, opens: new OpenOwnerPool(channel, channel.minorVersion === 0), idmap, live: new Set() };
@@ -252,26 +233,28 @@ export class Nfs4Backend implements Backend {
    * per component + GETFH + GETATTR with the limits) and starts renewing
    * the lease.
    */
-  static async mount(o: Nfs4MountOptions): Promise<Nfs4Backend> {
-    const timeout = o.timeout ?? 60_000;
-    const clock = o.clock ?? realClock;
-    const maxInFlight = o.maxInFlight ?? 64;
+  static async mount(t: MountTarget & Nfs4MountExtras, r: ResolvedOptions): Promise<Nfs4Backend> {
+    const timeout = majorTimeoutMs(r);
+    const clock = t.clock ?? realClock;
+    const maxInFlight = r.maxInFlight;
     const rpc =
-      o.rpc ??
+      t.rpc ??
       new RpcClient({
-        host: o.host,
-        port: o.port ?? 2049,
-        connectTimeout: o.connectTimeout ?? 10_000,
+        host: t.host,
+        port: r.nfsport ?? NFS4_PORT,
+        connectTimeout: r.connectTimeout,
         timeout,
         maxInFlight,
-        auth: o.auth,
-        ...(o.retry ? { retry: o.retry } : {}),
-        ...(o.tls ? { tls: o.tls } : {}),
-        ...(o.xprtsec ? { starttls: { prog: 100003, vers: 4, tls: o.xprtsec } } : {}),
+        auth: t.auth,
+        retry: retryPolicy(r),
+        ...(r.tls ? { tls: r.tls } : {}),
+        ...(r.xprtsec ? { starttls: { prog: 100003, vers: 4, tls: r.xprtsec } } : {}),
       });
-    const io = Math.min(MAX_IO_SIZE, Math.max(o.rsize ?? DEFAULT_IO_SIZE, o.wsize ?? DEFAULT_IO_SIZE, 4096));
+    const io = Math.max(r.rsize, r.wsize);
+    const o = { path: t.path, rsize: r.rsize, wsize: r.wsize, nconnect: r.nconnect, rpc: t.rpc, idmap: t.idmap };
     const owner = newClientOwner();
-    const tries: MinorVersion[] = o.minorVersion === undefined || o.minorVersion === 'auto' ? [2, 1, 0] : [o.minorVersion];
+    // version '4': the highest minor version the server accepts.
+    const tries: MinorVersion[] = r.version === '4' || r.version === '3' ? [2, 1, 0] : [Number(r.version.slice(2)) as MinorVersion];
     let channel: Session | ClientId40 | undefined;
     const extras: RpcClient[] = [];
     try {
@@ -311,14 +294,14 @@ export class Nfs4Backend implements Backend {
         maxWrite = Math.min(maxWrite, ch.fore.maxRequestSize - COMPOUND_OVERHEAD);
       }
       const limits: Limits = {
-        rsize: clampSize(o.rsize ?? Math.min(maxRead, DEFAULT_IO_SIZE), maxRead),
-        wsize: clampSize(o.wsize ?? Math.min(maxWrite, DEFAULT_IO_SIZE), maxWrite),
+        rsize: clampSize(o.rsize, maxRead),
+        wsize: clampSize(o.wsize, maxWrite),
         dtpref: READDIR_DIRCOUNT,
         maxFileSize: fattr.maxfilesize ?? Number.MAX_SAFE_INTEGER,
       };
       const lease = fattr.leaseTime && fattr.leaseTime > 0 ? fattr.leaseTime : 90;
-      if ((o.nconnect ?? 1) > 1 && !o.rpc) {
-        const extra = Array.from({ length: o.nconnect! - 1 }, () => new RpcClient(rpc.opts));
+      if (o.nconnect > 1 && !o.rpc) {
+        const extra = Array.from({ length: o.nconnect - 1 }, () => new RpcClient(rpc.opts));
         try {
           await ch.addConnections(extra);
         } catch (err) {
@@ -328,7 +311,7 @@ export class Nfs4Backend implements Backend {
         extras.push(...extra);
       }
       ch.startRenewal(lease);
-      return new Nfs4Backend(rpc, ch, fh, limits, lease, idmap, clock, rootAttrs, extras);
+      return new Nfs4Backend(rpc, ch, fh, limits, lease, idmap, clock, rootAttrs, extras, r.closeTimeout);
     } catch (err) {
       await channel?.close().catch(() => undefined);
       await Promise.all([rpc, ...extras].map((c) => c.close()));
@@ -679,8 +662,11 @@ export class Nfs4Backend implements Backend {
    */
   async close(): Promise<void> {
     const live = [...this.ctx.live];
-    await Promise.all(live.map((s) => closeState(this.ctx, s, { timeout: 2000 }).catch(() => undefined)));
-    await this.channel.close().catch(() => undefined);
+    const ms = Math.max(1, this.closeTimeout);
+    // Each call carries the deadline too, so that on a hard mount nothing
+    // keeps waiting for a server that is gone after close() returned.
+    await releaseWithin(ms, live.length > 0 ? [{ what: `${live.length} open file(s) (CLOSE)`, run: (signal) => Promise.all(live.map((s) => closeState(this.ctx, s, { timeout: ms, signal }))) }] : []);
+    await releaseWithin(ms, [{ what: this.minorVersion > 0 ? 'the session and client id (DESTROY_SESSION, DESTROY_CLIENTID)' : 'the client id', run: (signal) => this.channel.close({ timeout: ms, signal }) }]);
     await Promise.all([this.rpc, ...this.extraRpcs].map((c) => c.close()));
   }
 

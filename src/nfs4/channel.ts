@@ -122,8 +122,8 @@ export abstract class Channel {
   lowerMaxOps(sent: number): void {
     this.opsCap = Math.max(4, Math.min(this.opsCap, Math.floor(sent / 2)));
   }
-  /** Releases server state and the connection. */
-  abstract close(): Promise<void>;
+  /** Releases server state; `o` bounds how long (a deadline and a signal). */
+  abstract close(o?: SendOptions): Promise<void>;
   /** One COMPOUND, with the channel's own recovery but without DELAY/GRACE retries. */
   protected abstract sendOnce<T extends readonly AnyOp[]>(tag: string, ops: T, o?: SendOptions): Promise<CompoundReply<T>>;
 

@@ -85,7 +85,8 @@ export class ClientId40 extends Channel {
     return { sent: this.renewer?.renewals ?? 0, failed: this.renewer?.failures ?? 0 };
   }
 
-  async close(): Promise<void> {
+  /** 4.0 has no DESTROY_CLIENTID: the server forgets us at lease expiry. */
+  async close(_o?: SendOptions): Promise<void> {
     this.closed = true;
     this.renewer?.stop();
   }

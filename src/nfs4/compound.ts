@@ -66,9 +66,7 @@ export class Nfs4OpError extends NfsStatusError {
  * the fs layer should report, the op it concerns, and why.
  */
 export function statusError(status: string, errnoCode: string, op: string, why: string): NfsStatusError {
-  const e = new NfsStatusError(status, errnoCode, op);
-  e.message = `${op}: ${why} (${status})`;
-  return e;
+  return new NfsStatusError(status, errnoCode, op, why);
 }
 
 export function encodeCompound(w: XdrWriter, tag: string, minorversion: number, ops: readonly AnyOp[]): void {

@@ -12,4 +12,4 @@ export { ClientId40, type ClientId40Options } from './clientid.js';
 export { newClientOwner, OpenOwnerPool, StateOwner, type ClientOwner } from './owners.js';
 export { Nfs4OpenState, type OpenOptions } from './open.js';
 export { lockRange, Nfs4LockDeniedError, LOCK_POLL_MAX_MS, LOCK_POLL_MIN_MS, toConflict, type LockOptions, type Nfs4LockConflict } from './locks.js';
-export { Nfs4Backend, Nfs4PathError, type CopyResult, type MinorVersion, type Nfs4MountOptions, type PathSymlink } from './backend.js';
+export { Nfs4Backend, Nfs4PathError, type CopyResult, type MinorVersion, type Nfs4MountExtras, type PathSymlink } from './backend.js';

@@ -134,16 +134,18 @@ export class Session extends Channel {
     return { sent: this.renewer?.renewals ?? 0, failed: this.renewer?.failures ?? 0 };
   }
 
-  async close(): Promise<void> {
+  /**
+   * DESTROY_SESSION, then DESTROY_CLIENTID. Both ops may be alone in a
+   * COMPOUND without SEQUENCE. A failure means the server forgets us at
+   * lease expiry instead of now: it is thrown so close() can say so.
+   */
+  async close(o: SendOptions = { timeout: 2000 }): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     this.renewer?.stop();
     this.slots.failWaiters(new RpcClosedError('NFSv4.1 session closed'));
-    const o = { timeout: 2000 };
-    // Both ops may be alone in a COMPOUND without SEQUENCE. Failures only
-    // mean the server forgets us at lease expiry instead of now.
-    await this.call('destroy_session', [opDestroySession(this.sessionid)], o).catch(() => undefined);
-    await this.call('destroy_clientid', [opDestroyClientid(this.cid)], o).catch(() => undefined);
+    okResults(await this.call('destroy_session', [opDestroySession(this.sessionid)], o));
+    okResults(await this.call('destroy_clientid', [opDestroyClientid(this.cid)], o));
   }
 
   // ---- establishment ---------------------------------------------------------

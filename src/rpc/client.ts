@@ -2,7 +2,7 @@ import { XdrReader } from '../xdr/reader.js';
 import { XdrWriter } from '../xdr/writer.js';
 import { authNone, type Credential } from './auth.js';
 import { XdrDecodeError } from '../xdr/errors.js';
-import { AbortError, RpcClosedError, RpcConnectionError, RpcTimeoutError } from './errors.js';
+import { AbortError, RpcClosedError, RpcConnectionError, RpcDeadlineError, RpcTimeoutError } from './errors.js';
 import { decodeReplyHeader, encodeCallHeader, REPLY, type CallLabel } from './message.js';
 import { recordMark, type Placement } from './record.js';
 import { clampDelay, Transport, type TlsOptions } from './transport.js';
@@ -285,12 +285,15 @@ export class RpcClient {
         into: opts?.into,
         placement: undefined,
       };
-      const timeout = opts?.timeout ?? this.opts.timeout;
-      const ms = clampDelay(timeout);
-      if (ms !== undefined && !this.opts.retry) {
+      // The deadline: a call given one gives up then, whatever the retry
+      // policy (hard mounts included); without a policy the client's own
+      // timeout is every call's deadline. Retransmission is the policy's.
+      const timeout = opts?.timeout ?? (this.opts.retry ? undefined : this.opts.timeout);
+      const ms = timeout === undefined ? undefined : clampDelay(timeout);
+      if (ms !== undefined) {
         pc.timer = setTimeout(() => {
           this.stats.timeouts++;
-          this.settle(pc, true, new RpcTimeoutError(`${label.name ?? 'RPC call'}: no reply from ${this.opts.host}:${this.opts.port} within ${timeout} ms`));
+          this.settle(pc, true, new RpcDeadlineError(`${label.name ?? 'RPC call'}: no reply from ${this.opts.host}:${this.opts.port} within ${timeout} ms`, timeout!));
         }, ms);
         pc.timer.unref?.();
       }
@@ -654,11 +657,12 @@ export class RpcClient {
     if (!this.closed && this.queueHead < this.queue.length) this.ensureTransport().catch(noop);
   }
 
+  /** Fails every pending call, each with an error of its own (see errorFor). */
   private failAll(err: unknown): void {
     const all = [...this.byXid.values()];
     this.queue = [];
     this.queueHead = 0;
-    for (const pc of all) this.settle(pc, true, err);
+    for (const pc of all) this.settle(pc, true, errorFor(err, pc.label));
   }
 
   /**
@@ -688,3 +692,22 @@ export class RpcClient {
 }
 
 function noop(): void {}
+
+/**
+ * A fresh error for one call out of a cause shared by many (a failed
+ * connect, close()): callers may add context to their own error without
+ * another call's error changing, and each names its procedure.
+ */
+function errorFor(err: unknown, label: CallLabel): unknown {
+  const what = label.name ?? 'RPC call';
+  if (err instanceof RpcClosedError) return new RpcClosedError(`${what}: ${err.message}`);
+  if (err instanceof RpcConnectionError) return new RpcConnectionError(`${what}: ${err.message}`, err.code, err.address, err.port, { cause: err });
+  if (err instanceof Error) {
+    const e = Object.create(Object.getPrototypeOf(err) as object) as Error;
+    for (const k of Reflect.ownKeys(err)) if (k !== 'stack') Object.defineProperty(e, k, Object.getOwnPropertyDescriptor(err, k)!);
+    Object.defineProperty(e, 'cause', { value: err, writable: true, configurable: true });
+    Error.captureStackTrace(e, errorFor);
+    return e;
+  }
+  return err;
+}

@@ -47,13 +47,29 @@ export class RpcDeniedError extends RpcError {
   }
 }
 
-/** No reply within the call's timeout. */
+/**
+ * No reply: a soft mount's major timeout (every retransmission went
+ * unanswered, see RetryPolicy). Its subclass RpcDeadlineError is the other
+ * kind: the call's own deadline passed, however it was being retried.
+ */
 export class RpcTimeoutError extends RpcError {
   override code = 'ETIMEDOUT';
   readonly errno = -110;
   constructor(message: string) {
     super(message);
     this.name = 'RpcTimeoutError';
+  }
+}
+
+/** The call's deadline (its `timeout`) passed without a reply; it was given up, not retransmitted further. */
+export class RpcDeadlineError extends RpcTimeoutError {
+  constructor(
+    message: string,
+    /** The deadline, ms after the call started. */
+    readonly deadlineMs: number,
+  ) {
+    super(message);
+    this.name = 'RpcDeadlineError';
   }
 }
 

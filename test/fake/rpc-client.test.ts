@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import { createServer, type Socket } from 'node:net';
 import { RpcClient, type RpcClientOptions } from '../../src/rpc/client.js';
 import { authSys } from '../../src/rpc/auth.js';
-import { RpcAcceptedError, RpcClosedError, RpcConnectionError, RpcDeniedError, RpcTimeoutError } from '../../src/rpc/errors.js';
+import { RpcAcceptedError, RpcClosedError, RpcConnectionError, RpcDeniedError, RpcTimeoutError, RpcDeadlineError } from '../../src/rpc/errors.js';
 import type { XdrReader } from '../../src/xdr/reader.js';
 import { XdrDecodeError } from '../../src/xdr/errors.js';
 import {
@@ -209,8 +209,9 @@ t.test('a burst of 100 small calls is coalesced into few writes', async (t) => {
 
 t.test('per-call timeout; a late reply is counted and dropped', async (t) => {
   const { server, client } = await setup(t);
-  const err = await t.rejects(hold(client, { timeout: 30 }), { name: 'RpcTimeoutError', code: 'ETIMEDOUT', message: /TEST_PROC_2: no reply from 127\.0\.0\.1:\d+ within 30 ms/ });
-  t.type(err, RpcTimeoutError);
+  const err = await t.rejects(hold(client, { timeout: 30 }), { name: 'RpcDeadlineError', code: 'ETIMEDOUT', deadlineMs: 30, message: /TEST_PROC_2: no reply from 127\.0\.0\.1:\d+ within 30 ms/ });
+  t.type(err, RpcDeadlineError, 'a deadline, not a major timeout');
+  t.type(err, RpcTimeoutError, 'still a timeout for callers that test for one');
   t.equal(client.pending, 0, 'the xid was removed');
   t.equal(client.stats.timeouts, 1);
   t.equal(internals(client).onWire, 0, 'its slot was given back');

@@ -2,6 +2,7 @@
 // drops connections, stays silent, or answers only the second attempt.
 import t, { type Test } from 'tap';
 import { RpcClient, type RetryPolicy } from '../../src/rpc/client.js';
+import { RpcDeadlineError, RpcTimeoutError } from '../../src/rpc/errors.js';
 import { FakeRpcServer, u32, type FakeCall } from './fake-rpc-server.js';
 
 const label = { prog: 400_124, vers: 1, proc: 1, name: 'TEST_ECHO' };
@@ -87,4 +88,27 @@ t.test('server down after the first connection: reconnects with backoff until it
   server = await FakeRpcServer.start(() => u32(2), { port });
   t.teardown(() => server.close());
   t.equal(await p, 2, 'the call went out once the server was back');
+});
+
+t.test('a deadline holds on a hard mount: the call is retransmitted until then, then fails with RpcDeadlineError', async (t) => {
+  const attempts: number[] = [];
+  const { client } = await setup(t, { timeo: 40, retrans: 1, hard: true }, (c) => {
+    attempts.push(c.xid);
+  });
+  const err = await client.call(label, echo(1)[0], echo(1)[1], { timeout: 300 }).catch((e: unknown) => e);
+  t.type(err, RpcDeadlineError, 'given up at the deadline, typed as such');
+  t.type(err, RpcTimeoutError);
+  t.match(err, { code: 'ETIMEDOUT', deadlineMs: 300, message: /TEST_ECHO: no reply .* within 300 ms/ });
+  t.ok(attempts.length >= 2, `retransmitted before the deadline (${attempts.length} sends)`);
+  t.equal(new Set(attempts).size, 1, 'always the same xid');
+  t.equal(client.pending, 0, 'nothing left pending');
+});
+
+t.test('without a deadline a hard call outlives several major timeouts (the policy alone never gives up)', async (t) => {
+  let n = 0;
+  const { client } = await setup(t, { timeo: 20, retrans: 1, hard: true }, () => {
+    if (++n >= 6) return u32(9);
+  });
+  t.equal(await client.call(label, echo(1)[0], echo(1)[1]), 9, 'answered in the end');
+  t.ok(n >= 6);
 });

@@ -14,6 +14,7 @@ import { authSys } from '../../src/rpc/auth.js';
 import { NfsStatusError } from '../../src/errors.js';
 import { Nfs4Backend, Nfs4LockDeniedError, Nfs4PathError, type MinorVersion, type Nfs4OpenState } from '../../src/nfs4/index.js';
 import type { DirEntry, FileHandleId } from '../../src/fs/backend.js';
+import { resolveOptions } from '../../src/options.js';
 
 const url = new URL(process.env.NFS_URL || 'nfs://127.0.0.1/export');
 const HOST = url.hostname;
@@ -22,8 +23,13 @@ const PATH = decodeURIComponent(url.pathname) || '/';
 const EXPORT_DIR = process.env.MOUNTLESS_NAS_EXPORT_DIR || '/var/tmp/mountless-nas/export';
 const auth = authSys({ uid: 0, gid: 0 });
 
+/** Options as connect() resolves them: soft, a major timeout of 30 s. */
+function opts(minorVersion: MinorVersion | 'auto', extra: { rsize?: number } = {}) {
+  return resolveOptions({}, { version: minorVersion === 'auto' ? '4' : `4.${minorVersion}`, nfsport: PORT, soft: true, timeo: 100, retrans: 2, ...extra });
+}
+
 function mount(minorVersion: MinorVersion | 'auto', extra: { rsize?: number } = {}): Promise<Nfs4Backend> {
-  return Nfs4Backend.mount({ host: HOST, port: PORT, path: PATH, auth, minorVersion, timeout: 30_000, ...extra });
+  return Nfs4Backend.mount({ host: HOST, path: PATH, auth }, opts(minorVersion, extra));
 }
 
 /** Rejection of `p` as an NfsStatusError, checked for errno (and op when given). */
@@ -59,7 +65,7 @@ t.test('minorVersion auto picks the highest the server speaks', async (t) => {
 });
 
 t.test('mounting a path that does not exist names the component', async (t) => {
-  const e = await fails(t, Nfs4Backend.mount({ host: HOST, port: PORT, path: `${PATH}/no-such-dir-${process.pid}`, auth, minorVersion: 1 }), 'ENOENT', 'OP_LOOKUP');
+  const e = await fails(t, Nfs4Backend.mount({ host: HOST, path: `${PATH}/no-such-dir-${process.pid}`, auth }, opts(1)), 'ENOENT', 'OP_LOOKUP');
   t.equal((e as Nfs4PathError).component, `no-such-dir-${process.pid}`);
 });
 

@@ -125,15 +125,20 @@ t.test('toFsError turns an NfsStatusError into a node-shaped error of the call',
   t.equal(renamed.message, "ENOENT: no such file or directory, rename '/a' -> '/b'");
 });
 
-t.test('toFsError leaves fs errors alone and gives RPC errors context', async (t) => {
+t.test('toFsError leaves fs errors alone and gives RPC errors context in a copy', async (t) => {
   const already = fsError('ENOENT', 'open', '/a');
   t.equal(toFsError(already, 'stat', '/b'), already);
   t.equal(already.syscall, 'open', 'not relabelled');
 
   const timeout = new RpcTimeoutError('NFSPROC3_READ: no reply from h:2049 within 100 ms');
   const e = toFsError(timeout, 'read', '/f') as RpcTimeoutError & { syscall: string; path: string };
-  t.equal(e, timeout, 'the same object: class and code are kept');
+  t.not(e, timeout, 'a new object: the thrown error may be shared by other calls');
+  t.type(e, RpcTimeoutError, 'class kept');
   t.equal(e.code, 'ETIMEDOUT');
+  t.equal(e.message, timeout.message);
+  t.equal(e.cause, timeout, 'the original is the cause');
+  t.notOk('syscall' in timeout, 'the original is not changed');
+  t.match(e.stack, /errors-stats\.test\.ts/, 'the stack is where the fs call was, not where the error was made');
   t.equal(e.syscall, 'read');
   t.equal(e.path, '/f');
 

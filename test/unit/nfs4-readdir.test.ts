@@ -2,6 +2,7 @@
 // in-process NFSv4.0 server (no sockets): listings that loop or never end
 // are cut off with EIO, as nfs3/backend.ts does.
 import t from 'tap';
+import { resolveOptions } from '../../src/options.js';
 import { XdrReader, XdrWriter } from '../../src/xdr/index.js';
 import type { Decoder, Encoder, RpcClient } from '../../src/rpc/client.js';
 import { authNone } from '../../src/rpc/auth.js';
@@ -149,7 +150,7 @@ function fakeServer(pages: Page[]) {
 
 async function mounted(pages: Page[], path = '/export/sub') {
   const f = fakeServer(pages);
-  const b = await Nfs4Backend.mount({ host: 'fake', path, auth: authNone(), minorVersion: 0, rpc: f.rpc, clock: stillClock });
+  const b = await Nfs4Backend.mount({ host: 'fake', path, auth: authNone(), rpc: f.rpc, clock: stillClock }, resolveOptions({}, { version: '4.0' }));
   return { b, ...f };
 }
 
