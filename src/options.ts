@@ -239,10 +239,11 @@ export const URL_KEYS: ReadonlyMap<string, OptionName> = new Map(
  */
 export function checkOptions(o: unknown): asserts o is ConnectOptions {
   if (o === null || typeof o !== 'object') throw new InvalidArgError('ERR_INVALID_ARG_TYPE', `The "options" argument must be of type object. Received ${describeType(o)}`);
-  for (const [k, v] of Object.entries(o)) {
+  // Unknown names first: a misspelt option explains a wrong value next to it.
+  for (const k of Object.keys(o)) {
     if (!Object.hasOwn(OPTIONS, k)) throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `Unknown option '${k}' (known: ${Object.keys(OPTIONS).join(', ')})`);
-    if (v !== undefined) checkValue(k as OptionName, v);
   }
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) checkValue(k as OptionName, v);
 }
 
 function ownIds(): { uid: number; gid: number } {
@@ -269,7 +270,8 @@ function cachePolicy(o: ConnectOptions): CachePolicy | undefined {
 /**
  * Merges URL options with options given in code (code wins; undefined
  * counts as not given), validates the result and fills in every default.
- * `urlPort` is the URL's own port, which names the NFS port as nfsport does.
+ * `urlPort` is the URL's own port, which names the NFS port as nfsport does
+ * (an nfsport given in code overrides it, as every option overrides the URL).
  */
 export function resolveOptions(fromUrl: ConnectOptions, fromCode: ConnectOptions = {}, urlPort?: number): ResolvedOptions {
   checkOptions(fromCode);
@@ -277,9 +279,6 @@ export function resolveOptions(fromUrl: ConnectOptions, fromCode: ConnectOptions
   for (const [k, v] of Object.entries(fromCode)) if (v !== undefined) (o as Record<string, unknown>)[k] = v;
   checkOptions(o);
   if (o.soft && o.hard) throw new InvalidArgError('ERR_INVALID_ARG_VALUE', 'Options soft and hard exclude each other');
-  if (urlPort !== undefined && fromCode.nfsport !== undefined && fromCode.nfsport !== urlPort) {
-    throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `The URL's port (${urlPort}) and options.nfsport (${fromCode.nfsport}) disagree; both name the NFS port`);
-  }
   const version = o.version ?? '3';
   const ids = ownIds();
   const tlsConf = o.tls === true ? {} : o.tls || undefined;

@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { NfsStatusError } from '../errors.js';
-import type { Attrs, Backend, CallOpts, CreateMode, DirEntry, FileHandleId, Limits, Looked, OpenState, ReadDest, SetAttrs, StableHow, StatFsResult, WriteResult } from '../fs/backend.js';
+import type { Attrs, Backend, Capabilities, CallOpts, CreateMode, DirEntry, FileHandleId, Limits, Looked, OpenState, ReadDest, SetAttrs, StableHow, StatFsResult, WriteResult } from '../fs/backend.js';
 import { attrTtlMs, type CachePolicy } from './policy.js';
 
 interface NameEntry {
@@ -143,6 +143,10 @@ export class CachingBackend implements Backend {
 
   get version(): string {
     return this.inner.version;
+  }
+
+  get capabilities(): Capabilities {
+    return this.inner.capabilities;
   }
   get rootFh(): FileHandleId {
     return this.inner.rootFh;

@@ -156,8 +156,23 @@ export interface LockOwner {
   close(): Promise<void>;
 }
 
+/**
+ * What a backend can do beyond the Backend methods every version has. The
+ * fs layer decides by these, never by comparing version strings.
+ */
+export interface Capabilities {
+  /** open() by handle alone (NFSv4.1+ CLAIM_FH); without it an open names a directory and a file. */
+  openByHandle: boolean;
+  /** Server-side copy (NFSv4.2 COPY) is worth trying; the server may still answer NOTSUPP. */
+  serverCopy: boolean;
+  /** Data and hole regions by SEEK (NFSv4.2). */
+  seek: boolean;
+}
+
 export interface Backend {
+  /** The protocol version, for display ('3', '4.1'); decisions use `capabilities`. */
   readonly version: string;
+  readonly capabilities: Capabilities;
   readonly rootFh: FileHandleId;
   readonly limits: Limits;
 

@@ -525,7 +525,7 @@ export class NfsClient {
    */
   private async openState(p: ParsedPath, fh: FileHandleId, f: OpenFlags, co?: CallOpts): Promise<OpenState & { fh: FileHandleId }> {
     const req = { read: f.read, write: f.write, truncate: f.truncate };
-    if (this.backend.version !== '4.0') return this.backend.open!(fh, undefined, req, co);
+    if (this.backend.capabilities.openByHandle) return this.backend.open!(fh, undefined, req, co);
     // The path's own directory and name first (resolved from the caches);
     // when the name is a symlink (the server refuses to OPEN it) the
     // canonical path's, which costs a LOOKUP per component.
@@ -695,7 +695,7 @@ export class NfsClient {
   private async serverSideCopy(s: ParsedPath, srcFh: FileHandleId, to: FileHandle): Promise<boolean> {
     const b = this.backend;
     const dst = serverStates.get(to);
-    if (!b.copy || !dst || b.version !== '4.2' || this.copyUnsupported) return false;
+    if (!b.copy || !dst || !b.capabilities.serverCopy || this.copyUnsupported) return false;
     const src = await this.openState(s, srcFh, parseFlags('r'));
     try {
       let at = 0;

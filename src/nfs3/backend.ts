@@ -1,5 +1,5 @@
 import { NfsStatusError } from '../errors.js';
-import type { MountTarget, Attrs, Backend, LockOwner, CallOpts, CreateMode, DirEntry, FileHandleId, FileKind, Limits, Looked, OpenState, ReadDest, SetAttrs, StableHow, StatFsResult, WriteResult } from '../fs/backend.js';
+import type { MountTarget, Attrs, Backend, Capabilities, LockOwner, CallOpts, CreateMode, DirEntry, FileHandleId, FileKind, Limits, Looked, OpenState, ReadDest, SetAttrs, StableHow, StatFsResult, WriteResult } from '../fs/backend.js';
 import { exportList, mnt, MOUNT_PROGRAM, MOUNT_V3, MountError, mountstat3, umnt } from '../mount/mount.js';
 import { pmapGetport, PMAP_PORT } from '../portmap/portmap.js';
 import type { Credential } from '../rpc/auth.js';
@@ -152,6 +152,7 @@ function mountOptions(t: MountTarget, r: ResolvedOptions): Nfs3MountOptions {
  */
 export class Nfs3Backend implements Backend {
   readonly version = '3';
+  readonly capabilities: Capabilities = { openByHandle: false, serverCopy: false, seek: false };
 
   /** Every connection (nconnect); `rpc` is the first. */
   private readonly conns: RpcClient[];

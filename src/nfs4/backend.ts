@@ -1,5 +1,6 @@
 import type {
   MountTarget,
+  Capabilities,
   Attrs,
   Backend,
   CallOpts,
@@ -182,6 +183,7 @@ function stateidOf(s: Nfs4OpenState | Stateid | undefined, minor: number): State
  */
 export class Nfs4Backend implements Backend {
   readonly version: '4.0' | '4.1' | '4.2';
+  readonly capabilities: Capabilities;
   /** Stateful helpers' view of this backend. */
   private readonly ctx: StateContext;
 
@@ -202,6 +204,8 @@ export class Nfs4Backend implements Backend {
     private readonly closeTimeout: number,
   ) {
     this.version = `4.${channel.minorVersion}` as '4.0' | '4.1' | '4.2';
+    const m = channel.minorVersion;
+    this.capabilities = { openByHandle: m >= 1, serverCopy: m >= 2, seek: m >= 2 };
     this.ctx = { channel, opens: new OpenOwnerPool(channel, channel.minorVersion === 0), idmap, live: new Set() };
     channel.reclaimer = (so) => this.reclaimAll(so);
   }

@@ -26,6 +26,8 @@ for (const version of ['3', '4.0', '4.1']) {
 }
 
 t.test('nconnect out of range is refused', async (t) => {
-  await t.rejects(connect(urlWith('', 'nconnect=17')), { code: 'ERR_OUT_OF_RANGE' });
-  await t.rejects(connect(urlWith('', 'nconnect=0')), { code: 'ERR_OUT_OF_RANGE' });
+  await t.rejects(connect(urlWith('', 'nconnect=17')), { code: 'ERR_INVALID_URL', message: /nconnect must be an integer from 1 to 16, got '17'/ });
+  await t.rejects(connect(urlWith('', 'nconnect=0')), { code: 'ERR_INVALID_URL' });
+  await t.rejects(connect(urlWith(''), { nconnect: 17 }), { code: 'ERR_OUT_OF_RANGE' });
+  await t.rejects(connect(urlWith(''), { nconnect: 0 }), { code: 'ERR_OUT_OF_RANGE' });
 });

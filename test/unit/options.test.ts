@@ -35,11 +35,11 @@ t.test('with nothing given, every option is at the default the table documents',
   for (const [k, v] of Object.entries(documented)) t.equal(OPTIONS[k as keyof typeof OPTIONS].defaultDoc, String(v), `${k}'s documented default`);
 });
 
-t.test('NFSv4 defaults to port 2049; the URL port and nfsport name the same port', async (t) => {
+t.test('NFSv4 defaults to port 2049; the URL port and nfsport name the same port, code wins', async (t) => {
   t.equal(resolveOptions({ version: '4.1' }).nfsport, 2049);
   t.equal(resolveOptions({ version: '4.1' }, {}, 3049).nfsport, 3049);
   t.equal(resolveOptions({}, { nfsport: 3049 }, 3049).nfsport, 3049);
-  t.throws(() => resolveOptions({}, { nfsport: 2050 }, 3049), { code: 'ERR_INVALID_ARG_VALUE', message: /port \(3049\) and options\.nfsport \(2050\) disagree/ });
+  t.equal(resolveOptions({}, { nfsport: 2050 }, 3049).nfsport, 2050, 'code overrides the URL, the port too');
 });
 
 t.test('code overrides the URL; undefined leaves the URL value', async (t) => {
