@@ -281,6 +281,8 @@ export class Nfs3Backend implements Backend {
       auth: this.mountInfo.auth,
       portmapPort: this.mountInfo.portmapPort,
       connectTimeout: this.mountInfo.connectTimeout,
+      timeout: this.mountInfo.timeout,
+      closeTimeout: Math.max(1, this.mountInfo.closeTimeout),
     });
     const owner = this.locker.newOwner();
     return {

@@ -55,6 +55,8 @@ export interface NlmLockerOptions {
   connectTimeout?: number | undefined;
   /** ms per NLM call before ETIMEDOUT. Default 30 000. */
   timeout?: number | undefined;
+  /** ms close() waits for the unlocks of its owners. Default 5000. */
+  closeTimeout?: number | undefined;
   /** First and largest pause between polls of a waiting lock (and during a grace period). Defaults 10 and 1000 ms. */
   pollMinMs?: number | undefined;
   pollMaxMs?: number | undefined;
@@ -418,7 +420,7 @@ export class NlmLocker {
    */
   close(): Promise<void> {
     if (this.closing) return this.closing;
-    const timeout = Math.min(this.opts.timeout ?? DEFAULTS.timeout, DEFAULTS.closeTimeout);
+    const timeout = Math.min(this.opts.timeout ?? DEFAULTS.timeout, this.opts.closeTimeout ?? DEFAULTS.closeTimeout);
     const owners = [...this.owners];
     this.closing = (async () => {
       await Promise.allSettled(owners.map((o) => o.shutdown(timeout)));
