@@ -2,6 +2,7 @@ import { InvalidArgError, invalidArgType, NfsStatusError, toFsError } from './er
 import { NfsClient } from './fs/client.js';
 import type { Backend } from './fs/backend.js';
 import { CachingBackend } from './cache/caching-backend.js';
+import { ReadonlyBackend } from './core/readonly.js';
 import { DEFAULT_POLICY, type CachePolicy } from './cache/policy.js';
 import { Nfs3Backend } from './nfs3/backend.js';
 import { Nfs4Backend } from './nfs4/backend.js';
@@ -171,6 +172,8 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
     if (err instanceof NfsStatusError) throw toFsError(err, 'mount', u.path);
     throw err;
   }
+  // Below the caches (which the fs layer must reach to invalidate), above the wire: every caller passes through it.
+  if (settings.readonly) backend = new ReadonlyBackend(backend);
   const policy = cachePolicy(o);
   return new NfsClient(policy ? new CachingBackend(backend, policy) : backend, settings);
 }
