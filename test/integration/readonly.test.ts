@@ -90,8 +90,12 @@ for (const version of ['3', '4.1'] as const) {
     ];
     for (const [what, fn] of refused) await t.rejects(fn(), { code: 'EROFS' }, `${what}: EROFS`);
 
-    // Reads still work.
+    // Reads still work, and fsync of a handle open for reading (nothing to COMMIT).
     t.equal(await ro.readFile(p('f'), 'utf8'), 'original');
+    const rh = await ro.open(p('f'), 'r');
+    t.equal((await rh.read(Buffer.alloc(8), 0, 8, 0)).bytesRead, 8);
+    await rh.sync();
+    await rh.close();
     t.same((await ro.readdir(s.dir)).sort(), ['d', 'f', 'l', 'vols']);
     t.same(await diskState(s.local), before, "the server's disk is unchanged");
   });
