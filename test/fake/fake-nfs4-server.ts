@@ -10,6 +10,8 @@
  * handler error (SYSTEM_ERR, recorded in `server.errors`), so a test sees
  * when the client asked for something unexpected. File handles are the
  * node's path; `ops` records every op the client sent.
+ * COMPOUND bodies are read and written with src/xdr (as
+ * test/unit/nfs4-readdir.test.ts does); the RPC framing is FakeRpcServer's own.
  */
 import { XdrReader, XdrWriter } from '../../src/xdr/index.js';
 import {
