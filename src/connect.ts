@@ -2,6 +2,7 @@ import { NfsStatusError, toFsError } from './errors.js';
 import { NfsClient } from './fs/client.js';
 import type { Backend } from './fs/backend.js';
 import { CachingBackend } from './cache/caching-backend.js';
+import { ReadonlyBackend } from './core/readonly.js';
 import { Nfs3Backend } from './nfs3/backend.js';
 import { Nfs4Backend } from './nfs4/backend.js';
 import { resolveOptions, type ConnectOptions } from './options.js';
@@ -30,5 +31,7 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
     if (err instanceof NfsStatusError) throw toFsError(err, 'mount', u.path);
     throw err;
   }
+  // Below the caches (which the fs layer must reach to invalidate), above the wire: every caller passes through it.
+  if (o.readonly) backend = new ReadonlyBackend(backend);
   return new NfsClient(o.cache ? new CachingBackend(backend, o.cache) : backend, { umask: o.umask, readonly: o.readonly });
 }

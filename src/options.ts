@@ -6,6 +6,7 @@
  * default can only be written here. Backends never default anything.
  */
 import { hostname } from 'node:os';
+import { DEFAULT_IO_SIZE, MAX_IO_SIZE } from './core/io-size.js';
 import { InvalidArgError, describeType } from './errors.js';
 import type { RetryPolicy } from './rpc/client.js';
 import type { TlsOptions } from './rpc/transport.js';
@@ -17,10 +18,6 @@ export const NFS_VERSIONS: readonly NfsVersion[] = ['3', '4', '4.0', '4.1', '4.2
 /** AUTH_SYS carries at most 16 supplementary gids (RFC 5531 appendix A). */
 export const MAX_AUTH_SYS_GIDS = 16;
 
-/** The transfer size when none is given: the Linux client's ceiling. */
-export const DEFAULT_IO_SIZE = 1024 * 1024;
-/** Replies must fit the RPC client's record limit (4 MiB + 64 KiB). */
-export const MAX_IO_SIZE = 4 * 1024 * 1024;
 
 type Kind =
   | { type: 'version' }

@@ -54,6 +54,18 @@ export class NfsClient {
     return this.backend.version;
   }
 
+  /**
+   * The handle-level operations under the fs methods (fs/backend.ts: LOOKUP,
+   * READDIR, CREATE, REMOVE... by directory handle and name), for layers
+   * that must not resolve paths, such as the volumes layer's walks beneath a
+   * base directory. The same stack the fs methods use: the caches, and the
+   * `readonly` refusal (EROFS before anything is sent). The client owns it:
+   * close the client, not this.
+   */
+  get handles(): Backend {
+    return this.backend;
+  }
+
   private get blksize(): number {
     return this.backend.limits.wsize;
   }

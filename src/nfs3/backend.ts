@@ -9,7 +9,10 @@ import { RpcClient, type RetryPolicy } from '../rpc/client.js';
 import { NlmLocker } from '../nlm/locks.js';
 import type { TlsOptions } from '../rpc/transport.js';
 import { RpcConnectionError } from '../rpc/errors.js';
-import { ftype3, NFS_PROGRAM, NFS_V3, stable_how } from './constants.js';
+import { ftype3, NFS_PROGRAM, NFS_V3 } from './constants.js';
+import { ioSize } from '../core/io-size.js';
+import { ListingGuard } from '../core/listing.js';
+import { STABLE_WIRE, stableFromWire } from '../core/stable.js';
 import {
   nfs3Access,
   nfs3Commit,
@@ -78,9 +81,6 @@ function toSattr3(s: SetAttrs): Sattr3 {
   return out;
 }
 
-const STABLE: Record<StableHow, 0 | 1 | 2> = { unstable: stable_how.UNSTABLE, data: stable_how.DATA_SYNC, file: stable_how.FILE_SYNC };
-const STABLE_NAME: Record<number, StableHow> = { 0: 'unstable', 1: 'data', 2: 'file' };
-
 /**
  * Call options that report whether the call went out more than once. A
  * non-idempotent call (CREATE, MKDIR, REMOVE, RENAME, LINK) that was
@@ -95,9 +95,6 @@ function retried(o: CallOpts | undefined) {
 function fail(status: number, op: string, detail?: string): NfsStatusError {
   return new NfsStatusError(nfsstat3Name(status), nfsstat3Errno(status), op, detail);
 }
-
-/** Entries a READDIR listing may return before we call it a loop (a server that never reaches eof). */
-const MAX_DIR_ENTRIES = 50_000_000;
 
 /** What mount() works from: the target and the resolved options, in the shape the procedures need. */
 interface Nfs3MountOptions {
@@ -260,8 +257,8 @@ export class Nfs3Backend implements Backend {
       if (!info.ok) throw fail(info.status, 'NFSPROC3_FSINFO');
       const attrs = info.objAttributes ?? (await getattrOrThrow(rpc, root));
       if (attrs.type !== ftype3.NF3DIR) throw new NfsStatusError('NFS3ERR_NOTDIR', 'ENOTDIR', 'NFSPROC3_FSINFO', `mount path '${o.path}' is not a directory`);
-      const rsize = clampSize(o.rsize, info.rtmax);
-      const wsize = clampSize(o.wsize, info.wtmax);
+      const rsize = ioSize(o.rsize, info.rtpref, info.rtmax);
+      const wsize = ioSize(o.wsize, info.wtpref, info.wtmax);
       const limits: Limits = { rsize, wsize, dtpref: Math.max(4096, Math.min(info.dtpref || 8192, 65536)), maxFileSize: info.maxfilesize };
       return new Nfs3Backend(rpc, root, limits, unmount, o, extra);
     } catch (err) {
@@ -338,10 +335,10 @@ export class Nfs3Backend implements Backend {
 
   write(fh: FileHandleId, offset: number, data: Buffer, stable: StableHow, o?: CallOpts): Promise<WriteResult> {
     const chunk = data.length > this.limits.wsize ? data.subarray(0, this.limits.wsize) : data;
-    return nfs3Write(this.pick(), fh, offset, chunk, STABLE[stable], o).then((r) => {
+    return nfs3Write(this.pick(), fh, offset, chunk, STABLE_WIRE[stable], o).then((r) => {
       if (!r.ok) throw fail(r.status, 'NFSPROC3_WRITE');
       if (r.count > chunk.length) throw new NfsStatusError('NFS3ERR_IO', 'EIO', 'NFSPROC3_WRITE', `server claims ${r.count} bytes written of ${chunk.length} sent`);
-      return { count: r.count, committed: STABLE_NAME[r.committed]!, verf: r.verf };
+      return { count: r.count, committed: stableFromWire(r.committed), verf: r.verf };
     });
   }
 
@@ -418,47 +415,31 @@ export class Nfs3Backend implements Backend {
   }
 
   /**
-   * The READDIR(PLUS) cookie loop. A listing that returns no entries without
-   * eof, repeats a cookie, returns a page of names it already listed, or runs
-   * past MAX_DIR_ENTRIES is cut off with EIO: a broken or hostile server must
-   * not make us loop forever. A name listed twice is passed on once (a
-   * directory never holds one name twice); a name no directory can hold
-   * (empty, with '/' or NUL) is EIO, so that no caller joins '../x' to a path.
+   * The READDIR(PLUS) cookie loop. Every entry passes the shared listing
+   * guard (core/listing.ts): loops and impossible names end the listing with
+   * EIO, a name listed twice is passed on once, '.' and '..' are left out.
    */
   async *readdir(dir: FileHandleId, withAttrs: boolean, o?: CallOpts): AsyncGenerator<DirEntry[]> {
     let cookie = 0n;
     let verf: Buffer = Buffer.alloc(8);
-    let total = 0;
-    const seen = new Set<bigint>();
-    const names = new Set<string>();
+    const op = withAttrs ? 'NFSPROC3_READDIRPLUS' : 'NFSPROC3_READDIR';
+    const guard = new ListingGuard({ op, badCookie: 'NFS3ERR_BAD_COOKIE', io: 'NFS3ERR_IO' });
     const dircount = this.limits.dtpref;
     const maxcount = Math.min(this.limits.rsize, 1024 * 1024);
     for (;;) {
       const r = withAttrs ? await nfs3Readdirplus(this.pick(), dir, cookie, verf, dircount, maxcount, o) : await nfs3Readdir(this.pick(), dir, cookie, verf, dircount, o);
-      if (!r.ok) throw fail(r.status, withAttrs ? 'NFSPROC3_READDIRPLUS' : 'NFSPROC3_READDIR');
+      if (!r.ok) throw fail(r.status, op);
       verf = r.cookieverf;
       const out: DirEntry[] = [];
-      let fresh = 0;
       for (const e of r.entries) {
-        if (seen.has(e.cookie)) throw new NfsStatusError('NFS3ERR_BAD_COOKIE', 'EIO', 'READDIR: server repeated a cookie (listing loops)');
-        seen.add(e.cookie);
         cookie = e.cookie;
-        if (e.name === '' || e.name.includes('/') || e.name.includes('\0')) {
-          throw new NfsStatusError('NFS3ERR_IO', 'EIO', `READDIR: server listed an impossible name ${JSON.stringify(e.name)}`);
-        }
-        if (names.has(e.name)) continue;
-        names.add(e.name);
-        fresh++;
-        if (e.name === '.' || e.name === '..') continue;
+        if (!guard.entry(e.cookie, e.name)) continue;
         const pe = e as { attributes?: Fattr3; handle?: Buffer };
         out.push({ name: e.name, fileid: e.fileid, attrs: optAttrs(pe.attributes), fh: pe.handle });
       }
-      total += r.entries.length;
       if (out.length > 0) yield out;
+      guard.endPage(r.entries.length, r.eof);
       if (r.eof) return;
-      if (r.entries.length === 0) throw new NfsStatusError('NFS3ERR_IO', 'EIO', 'READDIR: no entries and no eof (listing would never end)');
-      if (fresh === 0) throw new NfsStatusError('NFS3ERR_IO', 'EIO', 'READDIR: a page of names already listed (listing loops)');
-      if (total > MAX_DIR_ENTRIES) throw new NfsStatusError('NFS3ERR_IO', 'EIO', `READDIR: more than ${MAX_DIR_ENTRIES} entries`);
     }
   }
 
@@ -539,16 +520,3 @@ async function getattrOrThrow(rpc: RpcClient, fh: Buffer): Promise<Fattr3> {
   return r.attributes;
 }
 
-/**
- * Servers advertise large preferences (Ganesha: 64 MiB); 1 MiB, the Linux
- * client's ceiling, keeps several READs in flight for one large request.
- */
-const DEFAULT_IO_SIZE = 1024 * 1024;
-/** Replies must fit the RPC client's record limit (4 MiB + 64 KiB). */
-const MAX_IO_SIZE = 4 * 1024 * 1024;
-
-function clampSize(want: number, max: number): number {
-  const m = max > 0 ? max : DEFAULT_IO_SIZE;
-  // Keep sizes 4 KiB multiples, and at least one page.
-  return Math.max(4096, Math.min(want > 0 ? want : m, m, MAX_IO_SIZE)) & ~4095;
-}

@@ -19,6 +19,9 @@ import type {
 } from '../fs/backend.js';
 import { NfsStatusError } from '../errors.js';
 import { releaseWithin } from '../core/release.js';
+import { DEFAULT_IO_SIZE, ioSize } from '../core/io-size.js';
+import { ListingGuard } from '../core/listing.js';
+import { STABLE_WIRE, stableFromWire } from '../core/stable.js';
 import { majorTimeoutMs, retryPolicy, type ResolvedOptions } from '../options.js';
 import { RpcClient } from '../rpc/client.js';
 import {
@@ -88,19 +91,10 @@ const ZERO_VERF = Buffer.alloc(C.NFS4_VERIFIER_SIZE);
 
 /** The NFSv4 port (RFC 7530 section 3.1). */
 const NFS4_PORT = 2049;
-/** The size assumed where the server states no maxread/maxwrite. */
-const DEFAULT_IO_SIZE = 1024 * 1024;
-/** Replies must fit the RPC client's record limit (4 MiB + 64 KiB). */
-const MAX_IO_SIZE = 4 * 1024 * 1024;
 /** COMPOUND framing around READ data or WRITE payload (SEQUENCE, PUTFH, headers), with room to spare. */
 const COMPOUND_OVERHEAD = 16 * 1024;
-/** Entries a READDIR listing may return before it is called a loop. */
-const MAX_DIR_ENTRIES = 50_000_000;
 /** READDIR dircount: bytes of names and cookies per reply (the server's hint). */
 const READDIR_DIRCOUNT = 32 * 1024;
-
-const STABLE: Record<StableHow, number> = { unstable: C.UNSTABLE4, data: C.DATA_SYNC4, file: C.FILE_SYNC4 };
-const STABLE_NAME: Record<number, StableHow> = { [C.UNSTABLE4]: 'unstable', [C.DATA_SYNC4]: 'data', [C.FILE_SYNC4]: 'file' };
 
 export type MinorVersion = 0 | 1 | 2;
 
@@ -161,10 +155,6 @@ export interface CopyResult {
 }
 
 type Start = FileHandleId | 'root';
-
-function clampSize(want: number, max: number): number {
-  return Math.max(4096, Math.min(want > 0 ? want : max, max, MAX_IO_SIZE)) & ~4095;
-}
 
 /** Statuses meaning the server no longer knows an open's stateid. */
 const STATE_LOST = new Set(['NFS4ERR_BAD_STATEID', 'NFS4ERR_STALE_STATEID', 'NFS4ERR_EXPIRED', 'NFS4ERR_ADMIN_REVOKED', 'NFS4ERR_DELEG_REVOKED']);
@@ -298,8 +288,9 @@ export class Nfs4Backend implements Backend {
         maxWrite = Math.min(maxWrite, ch.fore.maxRequestSize - COMPOUND_OVERHEAD);
       }
       const limits: Limits = {
-        rsize: clampSize(o.rsize, maxRead),
-        wsize: clampSize(o.wsize, maxWrite),
+        // NFSv4 states no preferred size: the maximum is the preference.
+        rsize: ioSize(o.rsize, maxRead, maxRead),
+        wsize: ioSize(o.wsize, maxWrite, maxWrite),
         dtpref: READDIR_DIRCOUNT,
         maxFileSize: fattr.maxfilesize ?? Number.MAX_SAFE_INTEGER,
       };
@@ -532,8 +523,8 @@ export class Nfs4Backend implements Backend {
   async write(fh: FileHandleId, offset: number, data: Buffer, stable: StableHow, o?: CallOpts, state?: Nfs4OpenState | Stateid): Promise<WriteResult> {
     const chunk = data.length > this.limits.wsize ? data.subarray(0, this.limits.wsize) : data;
     return this.withState(state, o, async (sid) => {
-      const [, r] = await this.channel.run('write', [opPutfh(fh), opWrite(sid, offset, STABLE[stable], chunk)], this.so(o));
-      return { count: r.count, committed: STABLE_NAME[r.committed]!, verf: r.verf };
+      const [, r] = await this.channel.run('write', [opPutfh(fh), opWrite(sid, offset, STABLE_WIRE[stable], chunk)], this.so(o));
+      return { count: r.count, committed: stableFromWire(r.committed), verf: r.verf };
     });
   }
 
@@ -606,16 +597,16 @@ export class Nfs4Backend implements Backend {
 
   /**
    * The READDIR cookie loop (PUTFH + READDIR, with attributes and handles
-   * when `withAttrs`). A listing that returns no entries without eof,
-   * repeats a cookie, or runs past 50 million entries ends with EIO, as in
-   * nfs3/backend.ts. Entries whose attributes the server could not read
+   * when `withAttrs`). Every entry passes the shared listing guard
+   * (core/listing.ts), as on NFSv3: loops and impossible names end the
+   * listing with EIO, a name listed twice is passed on once, '.' and '..'
+   * are left out. Entries whose attributes the server could not read
    * (rdattr_error) are listed without them.
    */
   async *readdir(dir: FileHandleId, withAttrs: boolean, o?: CallOpts): AsyncGenerator<DirEntry[]> {
     let cookie = 0n;
     let verf: Buffer = ZERO_VERF;
-    let total = 0;
-    const seen = new Set<bigint>();
+    const guard = new ListingGuard({ op: 'OP_READDIR', badCookie: 'NFS4ERR_BAD_COOKIE', io: 'NFS4ERR_IO' });
     const request = withAttrs ? READDIR_PLUS_REQUEST : READDIR_NAME_REQUEST;
     const maxcount = Math.min(this.limits.rsize, 1024 * 1024);
     for (;;) {
@@ -623,10 +614,8 @@ export class Nfs4Backend implements Backend {
       verf = r.cookieverf;
       const out: DirEntry[] = [];
       for (const e of r.entries) {
-        if (seen.has(e.cookie)) throw statusError('NFS4ERR_BAD_COOKIE', 'EIO', 'OP_READDIR', 'server repeated a cookie (listing loops)');
-        seen.add(e.cookie);
         cookie = e.cookie;
-        if (e.name === '.' || e.name === '..') continue;
+        if (!guard.entry(e.cookie, e.name)) continue;
         const a = e.attrs;
         const ok = a.rdattrError === undefined || a.rdattrError === nfsstat4.NFS4_OK;
         const entry: DirEntry = { name: e.name, fileid: a.fileid ?? 0n };
@@ -636,11 +625,9 @@ export class Nfs4Backend implements Backend {
         }
         out.push(entry);
       }
-      total += r.entries.length;
       if (out.length > 0) yield out;
+      guard.endPage(r.entries.length, r.eof);
       if (r.eof) return;
-      if (r.entries.length === 0) throw statusError('NFS4ERR_IO', 'EIO', 'OP_READDIR', 'no entries and no eof (listing would never end)');
-      if (total > MAX_DIR_ENTRIES) throw statusError('NFS4ERR_IO', 'EIO', 'OP_READDIR', `more than ${MAX_DIR_ENTRIES} entries`);
     }
   }
 
@@ -823,7 +810,7 @@ export class Nfs4Backend implements Backend {
         delay = Math.min(delay * 2, 1000);
       }
     }
-    return { count: copied, committed: STABLE_NAME[r.committed]!, verf: r.verf };
+    return { count: copied, committed: stableFromWire(r.committed), verf: r.verf };
   }
 
   /** SEEK for the next data or hole at or after `offset` (SEEK_DATA/SEEK_HOLE). Past the end: ENXIO. */

@@ -11,9 +11,10 @@
  * component inside it (REMOVE(dir, name), RMDIR, READDIRPLUS(dir)), so a
  * symlink is only ever an entry to unlink, never a path to follow.
  *
- * This works on `nfs.backend` (the version-independent interface the fs
- * layer itself uses), converting its errors into node-shaped fs errors that
- * name the syscall and the path under the export.
+ * This works on `nfs.handles` (the handle-level interface the fs layer
+ * itself uses, with its caches and its read-only refusal), converting its
+ * errors into node-shaped fs errors that name the syscall and the path under
+ * the export.
  */
 import type { NfsClient } from '../fs/client.js';
 import type { Attrs, Backend, DirEntry, FileHandleId, SetAttrs } from '../fs/backend.js';
@@ -51,7 +52,7 @@ export class Beneath {
     /** The base directory. Nothing here removes, renames or changes it. */
     readonly root: Node,
   ) {
-    this.b = nfs.backend;
+    this.b = nfs.handles;
   }
 
   /**
@@ -61,7 +62,7 @@ export class Beneath {
    */
   static async open(nfs: NfsClient, basePath: string): Promise<Beneath> {
     const real = await nfs.realpath(basePath);
-    const b = nfs.backend;
+    const b = nfs.handles;
     let node: Node = { fh: b.rootFh, attrs: await call('stat', real, () => b.getattr(b.rootFh)), path: '/' };
     for (const part of real.split('/').filter((p) => p !== '')) {
       const path = joinPath(node.path, part);

@@ -228,8 +228,8 @@ t.test('mutated replies of all 22 procedures: every call settles with a value or
     const [r] = await Promise.allSettled([client.call(labels[f.proc]!, (w) => w.u32(i), DECODERS[f.proc]!, { timeout: c.matchable ? LONG : SHORT })]);
     const cls = classify(r!);
     tally.add(c.mutation.kind, cls, `${f.name} (${f.scenario}) ${c.mutation.kind} ${c.mutation.detail}`);
-    if (c.matchable && cls === 'RpcTimeoutError') matchedTimeouts++;
-    if (!c.matchable && cls !== 'RpcTimeoutError') unmatchedSettled++;
+    if (c.matchable && (cls === 'RpcTimeoutError' || cls === 'RpcDeadlineError')) matchedTimeouts++;
+    if (!c.matchable && cls !== 'RpcTimeoutError' && cls !== 'RpcDeadlineError') unmatchedSettled++;
     // A valid record reframed, or sent twice, must decode to exactly what the original did.
     if ((c.mutation.kind === 'fragments' || c.mutation.detail === 'exact copy') && (r!.status !== 'fulfilled' || canon(r!.value) !== control.get(c.fixture))) reframedDiffer++;
   });
@@ -316,7 +316,7 @@ t.test('crosstalk: a reply carrying another pending call\'s xid is decoded by th
   });
   tally.report(t, 'crosstalk');
   t.same(tally.untyped, []);
-  t.equal(tally.byKind.get('lost')?.get('RpcTimeoutError'), n, 'the calls whose reply went elsewhere time out');
+  t.equal(tally.byKind.get('lost')?.get('RpcDeadlineError'), n, 'the calls whose reply went elsewhere reach their deadline');
   t.equal(client.pending, 0);
 });
 

@@ -322,6 +322,7 @@ t.test('URLs and options: unknown ones are refused, known ones parsed', async (t
   t.equal(c.version, version);
   t.equal(c.backend.limits.rsize, 65536);
   t.equal(c.backend.limits.wsize, 32768);
+  t.equal(c.handles.limits.rsize, 65536, 'the handle-level API (volumes) is the same stack');
 });
 
 t.test('wx creates with EXCLUSIVE, then sets the requested mode', async (t) => {
