@@ -5,7 +5,7 @@ import { CachingBackend } from './cache/caching-backend.js';
 import { ReadonlyBackend } from './core/readonly.js';
 import { Nfs3Backend } from './nfs3/backend.js';
 import { Nfs4Backend } from './nfs4/backend.js';
-import { resolveOptions, type ConnectOptions } from './options.js';
+import { MAX_AUTH_SYS_GIDS, resolveOptions, type ConnectOptions } from './options.js';
 import { authSys } from './rpc/auth.js';
 import { parseNfsUrl } from './url.js';
 
@@ -20,7 +20,7 @@ import { parseNfsUrl } from './url.js';
 export async function connect(url: string, options: ConnectOptions = {}): Promise<NfsClient> {
   const u = parseNfsUrl(url);
   const o = resolveOptions(u.options, options, u.port);
-  const auth = authSys({ uid: o.uid, gid: o.gid, gids: o.gids, machineName: o.machineName });
+  const auth = authSys({ uid: o.uid, gid: o.gid, gids: authSysGids(o.gids), machineName: o.machineName });
   let backend: Backend;
   try {
     // NFSv4 needs neither rpcbind nor MOUNT: one port, the pseudo-fs path walked in one COMPOUND.
@@ -34,4 +34,21 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   // Below the caches (which the fs layer must reach to invalidate), above the wire: every caller passes through it.
   if (o.readonly) backend = new ReadonlyBackend(backend);
   return new NfsClient(o.cache ? new CachingBackend(backend, o.cache) : backend, { umask: o.umask, readonly: o.readonly });
+}
+
+/** Code of the warning for groups AUTH_SYS cannot carry. */
+export const GROUPS_WARNING = 'MOUNTLESS_AUTH_SYS_GROUPS';
+
+/**
+ * The groups AUTH_SYS can carry: the first 16 (RFC 5531 appendix A). Servers
+ * drop the rest silently, so access through them would fail without a word:
+ * say so, once per connect().
+ */
+function authSysGids(gids: number[]): number[] {
+  if (gids.length <= MAX_AUTH_SYS_GIDS) return gids;
+  process.emitWarning(
+    `AUTH_SYS carries at most ${MAX_AUTH_SYS_GIDS} supplementary groups: sending the first ${MAX_AUTH_SYS_GIDS} of ${gids.length}; access granted only through groups ${gids.slice(MAX_AUTH_SYS_GIDS, MAX_AUTH_SYS_GIDS + 3).join(', ')}${gids.length > MAX_AUTH_SYS_GIDS + 3 ? ', …' : ''} will be refused (list the groups that matter first)`,
+    { code: GROUPS_WARNING },
+  );
+  return gids.slice(0, MAX_AUTH_SYS_GIDS);
 }

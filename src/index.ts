@@ -2,7 +2,7 @@
  * mountless: NFS from userspace, with the node:fs/promises API.
  * The public surface only; internals live in their protocol folders.
  */
-export { connect } from './connect.js';
+export { connect, GROUPS_WARNING } from './connect.js';
 export { OPTIONS, type ConnectOptions, type NfsVersion } from './options.js';
 export { parseNfsUrl, type NfsUrl } from './url.js';
 export { NfsClient } from './fs/client.js';

@@ -17,6 +17,8 @@ export const NFS_VERSIONS: readonly NfsVersion[] = ['3', '4', '4.0', '4.1', '4.2
 
 /** AUTH_SYS carries at most 16 supplementary gids (RFC 5531 appendix A). */
 export const MAX_AUTH_SYS_GIDS = 16;
+/** Groups a gids option may list (Linux's NGROUPS_MAX); AUTH_SYS sends the first 16 of them. */
+const MAX_GIDS = 65536;
 
 
 type Kind =
@@ -53,7 +55,7 @@ export const OPTIONS = {
   version: { url: 'version', kind: { type: 'version' }, defaultDoc: `'3'`, doc: `NFS version: '3', '4' (the highest minor version the server accepts), '4.0', '4.1', '4.2'.` } as Spec<NfsVersion>,
   uid: { url: 'uid', kind: uint(), defaultDoc: 'the process uid (65534 without one)', doc: 'AUTH_SYS uid.' } as Spec<number>,
   gid: { url: 'gid', kind: uint(), defaultDoc: 'the process gid (65534 without one)', doc: 'AUTH_SYS gid.' } as Spec<number>,
-  gids: { url: 'gids', kind: { type: 'gids' }, defaultDoc: 'none', doc: `AUTH_SYS supplementary gids, at most ${MAX_AUTH_SYS_GIDS} (URL: comma-separated).` } as Spec<number[]>,
+  gids: { url: 'gids', kind: { type: 'gids' }, defaultDoc: 'none', doc: `Supplementary gids (URL: comma-separated). AUTH_SYS carries the first ${MAX_AUTH_SYS_GIDS}; with more, a warning (MOUNTLESS_AUTH_SYS_GROUPS) says the rest are not sent.` } as Spec<number[]>,
   machineName: { kind: { type: 'string' }, defaultDoc: 'os.hostname()', doc: 'AUTH_SYS machine name.' } as Spec<string>,
   nfsport: { url: 'nfsport', kind: port(), defaultDoc: 'NFSv3: asked of rpcbind; NFSv4: 2049', doc: 'NFS server port (the URL\'s port means the same). Given, rpcbind is not asked for NFS.' } as Spec<number>,
   mountport: { url: 'mountport', kind: port(), defaultDoc: 'asked of rpcbind', doc: 'MOUNT server port (NFSv3).' } as Spec<number>,
@@ -171,8 +173,8 @@ function checkValue(name: OptionName, v: unknown): void {
         if (typeof g !== 'number' || !Number.isInteger(g)) throw typeError(`${name}[${i}]`, 'an integer', g);
         if (g < 0 || g > U32) throw outOfRange(`${name}[${i}]`, `>= 0 && <= ${U32}`, g);
       });
-      if (v.length > MAX_AUTH_SYS_GIDS) {
-        throw new InvalidArgError('ERR_OUT_OF_RANGE', `The length of "options.${name}" is out of range. It must be <= ${MAX_AUTH_SYS_GIDS}. Received ${v.length}`);
+      if (v.length > MAX_GIDS) {
+        throw new InvalidArgError('ERR_OUT_OF_RANGE', `The length of "options.${name}" is out of range. It must be <= ${MAX_GIDS}. Received ${v.length}`);
       }
       return;
     case 'xprtsec':
@@ -211,7 +213,7 @@ export function parseUrlValue(name: OptionName, raw: string): { value: unknown }
     case 'gids': {
       const parts = raw.split(',').filter((s) => s !== '');
       if (!parts.every((s) => /^\d{1,10}$/.test(s) && Number(s) <= U32)) return { why: `gids must be a comma-separated list of integers from 0 to ${U32}, got '${raw}'` };
-      if (parts.length > MAX_AUTH_SYS_GIDS) return { why: `gids may list at most ${MAX_AUTH_SYS_GIDS} groups (AUTH_SYS), got ${parts.length}` };
+      if (parts.length > MAX_GIDS) return { why: `gids may list at most ${MAX_GIDS} groups, got ${parts.length}` };
       return { value: parts.map(Number) };
     }
     case 'xprtsec':
