@@ -358,7 +358,7 @@ export class Nfs4Backend implements Backend {
       try {
         return await fn(state.ioStateid(this.minorVersion));
       } catch (err) {
-        if (attempt > 0 || state.closed || !STATE_LOST.has((err as { status?: string }).status ?? '')) throw err;
+        if (attempt > 0 || state.closed || !(err instanceof NfsStatusError && STATE_LOST.has(err.status))) throw err;
         await this.channel.probeLease(this.so(o));
         if (state.generation === gen && state.epoch === this.channel.stateEpoch) await this.reopen(state, o);
       }

@@ -2,7 +2,7 @@ import { XdrReader } from '../xdr/reader.js';
 import { XdrWriter } from '../xdr/writer.js';
 import { authNone, type Credential } from './auth.js';
 import { XdrDecodeError } from '../xdr/errors.js';
-import { AbortError, RpcClosedError, RpcConnectionError, RpcDeadlineError, RpcTimeoutError } from './errors.js';
+import { AbortError, RpcClosedError, RpcConnectionError, RpcDeadlineError, RpcRecordError, RpcTimeoutError } from './errors.js';
 import { decodeReplyHeader, encodeCallHeader, REPLY, type CallLabel } from './message.js';
 import { recordMark, type Placement } from './record.js';
 import { clampDelay, Transport, type TlsOptions } from './transport.js';
@@ -584,7 +584,7 @@ export class RpcClient {
       decodeReplyHeader(r, pc.label);
       value = pc.decode(r);
     } catch (err) {
-      if ((err as { code?: unknown } | null | undefined)?.code === 'ERR_XDR_DECODE') {
+      if (err instanceof XdrDecodeError) {
         this.stats.badReplies++;
         (err as Error).message = `${pc.label.name ?? 'RPC reply'}: ${(err as Error).message}`;
       }
@@ -641,7 +641,7 @@ export class RpcClient {
       return;
     }
     const reason = err ? `: ${err.message}` : '';
-    const code = (err as { code?: string } | undefined)?.code === 'ERR_RPC_RECORD' ? 'ERR_RPC_RECORD' : 'ECONNRESET';
+    const code = err instanceof RpcRecordError ? 'ERR_RPC_RECORD' : 'ECONNRESET';
     for (const pc of lost) {
       const e = new RpcConnectionError(
         `${pc.label.name ?? 'RPC call'}: connection to ${this.opts.host}:${this.opts.port} lost with the call in flight${reason}`,
