@@ -8,26 +8,13 @@ import t from 'tap';
 import { connect, CLOSE_WARNING, isNfsError, RpcClosedError, type NfsClient } from '../../src/index.js';
 import { FaultProxy } from '../fake/fault-proxy.js';
 import { NFS_URL, scratch, uniqueName } from './_env.js';
+import { warningsDuring } from './_warnings.js';
 
 const LOCAL = new URL(NFS_URL).hostname === '127.0.0.1' && !process.env.MOUNTLESS_TEST_URL;
 const NFS_PORT = Number(process.env.MOUNTLESS_NFS_PORT ?? 2049);
 const MOUNT_PORT = Number(process.env.MOUNTLESS_MOUNT_PORT ?? 20048);
 const skip = !LOCAL && 'needs the local NFS-Ganesha';
 
-/** Warnings emitted while `fn` runs, by code. */
-async function warningsDuring<T>(fn: () => Promise<T>): Promise<{ value: T; warnings: Error[] }> {
-  const warnings: Error[] = [];
-  const on = (w: Error) => warnings.push(w);
-  process.on('warning', on);
-  try {
-    const value = await fn();
-    // emitWarning delivers on the next tick.
-    await new Promise((r) => setImmediate(r));
-    return { value, warnings };
-  } finally {
-    process.off('warning', on);
-  }
-}
 
 for (const version of ['3', '4.0', '4.1'] as const) {
   t.test(`NFSv${version}: calls pending at close() each fail with their own error naming their own syscall and path`, { skip }, async (t) => {
