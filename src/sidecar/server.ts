@@ -142,6 +142,7 @@ export class Sidecar {
       });
     }
     locks.stop();
+    this.services.metrics.stop();
     log.info('stopped', {});
   }
 

@@ -5,6 +5,9 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { connect as netConnect } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { connect, type NfsClient } from '../../src/index.js';
+import type { RpcClient } from '../../src/rpc/client.js';
+import { wireBackend } from '../../src/sidecar/metrics.js';
 import { metrics, request, startSidecar } from './_sidecar.js';
 import { scratch, urlWith } from './_env.js';
 
@@ -32,17 +35,73 @@ t.test('healthz, readyz and metrics on the admin address', async (t) => {
   t.match(m, /mountless_http_request_bytes_total 12345\n/);
   const out = Number(/mountless_http_response_bytes_total (\d+)/.exec(m)?.[1]);
   t.ok(out >= 12345, `bytes out counted (${out})`);
-  t.match(m, /mountless_nfs_calls_total\{op="write",result="ok"\} [1-9]/);
-  t.match(m, /mountless_nfs_calls_total\{op="read",result="ok"\} [1-9]/);
-  t.match(m, /mountless_nfs_calls_total\{op="lookup",result="error"\} [1-9]/, 'the failed lookup of /missing');
-  t.match(m, /mountless_nfs_call_duration_seconds_count\{op="commit"\} [1-9]/);
+  // Procedures by their RPC names: NFSPROC3_WRITE over v3, `NFSv4 COMPOUND write` over v4.
+  t.match(m, /mountless_nfs_calls_total\{op="(?:NFSPROC3_WRITE|NFSv4 COMPOUND write)",result="ok"\} [1-9]/);
+  t.match(m, /mountless_nfs_calls_total\{op="(?:NFSPROC3_READ|NFSv4 COMPOUND read)",result="ok"\} [1-9]/);
+  t.match(m, /mountless_nfs_calls_total\{op="(?:NFSPROC3_LOOKUP|NFSv4 COMPOUND [a-z_]+)",result="ok"\} [1-9]/, 'the lookup of /missing: an NFS error is a reply');
+  t.match(m, /mountless_nfs_call_duration_seconds_count\{op="(?:NFSPROC3_COMMIT|NFSv4 COMPOUND commit)"\} [1-9]/);
   t.match(m, /# TYPE mountless_nfs_rpc_total counter\n/);
   t.match(m, /mountless_nfs_rpc_total\{event="calls"\} [1-9]/);
-  t.match(m, /mountless_nfs_rpc_total\{event="connects"\} 1\n/);
+  t.match(m, /mountless_nfs_rpc_total\{event="replies"\} [1-9]/);
+  t.match(m, /mountless_nfs_rpc_total\{event="timeouts"\} 0\n/);
+  t.match(m, /mountless_nfs_rpc_bytes_total\{direction="received"\} \d{5,}\n/, "the GET's READ replies");
   t.match(m, /mountless_nfs_reconnects_total 0\n/);
   t.match(m, /process_resident_memory_bytes \d+/);
   t.match(m, /mountless_dav_locks 0\n/);
 });
+
+t.test("under nconnect=4, /metrics counts the RPC calls of every connection, and no other client's", async (t) => {
+  const r = await startSidecar(t, { 'admin-listen': '127.0.0.1:0' }, {}, 'nconnect=4');
+  const conns = connectionsOf(r.nfs);
+  t.equal(conns.length, 4, 'four connections');
+  const before = totals(conns);
+  // Another client in the same process: its calls must not show up.
+  const other = await connect(urlWith(r.s.dir));
+  t.teardown(() => other.close());
+  const data = Buffer.alloc(3 * 1024 * 1024, 5);
+  const names = Array.from({ length: 8 }, (_, k) => `/n${k}.bin`);
+  // Concurrent transfers, so calls spread over the connections (the least busy one gets the next call).
+  t.same(
+    (await Promise.all(names.map((n) => request(r.port, 'PUT', n, { body: data })))).map((x) => x.status),
+    names.map(() => 201),
+  );
+  const got = await Promise.all(names.map((n) => request(r.port, 'GET', n)));
+  t.ok(
+    got.every((g) => g.body.equals(data)),
+    'read back',
+  );
+  await other.readdir("/");
+  await other.writeFile("/other.txt", "x");
+  // Read the metrics between two identical snapshots of the clients' own counters (nothing in flight).
+  let m = '';
+  let now: Record<string, number> = {};
+  for (let k = 0; k < 50; k++) {
+    now = totals(conns);
+    m = await metrics(r.adminPort!);
+    if (JSON.stringify(totals(conns)) === JSON.stringify(now) && conns.every((c) => c.pending === 0)) break;
+  }
+  const used = conns.filter((c, k) => c.stats.calls > before.perConn[k]!);
+  t.ok(used.length > 1, `calls went over ${used.length} connections`);
+  const metric = (event: string) => Number(new RegExp(`mountless_nfs_rpc_total\\{event="${event}"\\} (\\d+)\n`).exec(m)?.[1]);
+  for (const event of ['calls', 'replies', 'retransmits', 'unknownXids', 'badReplies']) {
+    t.equal(metric(event), now[event]! - before.sum[event]!, `${event}: the sum over the four connections since the sidecar started`);
+  }
+  t.ok(metric('calls') > 0);
+  const byOp = [...m.matchAll(/^mountless_nfs_calls_total\{[^}]*\} (\d+)$/gm)].reduce((a, x) => a + Number(x[1]), 0);
+  t.equal(byOp, metric('calls'), 'calls by procedure add up to the calls');
+});
+
+/** The RPC connections of a client's backend (test-only look inside: nfs3 `conns`, nfs4 `rpc` + `extraRpcs`). */
+function connectionsOf(nfs: NfsClient): RpcClient[] {
+  const w = wireBackend(nfs.backend) as { conns?: RpcClient[]; rpc: RpcClient; extraRpcs?: RpcClient[] };
+  return w.conns ?? [w.rpc, ...(w.extraRpcs ?? [])];
+}
+
+function totals(conns: RpcClient[]): Record<string, number> & { sum: Record<string, number>; perConn: number[] } {
+  const sum: Record<string, number> = {};
+  for (const c of conns) for (const [k, v] of Object.entries(c.stats)) sum[k] = (sum[k] ?? 0) + v;
+  return Object.assign({ ...sum }, { sum, perConn: conns.map((c) => c.stats.calls) });
+}
 
 t.test('one JSON log line per request', async (t) => {
   const r = await startSidecar(t);
