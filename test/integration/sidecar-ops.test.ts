@@ -8,7 +8,10 @@ import { fileURLToPath } from 'node:url';
 import { connect, type NfsClient } from '../../src/index.js';
 import type { RpcClient } from '../../src/rpc/client.js';
 import { wireBackend } from '../../src/sidecar/metrics.js';
-import { metrics, request, startSidecar } from './_sidecar.js';
+import { writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { eventually, metrics, request, startSidecar } from './_sidecar.js';
 import { scratch, urlWith } from './_env.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -102,6 +105,44 @@ function totals(conns: RpcClient[]): Record<string, number> & { sum: Record<stri
   for (const c of conns) for (const [k, v] of Object.entries(c.stats)) sum[k] = (sum[k] ?? 0) + v;
   return Object.assign({ ...sum }, { sum, perConn: conns.map((c) => c.stats.calls) });
 }
+
+t.test('a client that hangs up mid-download is a client abort (499), not a server error, in the log and in /metrics', async (t) => {
+  const r = await startSidecar(t, { 'admin-listen': '127.0.0.1:0' });
+  await writeFile(join(r.volLocal, 'big.bin'), Buffer.alloc(48 * 1024 * 1024, 1));
+  const got = await new Promise<number>((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: r.port, path: '/big.bin', agent: false }, (res) => {
+      let n = 0;
+      res.on('data', (c: Buffer) => {
+        n += c.length;
+        // Gone mid-body: the socket is destroyed with most of the file unsent.
+        if (n >= 1024 * 1024) {
+          req.destroy();
+          resolve(n);
+        }
+      });
+      res.on('error', () => {});
+    });
+    req.on('error', (e) => (e.message === 'socket hang up' ? undefined : reject(e)));
+    req.end();
+  });
+  t.ok(got < 48 * 1024 * 1024, 'the client read only part of the body');
+  await eventually(async () => r.logs.some((l) => l.msg === 'request' && l.path === '/big.bin'), 'the request is logged');
+  // Let the handler see the hang-up and finish.
+  await eventually(async () => r.sidecar.services.metrics.inflight.render().includes('in_flight 0'), 'the handler is done');
+  const line = r.logs.find((l) => l.msg === 'request' && l.path === '/big.bin');
+  t.match(line, { level: 'info', method: 'GET', status: 499, aborted: true, statusSent: 200 });
+  t.same(
+    r.logs.filter((l) => l.level === 'error'),
+    [],
+    'no error logged',
+  );
+  const m = await metrics(r.adminPort!);
+  t.match(m, /mountless_http_requests_total\{method="GET",status="499"\} 1\n/);
+  t.match(m, /mountless_http_requests_aborted_total\{method="GET"\} 1\n/);
+  t.notMatch(m, /mountless_http_requests_total\{[^}]*status="5\d\d"\}/, 'no 5xx counted');
+  t.notMatch(m, /mountless_http_requests_total\{method="GET",status="200"\}/, 'nor a 200 for a response that did not complete');
+  t.equal((await request(r.port, 'GET', '/big.bin', { headers: { Range: 'bytes=0-3' } })).status, 206, 'the sidecar still serves');
+});
 
 t.test('one JSON log line per request', async (t) => {
   const r = await startSidecar(t);
