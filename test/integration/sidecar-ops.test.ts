@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { connect, type NfsClient } from '../../src/index.js';
 import type { RpcClient } from '../../src/rpc/client.js';
 import { wireBackend } from '../../src/sidecar/metrics.js';
-import { writeFile } from 'node:fs/promises';
+import { truncate, writeFile } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { eventually, metrics, request, startSidecar } from './_sidecar.js';
@@ -142,6 +142,45 @@ t.test('a client that hangs up mid-download is a client abort (499), not a serve
   t.notMatch(m, /mountless_http_requests_total\{[^}]*status="5\d\d"\}/, 'no 5xx counted');
   t.notMatch(m, /mountless_http_requests_total\{method="GET",status="200"\}/, 'nor a 200 for a response that did not complete');
   t.equal((await request(r.port, 'GET', '/big.bin', { headers: { Range: 'bytes=0-3' } })).status, 206, 'the sidecar still serves');
+});
+
+t.test('a response the sidecar cuts short itself (the file shrank mid-download) keeps its error status in the log and in /metrics', async (t) => {
+  const r = await startSidecar(t, { 'admin-listen': '127.0.0.1:0' });
+  const local = join(r.volLocal, 'shrinks.bin');
+  await writeFile(local, Buffer.alloc(48 * 1024 * 1024, 2));
+  const received = await new Promise<number>((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: r.port, path: '/shrinks.bin', agent: false }, (res) => {
+      let n = 0;
+      let truncated = false;
+      res.on('data', (c: Buffer) => {
+        n += c.length;
+        if (!truncated && n >= 1024 * 1024) {
+          truncated = true;
+          // Hold the download while another client cuts the file to 2 MiB, then read on.
+          res.pause();
+          void truncate(local, 2 * 1024 * 1024).then(() => res.resume(), reject);
+        }
+      });
+      res.on('error', () => resolve(n));
+      res.on('close', () => resolve(n));
+    });
+    req.on('error', () => undefined);
+    req.end();
+  });
+  t.ok(received < 48 * 1024 * 1024, 'the body was cut short');
+  await eventually(async () => r.logs.some((l) => l.msg === 'request' && l.path === '/shrinks.bin'), 'the request is logged');
+  t.match(
+    r.logs.find((l) => l.msg === 'request' && l.path === '/shrinks.bin'),
+    { method: 'GET', status: 500, cut: true },
+  );
+  t.notOk(r.logs.find((l) => l.msg === 'request' && l.path === '/shrinks.bin')!.aborted, 'not a client abort');
+  t.ok(
+    r.logs.some((l) => l.level === 'warn' && /shrank/.test(String(l.msg))),
+    'the reason is logged',
+  );
+  const m = await metrics(r.adminPort!);
+  t.match(m, /mountless_http_requests_total\{method="GET",status="500"\} 1\n/);
+  t.notMatch(m, /mountless_http_requests_aborted_total\{/, 'no client abort counted');
 });
 
 t.test('one JSON log line per request', async (t) => {
