@@ -619,13 +619,13 @@ export class RpcClient {
    */
   private settle(pc: PendingCall, failed: boolean, result: unknown, replyBytes?: number): void {
     if (this.byXid.get(pc.xid) !== pc) return;
-    if (callSettle.hasSubscribers) callSettle.publish(settleMessage(this, pc, failed, result, replyBytes));
     this.byXid.delete(pc.xid);
     if (pc.timer) clearTimeout(pc.timer);
     if (pc.onAbort) pc.signal!.removeEventListener('abort', pc.onAbort);
     if (pc.placement) pc.placement.dest = undefined;
     if (pc.sent) this.onWire--;
     pc.bufs = [];
+    if (callSettle.hasSubscribers) callSettle.publish(settleMessage(this, pc, failed, result, replyBytes));
     if (failed) pc.reject(result);
     else pc.resolve(result);
     if (this.queueHead < this.queue.length) this.pump();
