@@ -235,7 +235,7 @@ export class Nfs3Backend implements Backend {
     const nfsOpts = { host: o.host, port: nfsport!, maxInFlight: o.maxInFlight, ...rpcOpts, ...tlsOpts, retry, ...(o.xprtsec ? { starttls: { prog: NFS_PROGRAM, vers: NFS_V3, tls: o.xprtsec } } : {}) };
     const rpc = new RpcClient(nfsOpts);
     // nconnect: more TCP connections to the same server, calls spread over them (as the kernel's nconnect).
-    const extra = Array.from({ length: Math.max(0, o.nconnect - 1) }, () => new RpcClient(nfsOpts));
+    const extra = Array.from({ length: Math.max(0, o.nconnect - 1) }, () => new RpcClient({ ...nfsOpts, owner: rpc.opts.owner }));
     const unmount = async () => {
       try {
         await umnt(mountRpc, exportPath, { timeout: Math.max(1, o.closeTimeout) });

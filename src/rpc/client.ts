@@ -3,6 +3,7 @@ import { XdrWriter } from '../xdr/writer.js';
 import { authNone, type Credential } from './auth.js';
 import { XdrDecodeError } from '../xdr/errors.js';
 import { AbortError, RpcClosedError, RpcConnectionError, RpcDeadlineError, RpcRecordError, RpcTimeoutError } from './errors.js';
+import { callMessage, callRetransmit, callSettle, callStart, connectChannel, nextConnectionId, replyDropped, settleMessage } from './diagnostics.js';
 import { decodeReplyHeader, encodeCallHeader, REPLY, type CallLabel } from './message.js';
 import { recordMark, type Placement } from './record.js';
 import { clampDelay, Transport, type TlsOptions } from './transport.js';
@@ -33,6 +34,12 @@ export interface RpcClientOptions {
    * the server's duplicate request cache can recognise them).
    */
   retry?: RetryPolicy;
+  /**
+   * The client this connection works for, as diagnostics messages name it
+   * (src/rpc/diagnostics.ts): connections of one mount share it. Default:
+   * this connection's own id, so one made from another's `opts` joins it.
+   */
+  owner?: number;
 }
 
 export interface RetryPolicy {
@@ -132,6 +139,9 @@ interface PendingCall {
   into: ReplyInto | undefined;
   /** The placement under way for this call's reply; its dest is cleared when the call settles. */
   placement: Placement | undefined;
+  /** performance.now() at call() when the settle channel had subscribers, else -1 (no clock read for nobody). */
+  started: number;
+  retransmits: number;
 }
 
 /** Counters for observability and tests. */
@@ -171,6 +181,8 @@ const DEFAULTS = {
  */
 export class RpcClient {
   readonly opts: Required<Omit<RpcClientOptions, 'localPort' | 'retry' | 'tls' | 'starttls'>> & { localPort?: number; retry?: RetryPolicy; tls?: TlsOptions; starttls?: RpcClientOptions['starttls'] };
+  /** This connection, in diagnostics messages. */
+  readonly id = nextConnectionId();
   readonly stats: RpcStats = { calls: 0, replies: 0, unknownXids: 0, badReplies: 0, timeouts: 0, connects: 0, retransmits: 0, reconnects: 0 };
 
   /** The live connection; undefined while (re)connecting, after a loss and after close(). */
@@ -222,6 +234,7 @@ export class RpcClient {
       ...(opts.retry !== undefined ? { retry: opts.retry } : {}),
       ...(opts.tls !== undefined ? { tls: opts.tls } : {}),
       ...(opts.starttls !== undefined ? { starttls: opts.starttls } : {}),
+      owner: opts.owner ?? this.id,
     };
     if (!Number.isInteger(this.opts.maxInFlight) || this.opts.maxInFlight < 1) {
       throw new RangeError(`RpcClient: maxInFlight must be an integer >= 1, got ${this.opts.maxInFlight}`);
@@ -284,7 +297,10 @@ export class RpcClient {
         info: opts?.info,
         into: opts?.into,
         placement: undefined,
+        started: callSettle.hasSubscribers ? performance.now() : -1,
+        retransmits: 0,
       };
+      if (callStart.hasSubscribers) callStart.publish(callMessage(this, pc));
       // The deadline: a call given one gives up then, whatever the retry
       // policy (hard mounts included); without a policy the client's own
       // timeout is every call's deadline. Retransmission is the policy's.
@@ -344,7 +360,9 @@ export class RpcClient {
 
   private noteRetransmit(pc: PendingCall): void {
     this.stats.retransmits++;
+    pc.retransmits++;
     if (pc.info) pc.info.retransmitted = true;
+    if (callRetransmit.hasSubscribers) callRetransmit.publish({ ...callMessage(this, pc), retransmits: pc.retransmits });
   }
 
   /**
@@ -498,6 +516,7 @@ export class RpcClient {
         this.connectAbort = undefined;
         this.stats.connects++;
         if (this.everConnected) this.stats.reconnects++;
+        if (connectChannel.hasSubscribers) connectChannel.publish({ owner: this.opts.owner, connection: this.id, host: this.opts.host, port: this.opts.port, reconnect: this.everConnected });
         this.everConnected = true;
         this.progressed = false;
         if (this.closed) {
@@ -558,12 +577,14 @@ export class RpcClient {
       mtype = r.u32('msg_type');
     } catch {
       this.stats.badReplies++;
+      if (replyDropped.hasSubscribers) replyDropped.publish({ owner: this.opts.owner, connection: this.id, reason: 'bad-header', bytes: rec.length });
       return;
     }
     const pc = this.byXid.get(xid);
     if (!pc || !pc.sent || mtype !== REPLY) {
       // Late replies to timed-out calls land here too; they are harmless.
       this.stats.unknownXids++;
+      if (replyDropped.hasSubscribers) replyDropped.publish({ owner: this.opts.owner, connection: this.id, reason: 'unknown-xid', bytes: rec.length });
       return;
     }
     this.stats.replies++;
@@ -588,10 +609,10 @@ export class RpcClient {
         this.stats.badReplies++;
         (err as Error).message = `${pc.label.name ?? 'RPC reply'}: ${(err as Error).message}`;
       }
-      this.settle(pc, true, err);
+      this.settle(pc, true, err, rec.length + (placement?.length ?? 0));
       return;
     }
-    this.settle(pc, false, value);
+    this.settle(pc, false, value, rec.length + (placement?.length ?? 0));
   }
 
   /**
@@ -599,7 +620,7 @@ export class RpcClient {
    * resolves with it. A call already settled is left alone, so timer, abort,
    * reply and connection loss may race freely.
    */
-  private settle(pc: PendingCall, failed: boolean, result: unknown): void {
+  private settle(pc: PendingCall, failed: boolean, result: unknown, replyBytes?: number): void {
     if (this.byXid.get(pc.xid) !== pc) return;
     this.byXid.delete(pc.xid);
     if (pc.timer) clearTimeout(pc.timer);
@@ -607,6 +628,7 @@ export class RpcClient {
     if (pc.placement) pc.placement.dest = undefined;
     if (pc.sent) this.onWire--;
     pc.bufs = [];
+    if (callSettle.hasSubscribers) callSettle.publish(settleMessage(this, pc, failed, result, replyBytes));
     if (failed) pc.reject(result);
     else pc.resolve(result);
     if (this.queueHead < this.queue.length) this.pump();

@@ -33,6 +33,12 @@ export interface Ctx {
   bytesIn: number;
   /** The client sent `Expect: 100-continue` and is waiting to be told to send the body. */
   expectContinue: boolean;
+  /**
+   * Set when the sidecar itself cuts the response short (an error after the
+   * headers went out, a drain timeout): the status to log and count. A
+   * response that ends unfinished without it was cut by the client.
+   */
+  cut?: number;
 }
 
 export function parentOf(parts: readonly string[]): string[] {

@@ -85,6 +85,8 @@ async function body(ctx: Ctx, handle: FileHandle | undefined, ranges: ByteRange[
     await pipeline(rs, res, { end: false });
     // The file shrank since its size was sent: the response cannot be completed honestly.
     if (rs.bytesRead !== r.end - r.start + 1) {
+      ctx.s.log.warn('file shrank while being sent: response cut short', { path: ctx.fsp, sent: rs.bytesRead, expected: r.end - r.start + 1 });
+      ctx.cut = 500;
       res.destroy();
       return;
     }

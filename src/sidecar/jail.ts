@@ -2,19 +2,23 @@
  * The volume root is a jail: every request path (and Destination header) is
  * turned into a list of plain names, or refused. The NFS client cannot climb
  * above its root either (connect() roots it at the URL's directory); this is
- * the same rule enforced where the bytes come in, so nothing odd ever reaches
- * the NFS layer.
+ * the same rule enforced where the bytes come in.
  *
- * Refused, after splitting the raw path on '/' and percent-decoding each
- * segment exactly once:
+ * The raw path is split on '/' and each segment percent-decoded exactly once;
+ * the result is a name as NFS stores it, and nothing decodes it again. What
+ * could leave the volume, or means something else than a name, is refused:
  *   - '.' and '..' segments, literal or encoded (%2e%2e, .%2E, …);
- *   - segments that still contain an encoded dot, slash, backslash or NUL
- *     after decoding (double encoding: %252e%252e, %252f);
- *   - an encoded slash (%2f) inside a segment, backslashes in any form, NUL
- *     and other control characters, malformed percent-encoding, invalid UTF-8;
- *   - a fragment ('#'), names over 255 bytes, more than MAX_DEPTH segments;
+ *   - an encoded slash (%2f) inside a segment (a name holds no '/');
+ *   - NUL (%00), which ends a name in C and cannot be in an NFS name;
+ *   - a raw backslash, which RFC 3986 does not allow unencoded and some
+ *     clients and proxies read as '/' ('..\' would climb there);
+ *   - malformed percent-encoding, invalid UTF-8, a fragment ('#'), names over
+ *     255 bytes, more than MAX_DEPTH segments;
  *   - names beginning with RESERVED_PREFIX, which the sidecar keeps for
  *     itself (dead properties, uploads in progress).
+ * Every other name another NFS client may have made is served, as PROPFIND
+ * lists it: an encoded backslash (`back%5Cslash.txt`), a literal percent
+ * sequence (`%252e%252e.txt` is the name `%2e%2e.txt`), control characters.
  */
 
 export const RESERVED_PREFIX = '.mountless-';
@@ -40,10 +44,6 @@ export class JailError extends Error {
   }
 }
 
-const DOUBLE_ENCODED = /%(2e|2f|5c|00)/i;
-// C0 controls and DEL: no legitimate file name needs them over HTTP.
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
 /** Decodes one raw path segment, strictly (every '%' must start a valid escape, the bytes valid UTF-8). */
 function decodeSegment(raw: string): string {
   if (/%(?![0-9a-fA-F]{2})/.test(raw)) throw new JailError('bad-encoding', 'malformed percent-encoding');
@@ -57,9 +57,8 @@ function decodeSegment(raw: string): string {
 /** One decoded name, or a JailError saying why it cannot be one. */
 export function checkName(name: string): void {
   if (name === '.' || name === '..') throw new JailError('traversal', `'${name}' is not allowed in a path`);
-  if (name.includes('/') || name.includes('\\')) throw new JailError('traversal', 'encoded slashes and backslashes are not allowed in a path');
-  if (DOUBLE_ENCODED.test(name)) throw new JailError('traversal', 'double-encoded dots, slashes, backslashes and NULs are not allowed in a path');
-  if (CONTROL.test(name)) throw new JailError('bad-name', 'control characters are not allowed in a path');
+  if (name.includes('/')) throw new JailError('traversal', 'an encoded slash is not allowed in a name');
+  if (name.includes('\u0000')) throw new JailError('bad-name', 'NUL is not allowed in a name');
   if (Buffer.byteLength(name) > NAME_MAX) throw new JailError('too-long', `a name is longer than ${NAME_MAX} bytes`);
   if (name.startsWith(RESERVED_PREFIX)) throw new JailError('reserved', `names beginning with '${RESERVED_PREFIX}' are reserved`);
 }
@@ -74,7 +73,7 @@ export function parseRequestPath(target: string): VolPath {
   const q = target.indexOf('?');
   const raw = q >= 0 ? target.slice(0, q) : target;
   if (!raw.startsWith('/')) throw new JailError('bad-name', 'the request path must be absolute');
-  if (raw.includes('\\')) throw new JailError('traversal', 'backslashes are not allowed in a path');
+  if (raw.includes('\\')) throw new JailError('traversal', 'a raw backslash is not allowed in a path (send it as %5C)');
   const segs = raw.split('/');
   const parts: string[] = [];
   for (const seg of segs) {

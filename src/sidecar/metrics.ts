@@ -134,100 +134,20 @@ export class Registry {
 /** Seconds; from 0.5 ms to 1 min, for HTTP requests and NFS calls alike. */
 export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-/** What the RPC client counts (src/rpc/client.ts RpcStats). */
-interface RpcStatsLike {
-  calls: number;
-  replies: number;
-  timeouts: number;
-  connects: number;
-  [k: string]: number;
-}
-
-/**
- * Wraps each method of a backend instance so every call is counted and
- * timed by method name. Promise results are timed to settlement;
- * AsyncIterable results (readdir) count one call per batch. The backend is
- * patched in place (own properties shadowing the prototype's), so every
- * holder of the object — the fs client, the path resolver, a cache layer
- * above — goes through the wrappers.
- */
-export function instrumentBackend(backend: object, calls: Counter, latency: Histogram): void {
-  const b = backend as Record<string, unknown>;
-  const names = new Set<string>();
-  for (let proto = Object.getPrototypeOf(b); proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {
-    for (const k of Object.getOwnPropertyNames(proto)) {
-      const d = Object.getOwnPropertyDescriptor(proto, k);
-      if (k !== 'constructor' && k !== 'close' && d && typeof d.value === 'function') names.add(k);
-    }
-  }
-  for (const op of names) {
-    const orig = b[op] as (...a: unknown[]) => unknown;
-    b[op] = function (this: unknown, ...args: unknown[]) {
-      const t0 = performance.now();
-      const done = (ok: boolean) => {
-        calls.inc({ op, result: ok ? 'ok' : 'error' });
-        latency.observe((performance.now() - t0) / 1000, { op });
-      };
-      let r: unknown;
-      try {
-        r = orig.apply(b, args);
-      } catch (err) {
-        done(false);
-        throw err;
-      }
-      if (r instanceof Promise) {
-        return r.then(
-          (v) => {
-            done(true);
-            return v;
-          },
-          (err) => {
-            done(false);
-            throw err;
-          },
-        );
-      }
-      if (r && typeof (r as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function') {
-        return timedIterable(r as AsyncIterable<unknown>, op, calls, latency);
-      }
-      done(true);
-      return r;
-    };
-  }
-}
-
-async function* timedIterable(it: AsyncIterable<unknown>, op: string, calls: Counter, latency: Histogram): AsyncGenerator<unknown> {
-  const iter = it[Symbol.asyncIterator]();
-  try {
-    for (;;) {
-      const t0 = performance.now();
-      let r: IteratorResult<unknown>;
-      try {
-        r = await iter.next();
-      } catch (err) {
-        calls.inc({ op, result: 'error' });
-        latency.observe((performance.now() - t0) / 1000, { op });
-        throw err;
-      }
-      if (r.done) return;
-      calls.inc({ op, result: 'ok' });
-      latency.observe((performance.now() - t0) / 1000, { op });
-      yield r.value;
-    }
-  } finally {
-    await iter.return?.();
-  }
-}
-
-/** The innermost backend (through caching layers' `.inner`), where calls go on the wire. */
+/** The innermost backend (through caching and policy layers' `.inner`), the one that talks to the server. */
 export function wireBackend(backend: object): object {
   let b = backend as { inner?: object };
   while (b.inner && typeof b.inner === 'object') b = b.inner as { inner?: object };
   return b;
 }
 
-/** The RPC client statistics of a backend, wherever they live. */
-export function rpcStatsOf(backend: object): RpcStatsLike | undefined {
-  const b = wireBackend(backend) as { rpc?: { stats?: RpcStatsLike } };
-  return b.rpc?.stats;
+/**
+ * The identity the RPC layer's diagnostics messages give a backend's NFS
+ * connections (src/rpc/diagnostics.ts `owner`), all of them under nconnect;
+ * undefined for a backend without an RPC client.
+ */
+export function rpcOwnerOf(backend: object): number | undefined {
+  const b = wireBackend(backend) as { rpc?: { opts?: { owner?: unknown } } };
+  const owner = b.rpc?.opts?.owner;
+  return typeof owner === 'number' ? owner : undefined;
 }

@@ -22,6 +22,13 @@ const READ_METHODS = ['OPTIONS', 'GET', 'HEAD', 'PROPFIND'];
 const WRITE_METHODS = ['PUT', 'DELETE', 'MKCOL', 'COPY', 'MOVE', 'PROPPATCH', 'LOCK', 'UNLOCK'];
 const KNOWN_METHODS = new Set([...READ_METHODS, ...WRITE_METHODS]);
 
+/**
+ * The status logged and counted for a request whose client closed the
+ * connection before the response was complete (nginx's "499 Client Closed
+ * Request"): not a server error, whatever the handler saw afterwards.
+ */
+const CLIENT_CLOSED_REQUEST = 499;
+
 /** How long /readyz waits for the NFS server before calling it unready. */
 const READY_TIMEOUT = 5_000;
 
@@ -43,8 +50,8 @@ export class Sidecar {
   private readonly auth: TokenAuth | undefined;
   /** Requests between arrival and the end of their response (busy rejections excluded). */
   private inflight = 0;
-  /** Responses not yet closed, to tell them to close their connection when draining starts. */
-  private readonly active = new Set<ServerResponse>();
+  /** Responses not yet closed (with their request), to tell them to close their connection when draining starts. */
+  private readonly active = new Map<ServerResponse, Ctx>();
   /** Handlers still running (they may outlive their response: an aborted upload removes its temporary file). */
   private readonly handlers = new Set<Promise<void>>();
   private draining = false;
@@ -115,7 +122,7 @@ export class Sidecar {
     const { config, log, locks } = this.services;
     this.draining = true;
     log.info('draining', { inflight: this.inflight, timeoutMs: config.drainTimeout });
-    for (const res of this.active) if (!res.headersSent) res.setHeader('Connection', 'close');
+    for (const res of this.active.keys()) if (!res.headersSent) res.setHeader('Connection', 'close');
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
@@ -129,7 +136,10 @@ export class Sidecar {
       }),
     ]);
     clearTimeout(timer);
-    if (timedOut) log.warn('drain timeout: closing connections with requests in flight', { inflight: this.inflight });
+    if (timedOut) {
+      log.warn('drain timeout: closing connections with requests in flight', { inflight: this.inflight });
+      for (const ctx of this.active.values()) ctx.cut ??= 503;
+    }
     this.server.closeAllConnections();
     await closed;
     // Let handlers cut off above clean up (temporary upload files) while the NFS client is still open.
@@ -142,6 +152,7 @@ export class Sidecar {
       });
     }
     locks.stop();
+    this.services.metrics.stop();
     log.info('stopped', {});
   }
 
@@ -171,7 +182,7 @@ export class Sidecar {
     const busy = this.inflight >= config.maxConcurrent;
     if (!busy) {
       this.inflight++;
-      this.active.add(res);
+      this.active.set(res, ctx);
       metrics.inflight.add(1);
     }
     res.once('close', () => {
@@ -182,7 +193,12 @@ export class Sidecar {
       }
       const secs = (performance.now() - t0) / 1000;
       const m = KNOWN_METHODS.has(method) ? method : 'OTHER';
-      metrics.requests.inc({ method: m, status: String(res.statusCode) });
+      // Unfinished: cut by the sidecar (ctx.cut, or an error that destroyed the response) or by the client.
+      const finished = res.writableFinished;
+      const byClient = !finished && ctx.cut === undefined && !res.errored;
+      const status = finished ? res.statusCode : byClient ? CLIENT_CLOSED_REQUEST : (ctx.cut ?? toHttpError(res.errored).status);
+      metrics.requests.inc({ method: m, status: String(status) });
+      if (byClient) metrics.aborted.inc({ method: m });
       metrics.duration.observe(secs, { method: m });
       metrics.bytesIn.inc({}, ctx.bytesIn);
       metrics.bytesOut.inc({}, bytesOut);
@@ -190,12 +206,12 @@ export class Sidecar {
         id,
         method,
         path: (req.url ?? '').slice(0, 2048),
-        status: res.statusCode,
+        status,
         bytesIn: ctx.bytesIn,
         bytesOut,
         ms: Math.round(secs * 1e4) / 10,
         remote,
-        ...(res.writableFinished ? {} : { aborted: true }),
+        ...(byClient ? { aborted: true, ...(res.headersSent ? { statusSent: res.statusCode } : {}) } : finished ? {} : { cut: true }),
       });
       if (this.draining) {
         this.server.closeIdleConnections();
@@ -210,6 +226,7 @@ export class Sidecar {
     const h = this.dispatch(ctx)
       .catch((err) => this.fail(ctx, err))
       .catch(() => {
+        ctx.cut ??= 500;
         res.destroy();
       });
     this.handlers.add(h);
@@ -271,8 +288,10 @@ export class Sidecar {
   /** Answers with the error, or cuts the connection if the response had already started. */
   private async fail(ctx: Ctx, err: unknown): Promise<void> {
     const { req, res } = ctx;
-    // The client went away (an aborted upload): nobody to answer, nothing to report beyond the request line.
-    if (req.destroyed && !req.complete) {
+    // The client went away (an aborted upload, a download it hung up on):
+    // nobody to answer, and what the handler saw next ('Premature close',
+    // a write after the end) is no server error. The request line says 499.
+    if ((req.destroyed && !req.complete) || (res.destroyed && !res.writableFinished && !res.errored && ctx.cut === undefined)) {
       res.destroy();
       return;
     }
@@ -280,6 +299,7 @@ export class Sidecar {
     const cause = (h as { cause?: unknown }).cause ?? (h === err ? undefined : err);
     if (h.status >= 500) this.services.log.error('request failed', { method: ctx.method, path: req.url, status: h.status, ...errorFields(cause ?? err) });
     if (res.headersSent || res.destroyed) {
+      ctx.cut ??= h.status;
       res.destroy();
       return;
     }

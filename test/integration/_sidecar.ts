@@ -29,11 +29,14 @@ export interface Running {
   logs: Array<Record<string, unknown>>;
 }
 
-/** Starts a sidecar; `flags` as `mountless serve` takes them (url and listen are filled in). */
-export async function startSidecar(t: Teardown, flags: Record<string, string | true> = {}, env: NodeJS.ProcessEnv = {}): Promise<Running> {
+/**
+ * Starts a sidecar; `flags` as `mountless serve` takes them (url and listen
+ * are filled in); `query` adds connect options to the volume URL (`nconnect=4`).
+ */
+export async function startSidecar(t: Teardown, flags: Record<string, string | true> = {}, env: NodeJS.ProcessEnv = {}, query = ''): Promise<Running> {
   const s = await scratch(t, 'sidecar');
   await s.nfs.mkdir(s.at('vol'));
-  const url = urlWith(s.at('vol'));
+  const url = urlWith(s.at('vol'), query);
   const nfs = await connect(url);
   const config = await resolveConfig(new Map(Object.entries({ url, listen: '127.0.0.1:0', ...flags })), env, async (p) => {
     const { readFile } = await import('node:fs/promises');

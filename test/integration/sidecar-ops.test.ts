@@ -5,7 +5,13 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { connect as netConnect } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { metrics, request, startSidecar } from './_sidecar.js';
+import { connect, type NfsClient } from '../../src/index.js';
+import type { RpcClient } from '../../src/rpc/client.js';
+import { wireBackend } from '../../src/sidecar/metrics.js';
+import { truncate, writeFile } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { eventually, metrics, request, startSidecar } from './_sidecar.js';
 import { scratch, urlWith } from './_env.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -32,16 +38,149 @@ t.test('healthz, readyz and metrics on the admin address', async (t) => {
   t.match(m, /mountless_http_request_bytes_total 12345\n/);
   const out = Number(/mountless_http_response_bytes_total (\d+)/.exec(m)?.[1]);
   t.ok(out >= 12345, `bytes out counted (${out})`);
-  t.match(m, /mountless_nfs_calls_total\{op="write",result="ok"\} [1-9]/);
-  t.match(m, /mountless_nfs_calls_total\{op="read",result="ok"\} [1-9]/);
-  t.match(m, /mountless_nfs_calls_total\{op="lookup",result="error"\} [1-9]/, 'the failed lookup of /missing');
-  t.match(m, /mountless_nfs_call_duration_seconds_count\{op="commit"\} [1-9]/);
+  // Procedures by their RPC names: NFSPROC3_WRITE over v3, `NFSv4 COMPOUND write` over v4.
+  t.match(m, /mountless_nfs_calls_total\{op="(?:NFSPROC3_WRITE|NFSv4 COMPOUND write)",result="ok"\} [1-9]/);
+  t.match(m, /mountless_nfs_calls_total\{op="(?:NFSPROC3_READ|NFSv4 COMPOUND read)",result="ok"\} [1-9]/);
+  t.match(m, /mountless_nfs_calls_total\{op="(?:NFSPROC3_LOOKUP|NFSv4 COMPOUND [a-z_]+)",result="ok"\} [1-9]/, 'the lookup of /missing: an NFS error is a reply');
+  t.match(m, /mountless_nfs_call_duration_seconds_count\{op="(?:NFSPROC3_COMMIT|NFSv4 COMPOUND commit)"\} [1-9]/);
   t.match(m, /# TYPE mountless_nfs_rpc_total counter\n/);
   t.match(m, /mountless_nfs_rpc_total\{event="calls"\} [1-9]/);
-  t.match(m, /mountless_nfs_rpc_total\{event="connects"\} 1\n/);
+  t.match(m, /mountless_nfs_rpc_total\{event="replies"\} [1-9]/);
+  t.match(m, /mountless_nfs_rpc_total\{event="timeouts"\} 0\n/);
+  t.match(m, /mountless_nfs_rpc_bytes_total\{direction="received"\} \d{5,}\n/, "the GET's READ replies");
   t.match(m, /mountless_nfs_reconnects_total 0\n/);
   t.match(m, /process_resident_memory_bytes \d+/);
   t.match(m, /mountless_dav_locks 0\n/);
+});
+
+t.test("under nconnect=4, /metrics counts the RPC calls of every connection, and no other client's", async (t) => {
+  const r = await startSidecar(t, { 'admin-listen': '127.0.0.1:0' }, {}, 'nconnect=4');
+  const conns = connectionsOf(r.nfs);
+  t.equal(conns.length, 4, 'four connections');
+  const before = totals(conns);
+  // Another client in the same process: its calls must not show up.
+  const other = await connect(urlWith(r.s.dir));
+  t.teardown(() => other.close());
+  const data = Buffer.alloc(3 * 1024 * 1024, 5);
+  const names = Array.from({ length: 8 }, (_, k) => `/n${k}.bin`);
+  // Concurrent transfers, so calls spread over the connections (the least busy one gets the next call).
+  t.same(
+    (await Promise.all(names.map((n) => request(r.port, 'PUT', n, { body: data })))).map((x) => x.status),
+    names.map(() => 201),
+  );
+  const got = await Promise.all(names.map((n) => request(r.port, 'GET', n)));
+  t.ok(
+    got.every((g) => g.body.equals(data)),
+    'read back',
+  );
+  await other.readdir("/");
+  await other.writeFile("/other.txt", "x");
+  // Read the metrics between two identical snapshots of the clients' own counters (nothing in flight).
+  let m = '';
+  let now: Record<string, number> = {};
+  for (let k = 0; k < 50; k++) {
+    now = totals(conns);
+    m = await metrics(r.adminPort!);
+    if (JSON.stringify(totals(conns)) === JSON.stringify(now) && conns.every((c) => c.pending === 0)) break;
+  }
+  const used = conns.filter((c, k) => c.stats.calls > before.perConn[k]!);
+  t.ok(used.length > 1, `calls went over ${used.length} connections`);
+  const metric = (event: string) => Number(new RegExp(`mountless_nfs_rpc_total\\{event="${event}"\\} (\\d+)\n`).exec(m)?.[1]);
+  for (const event of ['calls', 'replies', 'retransmits', 'unknownXids', 'badReplies']) {
+    t.equal(metric(event), now[event]! - before.sum[event]!, `${event}: the sum over the four connections since the sidecar started`);
+  }
+  t.ok(metric('calls') > 0);
+  const byOp = [...m.matchAll(/^mountless_nfs_calls_total\{[^}]*\} (\d+)$/gm)].reduce((a, x) => a + Number(x[1]), 0);
+  t.equal(byOp, metric('calls'), 'calls by procedure add up to the calls');
+});
+
+/** The RPC connections of a client's backend (test-only look inside: nfs3 `conns`, nfs4 `rpc` + `extraRpcs`). */
+function connectionsOf(nfs: NfsClient): RpcClient[] {
+  const w = wireBackend(nfs.backend) as { conns?: RpcClient[]; rpc: RpcClient; extraRpcs?: RpcClient[] };
+  return w.conns ?? [w.rpc, ...(w.extraRpcs ?? [])];
+}
+
+function totals(conns: RpcClient[]): Record<string, number> & { sum: Record<string, number>; perConn: number[] } {
+  const sum: Record<string, number> = {};
+  for (const c of conns) for (const [k, v] of Object.entries(c.stats)) sum[k] = (sum[k] ?? 0) + v;
+  return Object.assign({ ...sum }, { sum, perConn: conns.map((c) => c.stats.calls) });
+}
+
+t.test('a client that hangs up mid-download is a client abort (499), not a server error, in the log and in /metrics', async (t) => {
+  const r = await startSidecar(t, { 'admin-listen': '127.0.0.1:0' });
+  await writeFile(join(r.volLocal, 'big.bin'), Buffer.alloc(48 * 1024 * 1024, 1));
+  const got = await new Promise<number>((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: r.port, path: '/big.bin', agent: false }, (res) => {
+      let n = 0;
+      res.on('data', (c: Buffer) => {
+        n += c.length;
+        // Gone mid-body: the socket is destroyed with most of the file unsent.
+        if (n >= 1024 * 1024) {
+          req.destroy();
+          resolve(n);
+        }
+      });
+      res.on('error', () => {});
+    });
+    req.on('error', (e) => (e.message === 'socket hang up' ? undefined : reject(e)));
+    req.end();
+  });
+  t.ok(got < 48 * 1024 * 1024, 'the client read only part of the body');
+  await eventually(async () => r.logs.some((l) => l.msg === 'request' && l.path === '/big.bin'), 'the request is logged');
+  // Let the handler see the hang-up and finish.
+  await eventually(async () => r.sidecar.services.metrics.inflight.render().includes('in_flight 0'), 'the handler is done');
+  const line = r.logs.find((l) => l.msg === 'request' && l.path === '/big.bin');
+  t.match(line, { level: 'info', method: 'GET', status: 499, aborted: true, statusSent: 200 });
+  t.same(
+    r.logs.filter((l) => l.level === 'error'),
+    [],
+    'no error logged',
+  );
+  const m = await metrics(r.adminPort!);
+  t.match(m, /mountless_http_requests_total\{method="GET",status="499"\} 1\n/);
+  t.match(m, /mountless_http_requests_aborted_total\{method="GET"\} 1\n/);
+  t.notMatch(m, /mountless_http_requests_total\{[^}]*status="5\d\d"\}/, 'no 5xx counted');
+  t.notMatch(m, /mountless_http_requests_total\{method="GET",status="200"\}/, 'nor a 200 for a response that did not complete');
+  t.equal((await request(r.port, 'GET', '/big.bin', { headers: { Range: 'bytes=0-3' } })).status, 206, 'the sidecar still serves');
+});
+
+t.test('a response the sidecar cuts short itself (the file shrank mid-download) keeps its error status in the log and in /metrics', async (t) => {
+  const r = await startSidecar(t, { 'admin-listen': '127.0.0.1:0' });
+  const local = join(r.volLocal, 'shrinks.bin');
+  await writeFile(local, Buffer.alloc(48 * 1024 * 1024, 2));
+  const received = await new Promise<number>((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: r.port, path: '/shrinks.bin', agent: false }, (res) => {
+      let n = 0;
+      let truncated = false;
+      res.on('data', (c: Buffer) => {
+        n += c.length;
+        if (!truncated && n >= 1024 * 1024) {
+          truncated = true;
+          // Hold the download while another client cuts the file to 2 MiB, then read on.
+          res.pause();
+          void truncate(local, 2 * 1024 * 1024).then(() => res.resume(), reject);
+        }
+      });
+      res.on('error', () => resolve(n));
+      res.on('close', () => resolve(n));
+    });
+    req.on('error', () => undefined);
+    req.end();
+  });
+  t.ok(received < 48 * 1024 * 1024, 'the body was cut short');
+  await eventually(async () => r.logs.some((l) => l.msg === 'request' && l.path === '/shrinks.bin'), 'the request is logged');
+  t.match(
+    r.logs.find((l) => l.msg === 'request' && l.path === '/shrinks.bin'),
+    { method: 'GET', status: 500, cut: true },
+  );
+  t.notOk(r.logs.find((l) => l.msg === 'request' && l.path === '/shrinks.bin')!.aborted, 'not a client abort');
+  t.ok(
+    r.logs.some((l) => l.level === 'warn' && /shrank/.test(String(l.msg))),
+    'the reason is logged',
+  );
+  const m = await metrics(r.adminPort!);
+  t.match(m, /mountless_http_requests_total\{method="GET",status="500"\} 1\n/);
+  t.notMatch(m, /mountless_http_requests_aborted_total\{/, 'no client abort counted');
 });
 
 t.test('one JSON log line per request', async (t) => {

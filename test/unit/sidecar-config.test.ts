@@ -3,7 +3,10 @@
 import t from 'tap';
 import { presentedSecret, TokenAuth } from '../../src/sidecar/auth.js';
 import { ConfigError, isLoopback, parseDuration, parseHostPort, parseSize, resolveConfig } from '../../src/sidecar/config.js';
-import { Counter, Histogram, instrumentBackend, Registry, rpcStatsOf, wireBackend } from '../../src/sidecar/metrics.js';
+import { channel } from 'node:diagnostics_channel';
+import { RPC_CHANNELS } from '../../src/rpc/diagnostics.js';
+import { Counter, Histogram, Registry, rpcOwnerOf, wireBackend } from '../../src/sidecar/metrics.js';
+import { SidecarMetrics } from '../../src/sidecar/sidecar-metrics.js';
 
 const noFile = async () => {
   throw new Error('ENOENT: no such file');
@@ -105,42 +108,46 @@ t.test('Prometheus text format', async (t) => {
   t.match(new Counter('empty_total', 'None yet.').render(), 'empty_total 0\n');
 });
 
-t.test('backend instrumentation counts calls, errors and readdir batches', async (t) => {
+t.test("RPC metrics: the backend's owner is found through its layers, and only its messages count", async (t) => {
   class Inner {
-    rpc = { stats: { calls: 7, replies: 7, timeouts: 0, connects: 2 } };
-    async getattr(): Promise<number> {
-      return 1;
-    }
-    async lookup(): Promise<number> {
-      throw Object.assign(new Error('nope'), { code: 'ENOENT' });
-    }
-    async *readdir(): AsyncGenerator<string[]> {
-      yield ['a'];
-      yield ['b'];
-    }
-    async close(): Promise<void> {}
+    rpc = { opts: { owner: 17 } };
   }
   class Outer {
     constructor(readonly inner: Inner) {}
-    getattr() {
-      return this.inner.getattr();
-    }
   }
   const inner = new Inner();
-  const outer = new Outer(inner);
-  t.equal(wireBackend(outer), inner);
-  t.same(rpcStatsOf(outer), inner.rpc.stats);
-  const calls = new Counter('c', 'c');
-  const lat = new Histogram('l', 'l', [1]);
-  instrumentBackend(wireBackend(outer), calls, lat);
-  t.equal(await outer.getattr(), 1);
-  await t.rejects(inner.lookup(), { code: 'ENOENT' });
-  const batches: string[][] = [];
-  for await (const b of inner.readdir()) batches.push(b);
-  t.same(batches, [['a'], ['b']]);
-  t.equal(calls.get({ op: 'getattr', result: 'ok' }), 1);
-  t.equal(calls.get({ op: 'lookup', result: 'error' }), 1);
-  t.equal(calls.get({ op: 'readdir', result: 'ok' }), 2, 'one per batch');
-  t.equal(lat.count({ op: 'getattr' }), 1);
-  t.equal(calls.get({ op: 'close', result: 'ok' }), 0, 'close is not counted');
+  t.equal(wireBackend(new Outer(inner)), inner);
+  t.equal(rpcOwnerOf(new Outer(inner)), 17);
+  t.equal(rpcOwnerOf({}), undefined, 'no RPC client: nothing to watch');
+
+  const m = new SidecarMetrics(() => 0);
+  t.teardown(() => m.stop());
+  m.watchBackend(new Outer(inner));
+  const call = { xid: 1, prog: 100003, vers: 3, proc: 6, name: 'NFSPROC3_READ', bytes: 100 };
+  for (const owner of [17, 18]) {
+    channel(RPC_CHANNELS.callStart).publish({ owner, connection: owner + 100, ...call });
+    channel(RPC_CHANNELS.callSettle).publish({ owner, connection: owner + 100, ...call, outcome: 'ok', error: undefined, duration: 2, replyBytes: 4100, retransmits: 0 });
+  }
+  channel(RPC_CHANNELS.callSettle).publish({ owner: 17, connection: 117, ...call, outcome: 'timeout', error: new Error('t'), duration: 9, replyBytes: undefined, retransmits: 2 });
+  channel(RPC_CHANNELS.callRetransmit).publish({ owner: 17, connection: 117, ...call, retransmits: 1 });
+  channel(RPC_CHANNELS.connect).publish({ owner: 17, connection: 118, host: 'h', port: 2049, reconnect: true });
+  channel(RPC_CHANNELS.replyDropped).publish({ owner: 17, connection: 118, reason: 'unknown-xid', bytes: 28 });
+  channel(RPC_CHANNELS.replyDropped).publish({ owner: 18, connection: 118, reason: 'unknown-xid', bytes: 28 });
+  const text = m.render();
+  t.match(text, 'mountless_nfs_rpc_total{event="calls"} 1\n');
+  t.match(text, 'mountless_nfs_rpc_total{event="replies"} 1\n');
+  t.match(text, 'mountless_nfs_rpc_total{event="timeouts"} 1\n');
+  t.match(text, 'mountless_nfs_rpc_total{event="retransmits"} 1\n');
+  t.match(text, 'mountless_nfs_rpc_total{event="reconnects"} 1\n');
+  t.match(text, 'mountless_nfs_rpc_total{event="unknownXids"} 1\n');
+  t.match(text, 'mountless_nfs_rpc_total{event="badReplies"} 0\n');
+  t.match(text, 'mountless_nfs_reconnects_total 1\n');
+  t.match(text, 'mountless_nfs_calls_total{op="NFSPROC3_READ",result="ok"} 1\n');
+  t.match(text, 'mountless_nfs_calls_total{op="NFSPROC3_READ",result="timeout"} 1\n');
+  t.match(text, 'mountless_nfs_call_duration_seconds_count{op="NFSPROC3_READ"} 2\n');
+  t.match(text, 'mountless_nfs_rpc_bytes_total{direction="sent"} 100\n');
+  t.match(text, 'mountless_nfs_rpc_bytes_total{direction="received"} 4100\n');
+  m.stop();
+  channel(RPC_CHANNELS.callStart).publish({ owner: 17, connection: 117, ...call });
+  t.match(m.render(), 'mountless_nfs_rpc_total{event="calls"} 1\n', 'nothing counted after stop()');
 });
