@@ -1,5 +1,5 @@
-import { application, Fields, parseDer, readFlags, readString, readTime } from '../der.js';
-import { decEncryptionKey, decPrincipalName, type EncryptionKey, type Principal } from './types.js';
+import { app, application, ctx, Fields, flags, int, octets, parseDer, readFlags, readString, readTime, seq, str, time } from '../der.js';
+import { decEncryptionKey, decPrincipalName, encEncryptionKey, encPrincipalName, type EncryptionKey, type Principal } from './types.js';
 
 /**
  * EncTicketPart, which only a service (or a test's acceptor built from the
@@ -32,4 +32,22 @@ export function decEncTicketPart(der: Uint8Array): EncTicketPart {
   const rt = f.opt(8);
   if (rt) out.renewTill = readTime(rt, `${what}.renew-till`);
   return out;
+}
+
+/** Encoding for tests and fake KDCs: what a KDC seals into a ticket (transited empty, no addresses). */
+export function encEncTicketPart(p: EncTicketPart): Buffer {
+  return app(
+    3,
+    seq(
+      ctx(0, flags(p.flags)),
+      ctx(1, encEncryptionKey(p.key)),
+      ctx(2, str(p.client.realm)),
+      ctx(3, encPrincipalName(p.client.name)),
+      ctx(4, seq(ctx(0, int(1)), ctx(1, octets(Buffer.alloc(0))))),
+      ctx(5, time(p.authtime)),
+      ctx(6, p.starttime ? time(p.starttime) : undefined),
+      ctx(7, time(p.endtime)),
+      ctx(8, p.renewTill ? time(p.renewTill) : undefined),
+    ),
+  );
 }

@@ -32,4 +32,4 @@ export function encTicket(sname: Principal, encPart: EncryptedData): Buffer {
   return app(1, seq(ctx(0, int(5)), ctx(1, str(sname.realm)), ctx(2, encPrincipalName(sname.name)), ctx(3, encEncryptedData(encPart))));
 }
 
-export { decEncTicketPart, type EncTicketPart } from './enc-ticket-part.js';
+export { decEncTicketPart, encEncTicketPart, type EncTicketPart } from './enc-ticket-part.js';
