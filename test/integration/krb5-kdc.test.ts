@@ -64,6 +64,11 @@ t.test('aes-sha2: a principal with only RFC 8009 keys, and sha2 session keys whe
   }
 });
 
+t.test('UDP to the KDC when the address says udp/', async (t) => {
+  const tgt = await getInitialCredentials({ env, principal: kdc.MOUNTLESS_KDC_CLIENT, password: kdc.MOUNTLESS_KDC_CLIENT_PASSWORD, kdc: `udp/127.0.0.1:${kdc.MOUNTLESS_KDC_PORT}` });
+  t.equal(principalToString(tgt.client), kdc.MOUNTLESS_KDC_CLIENT);
+});
+
 t.test('a ccache written by MIT kinit is read by us; the one we write is read by MIT klist', async (t) => {
   const kinitCc = join(dir, 'kinit.cc');
   execFileSync('kinit', ['-c', `FILE:${kinitCc}`, kdc.MOUNTLESS_KDC_CLIENT], { env, input: `${kdc.MOUNTLESS_KDC_CLIENT_PASSWORD}\n`, stdio: ['pipe', 'ignore', 'pipe'] });

@@ -7,6 +7,7 @@ import {
   decPaData,
   decPrincipalName,
   encEncryptedData,
+  encEncryptionKey,
   encPaData,
   encPrincipalName,
   type EncryptedData,
@@ -198,3 +199,58 @@ export function decMethodData(der: Uint8Array): PaData[] {
   return readSeqOf(parseDer(der, 'METHOD-DATA'), 'METHOD-DATA', decPaData);
 }
 
+
+/** KDC side, for fake KDCs in tests: a KDC-REP around an already sealed enc-part. */
+export function encKdcRep(msgType: 11 | 13, r: { padata?: PaData[]; crealm: string; cname: Principal['name']; ticketDer: Buffer; encPart: EncryptedData }): Buffer {
+  return app(
+    msgType,
+    seq(
+      ctx(0, int(5)),
+      ctx(1, int(msgType)),
+      ctx(2, r.padata?.length ? seqOf(r.padata.map(encPaData)) : undefined),
+      ctx(3, str(r.crealm)),
+      ctx(4, encPrincipalName(r.cname)),
+      ctx(5, r.ticketDer),
+      ctx(6, encEncryptedData(r.encPart)),
+    ),
+  );
+}
+
+export function encEncKdcRepPart(p: EncKdcRepPart, tag: 25 | 26 = 25): Buffer {
+  return app(
+    tag,
+    seq(
+      ctx(0, encEncryptionKey(p.key)),
+      ctx(1, seqOf([])),
+      ctx(2, int(p.nonce)),
+      ctx(3, p.keyExpiration ? time(p.keyExpiration) : undefined),
+      ctx(4, flags(p.flags)),
+      ctx(5, time(p.authtime)),
+      ctx(6, p.starttime ? time(p.starttime) : undefined),
+      ctx(7, time(p.endtime)),
+      ctx(8, p.renewTill ? time(p.renewTill) : undefined),
+      ctx(9, str(p.srealm)),
+      ctx(10, encPrincipalName(p.sname)),
+    ),
+  );
+}
+
+/** The parts of a KDC-REQ a fake KDC needs. */
+export function decKdcReq(der: Uint8Array): { msgType: number; padata: PaData[]; nonce: number; etypes: number[]; cname?: Principal['name']; realm: string; sname?: Principal['name'] } {
+  const outer = parseDer(der, 'KDC-REQ');
+  const what = outer.tag === 12 ? 'TGS-REQ' : 'AS-REQ';
+  const f = new Fields(application(outer, outer.tag === 12 ? 12 : 10, what), what);
+  const pa = f.opt(3);
+  const b = new Fields(f.req(4, 'req-body'), `${what}.req-body`);
+  const cname = b.opt(1);
+  const sname = b.opt(3);
+  return {
+    msgType: readInt(f.req(2, 'msg-type'), `${what}.msg-type`),
+    padata: pa ? readSeqOf(pa, `${what}.padata`, decPaData) : [],
+    nonce: readUInt32(b.req(7, 'nonce'), `${what}.nonce`),
+    etypes: readSeqOf(b.req(8, 'etype'), `${what}.etype`, readInt),
+    realm: readString(b.req(2, 'realm'), `${what}.realm`),
+    ...(cname ? { cname: decPrincipalName(cname, `${what}.cname`) } : {}),
+    ...(sname ? { sname: decPrincipalName(sname, `${what}.sname`) } : {}),
+  };
+}
