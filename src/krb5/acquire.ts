@@ -5,7 +5,7 @@ import { resolveEnvironment, type Krb5Environment } from './files/env.js';
 import { keysFor, readKeytab } from './files/keytab.js';
 import { asExchange, tgsExchange, type ClientSecret, type ExchangeOptions } from './kdc-exchange.js';
 import { sendToKdcs } from './kdc-transport.js';
-import { parsePrincipal, principalToString, tgsPrincipal, type Principal } from './messages/types.js';
+import { NameType, parsePrincipal, principalToString, tgsPrincipal, type Principal } from './messages/types.js';
 
 /**
  * Options for getting a service ticket, named as the issue's `krb5 { ... }`
@@ -81,7 +81,8 @@ export async function getInitialCredentials(opts: Krb5Options, ctx: Krb5Context 
  */
 export async function getServiceTicket(service: string, opts: Krb5Options = {}): Promise<Credentials> {
   const ctx = krb5Context(opts);
-  const server: Principal = parsePrincipal(service, ctx.realm);
+  // A host-based service name (nfs/host) as gss_import_name of nfs@host would make it.
+  const server: Principal = parsePrincipal(service, ctx.realm, NameType.NT_SRV_HST);
   const ccacheName = opts.ccache ?? ctx.environment.ccache;
   const explicitSecret = opts.password !== undefined || opts.keytab !== undefined;
   let cc: CCache | undefined;

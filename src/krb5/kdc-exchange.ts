@@ -168,7 +168,9 @@ export async function tgsExchange(tgt: Credentials, server: Principal, opts: Exc
     ctime: ts.d,
   });
   const apReq = encApReq(0, tgt.ticket.der, { etype: sk.etype, cipher: sk.encrypt(tgt.sessionKey.keyvalue, KeyUsage.TGS_REQ_AUTH, authenticator) });
-  const reply = parseReply(await opts.send(server.realm, encKdcReq(MsgType.KRB_TGS_REQ, [{ padataType: PaType.PA_TGS_REQ, padataValue: apReq }], bodyDer)), 13);
+  // A TGT krbtgt/X@Y is honoured by realm X's KDC.
+  const kdcRealm = tgt.server.name.nameString[1] ?? server.realm;
+  const reply = parseReply(await opts.send(kdcRealm, encKdcReq(MsgType.KRB_TGS_REQ, [{ padataType: PaType.PA_TGS_REQ, padataValue: apReq }], bodyDer)), 13);
   if (isKrbError(reply)) throw krbErrorToError(reply, who);
   if (reply.encPart.etype !== tgt.sessionKey.keytype) throw new Krb5Error('ERR_KRB5_KDC_ERROR', `krb5: ${who}: reply encrypted with etype ${reply.encPart.etype}, not the TGT session key's ${tgt.sessionKey.keytype}`);
   const part = decEncKdcRepPart(sk.decrypt(tgt.sessionKey.keyvalue, KeyUsage.TGS_REP_ENCPART_SESSKEY, reply.encPart.cipher));

@@ -9,7 +9,8 @@ import { seqOf } from '../../src/krb5/der.js';
 
 t.test('principal names parse and print as MIT writes them', async (t) => {
   const p = parsePrincipal('nfs/nas.example@EXAMPLE.ORG');
-  t.same(p, { realm: 'EXAMPLE.ORG', name: { nameType: 3, nameString: ['nfs', 'nas.example'] } });
+  t.same(p, { realm: 'EXAMPLE.ORG', name: { nameType: 1, nameString: ['nfs', 'nas.example'] } });
+  t.equal(parsePrincipal('nfs/nas@R', undefined, 3).name.nameType, 3);
   t.equal(principalToString(p), 'nfs/nas.example@EXAMPLE.ORG');
   t.same(parsePrincipal('alice', 'R').name, { nameType: 1, nameString: ['alice'] });
   t.same(parsePrincipal('krbtgt/R@R').name.nameType, 1);

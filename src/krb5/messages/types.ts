@@ -44,9 +44,8 @@ export interface PaData {
 
 /**
  * Parse `user@REALM`, `nfs/host@REALM` or (with `defaultRealm`) `user`. The
- * name type is NT_SRV_HST for two-component service names such as nfs/host,
- * NT_PRINCIPAL otherwise. Backslash escapes of '/', '@' and '\' are honoured
- * as MIT's krb5_parse_name does.
+ * name type is NT_PRINCIPAL unless given, as with MIT's krb5_parse_name (it
+ * is a hint a KDC does not need); backslash escapes are honoured as there.
  */
 export function parsePrincipal(text: string, defaultRealm?: string, nameType?: number): Principal {
   const comps: string[] = [''];
@@ -71,7 +70,7 @@ export function parsePrincipal(text: string, defaultRealm?: string, nameType?: n
   realm ??= defaultRealm;
   if (!realm) throw new Krb5Error('ERR_KRB5_CONFIG', `krb5: principal ${JSON.stringify(text)} has no realm and no default realm is configured`);
   if (comps.some((c) => c === '')) throw new Krb5Error('ERR_KRB5_CONFIG', `krb5: principal ${JSON.stringify(text)} has an empty component`);
-  return { realm, name: { nameType: nameType ?? (comps.length === 2 && comps[0] !== 'krbtgt' ? NameType.NT_SRV_HST : NameType.NT_PRINCIPAL), nameString: comps } };
+  return { realm, name: { nameType: nameType ?? NameType.NT_PRINCIPAL, nameString: comps } };
 }
 
 export function principalToString(p: Principal): string {
