@@ -29,6 +29,13 @@ export interface Krb5Options {
   timeoutMs?: number;
   now?: () => Date;
   etypes?: readonly number[];
+  /** Requested ticket lifetime in seconds (the KDC caps it at the principal's max_life). */
+  lifetimeSec?: number;
+  /**
+   * A cached ticket that expires within this many seconds is not used (default
+   * 60), so a caller never starts work with a ticket about to run out.
+   */
+  renewBeforeSec?: number;
 }
 
 export interface Krb5Context {
@@ -50,6 +57,7 @@ export function krb5Context(opts: Krb5Options = {}): Krb5Context {
   };
   if (opts.now) exchange.now = opts.now;
   if (opts.etypes) exchange.etypes = opts.etypes;
+  if (opts.lifetimeSec !== undefined) exchange.lifetimeSec = opts.lifetimeSec;
   return { environment, realm, exchange };
 }
 
@@ -93,7 +101,7 @@ export async function getServiceTicket(service: string, opts: Krb5Options = {}):
       if (!isKrb5Error(err, 'ERR_KRB5_NO_CREDENTIALS') || !ctx.environment.clientKeytab) throw err;
     }
   }
-  const nowSec = Math.floor((opts.now?.() ?? new Date()).getTime() / 1000);
+  const nowSec = Math.floor((opts.now?.() ?? new Date()).getTime() / 1000) + (opts.renewBeforeSec ?? 60);
   if (cc && (opts.principal === undefined || principalToString(cc.principal) === principalToString(parsePrincipal(opts.principal, ctx.realm)))) {
     const cached = findCredential(cc, server, nowSec);
     if (cached) return fromCCacheCredential(cached);

@@ -94,6 +94,25 @@ t.test('a ccache written by MIT kinit is read by us; the one we write is read by
   t.match(execFileSync('klist', ['-c', `FILE:${ourCc}`], { env, encoding: 'utf8' }), kdc.MOUNTLESS_KDC_SERVICE);
 });
 
+t.test('a ticket near its end is not used: a fresh one comes from the client keytab; tickets from a keytab can be cached', async (t) => {
+  const cc = join(dir, 'renew.cc');
+  execFileSync('kinit', ['-c', `FILE:${cc}`, kdc.MOUNTLESS_KDC_CLIENT], { env, input: `${kdc.MOUNTLESS_KDC_CLIENT_PASSWORD}\n`, stdio: ['pipe', 'ignore', 'pipe'] });
+  const kinitTgt = (await readCCache(cc)).credentials.find((c) => c.server.name.nameString[0] === 'krbtgt')!;
+  const envWithKeytab = { ...env, KRB5CCNAME: `FILE:${cc}`, KRB5_CLIENT_KTNAME: kdc.MOUNTLESS_KDC_CLIENT_KEYTAB };
+  const first = await getServiceTicket(service, { env: envWithKeytab });
+  t.equal(first.endtime.getTime() / 1000, kinitTgt.endtime, 'bought with the cached TGT, so it ends with it');
+  const remaining = kinitTgt.endtime - Math.floor(Date.now() / 1000);
+  const fresh = await getServiceTicket(service, { env: envWithKeytab, renewBeforeSec: remaining + 10, lifetimeSec: 3 * 3600 });
+  t.not(fresh.sessionKey.keyvalue.toString('hex'), first.sessionKey.keyvalue.toString('hex'), 'the cached tickets were too close to their end');
+  t.ok(fresh.endtime.getTime() / 1000 < kinitTgt.endtime, 'a new TGT with the shorter lifetime asked for');
+
+  const stored = join(dir, 'stored.cc');
+  await getServiceTicket(service, { env, keytab: kdc.MOUNTLESS_KDC_CLIENT_KEYTAB, ccache: `FILE:${stored}`, storeInCCache: true });
+  const out = execFileSync('klist', ['-c', `FILE:${stored}`], { env, encoding: 'utf8' });
+  t.match(out, `krbtgt/${kdc.MOUNTLESS_KDC_REALM}@${kdc.MOUNTLESS_KDC_REALM}`);
+  t.match(out, kdc.MOUNTLESS_KDC_SERVICE);
+});
+
 t.test('named errors', async (t) => {
   await t.rejects(getInitialCredentials({ env, principal: kdc.MOUNTLESS_KDC_CLIENT, password: 'wrong' }), { code: 'ERR_KRB5_BAD_PASSWORD', krbError: 'KDC_ERR_PREAUTH_FAILED' });
   await t.rejects(getInitialCredentials({ env, principal: `nobody@${kdc.MOUNTLESS_KDC_REALM}`, password: 'x' }), { code: 'ERR_KRB5_PRINCIPAL_UNKNOWN', krbError: 'KDC_ERR_C_PRINCIPAL_UNKNOWN' });
