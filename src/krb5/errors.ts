@@ -35,7 +35,3 @@ export class Krb5Error extends Error {
 export function isKrb5Error(err: unknown, code?: Krb5ErrorCode): err is Krb5Error {
   return err instanceof Krb5Error && (code === undefined || err.code === code);
 }
-
-export function decodeError(what: string, detail: string): Krb5Error {
-  return new Krb5Error('ERR_KRB5_DECODE', `krb5: cannot decode ${what}: ${detail}`);
-}

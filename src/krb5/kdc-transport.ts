@@ -16,7 +16,7 @@ export interface KdcTransportOptions {
   timeoutMs?: number;
   /** Replies larger than this are refused (a KDC reply is a few KiB). */
   maxReplyBytes?: number;
-  /** Capture the caller's stack here, not in a socket callback. */
+  /** Stops waiting for the KDC being tried (it counts as unreachable). */
   signal?: AbortSignal;
 }
 
