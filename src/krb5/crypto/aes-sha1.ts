@@ -2,9 +2,14 @@ import { createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypt
 import { Krb5Error } from '../errors.js';
 import { ctsDecrypt, ctsEncrypt } from './aes-cts.js';
 import { deriveKeyDk, usageConstant } from './dk.js';
+import { cachedDerive } from './key-cache.js';
 import type { Enctype } from './enctype.js';
 
 /** RFC 3962: aes128-cts-hmac-sha1-96 (17) and aes256-cts-hmac-sha1-96 (18). */
+function dk(key: Uint8Array, usage: number, kind: 0x99 | 0xaa | 0x55): Buffer {
+  return cachedDerive(key, `${usage}:${kind}`, () => deriveKeyDk(key, usageConstant(usage, kind)));
+}
+
 class AesSha1 implements Enctype {
   readonly checksumBytes = 12;
   readonly overhead = 16 + 12;
@@ -23,8 +28,8 @@ class AesSha1 implements Enctype {
   }
 
   encrypt(key: Uint8Array, usage: number, plain: Uint8Array, confounder: Uint8Array = randomBytes(16)): Buffer {
-    const ke = deriveKeyDk(key, usageConstant(usage, 0xaa));
-    const ki = deriveKeyDk(key, usageConstant(usage, 0x55));
+    const ke = dk(key, usage, 0xaa);
+    const ki = dk(key, usage, 0x55);
     const data = Buffer.concat([confounder, plain]);
     const mac = createHmac('sha1', ki).update(data).digest().subarray(0, this.checksumBytes);
     return Buffer.concat([ctsEncrypt(ke, data), mac]);
@@ -32,8 +37,8 @@ class AesSha1 implements Enctype {
 
   decrypt(key: Uint8Array, usage: number, cipher: Uint8Array): Buffer {
     if (cipher.length < this.overhead) throw new Krb5Error('ERR_KRB5_DECODE', `krb5: ${this.name} ciphertext of ${cipher.length} bytes is shorter than its ${this.overhead}-byte overhead`);
-    const ke = deriveKeyDk(key, usageConstant(usage, 0xaa));
-    const ki = deriveKeyDk(key, usageConstant(usage, 0x55));
+    const ke = dk(key, usage, 0xaa);
+    const ki = dk(key, usage, 0x55);
     const body = cipher.subarray(0, cipher.length - this.checksumBytes);
     const data = ctsDecrypt(ke, body);
     const mac = createHmac('sha1', ki).update(data).digest().subarray(0, this.checksumBytes);
@@ -44,7 +49,7 @@ class AesSha1 implements Enctype {
   }
 
   checksum(key: Uint8Array, usage: number, data: Uint8Array): Buffer {
-    const kc = deriveKeyDk(key, usageConstant(usage, 0x99));
+    const kc = dk(key, usage, 0x99);
     return createHmac('sha1', kc).update(data).digest().subarray(0, this.checksumBytes);
   }
 

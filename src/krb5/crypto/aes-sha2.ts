@@ -3,6 +3,7 @@ import { Krb5Error } from '../errors.js';
 import { ctsDecrypt, ctsEncrypt } from './aes-cts.js';
 import { iterationCount } from './aes-sha1.js';
 import { usageConstant } from './dk.js';
+import { cachedDerive } from './key-cache.js';
 import type { Enctype } from './enctype.js';
 
 /**
@@ -39,8 +40,8 @@ class AesSha2 implements Enctype {
 
   private keys(key: Uint8Array, usage: number): { ke: Buffer; ki: Buffer } {
     return {
-      ke: kdfHmacSha2(this.hash, key, usageConstant(usage, 0xaa), this.keyBytes * 8),
-      ki: kdfHmacSha2(this.hash, key, usageConstant(usage, 0x55), this.checksumBytes * 8),
+      ke: cachedDerive(key, `${usage}:aa`, () => kdfHmacSha2(this.hash, key, usageConstant(usage, 0xaa), this.keyBytes * 8)),
+      ki: cachedDerive(key, `${usage}:55`, () => kdfHmacSha2(this.hash, key, usageConstant(usage, 0x55), this.checksumBytes * 8)),
     };
   }
 
@@ -64,7 +65,7 @@ class AesSha2 implements Enctype {
   }
 
   checksum(key: Uint8Array, usage: number, data: Uint8Array): Buffer {
-    const kc = kdfHmacSha2(this.hash, key, usageConstant(usage, 0x99), this.checksumBytes * 8);
+    const kc = cachedDerive(key, `${usage}:99`, () => kdfHmacSha2(this.hash, key, usageConstant(usage, 0x99), this.checksumBytes * 8));
     return createHmac(this.hash, kc).update(data).digest().subarray(0, this.checksumBytes);
   }
 
