@@ -4,7 +4,7 @@ import { findCredential, parseCCache, serializeCCache, storeCredential, ccachePa
 import { configFromProfile, parseKdcAddress, parseProfile } from '../../src/krb5/files/config.js';
 import { resolveEnvironment } from '../../src/krb5/files/env.js';
 import { parsePrincipal } from '../../src/krb5/messages/types.js';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -120,4 +120,21 @@ t.test('environment as MIT tools read it', async (t) => {
   const e2 = resolveEnvironment({ KRB5_CONFIG: join(dir, 'a.conf'), KRB5CCNAME: 'FILE:/x/cc', KRB5_CLIENT_KTNAME: '/x/kt' }, 1);
   t.equal(e2.ccache, 'FILE:/x/cc');
   t.equal(e2.clientKeytab, '/x/kt');
+});
+
+t.test('include and includedir are followed as MIT does', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'krb5-inc-'));
+  const d = join(dir, 'krb5.conf.d');
+  mkdirSync(d);
+  writeFileSync(join(dir, 'main.conf'), `includedir ${d}\ninclude ${join(dir, 'extra')}\n[libdefaults]\n default_realm = MAIN.TEST\n`);
+  writeFileSync(join(d, 'realm.conf'), '[realms]\n MAIN.TEST = {\n  kdc = a:1\n }\n');
+  writeFileSync(join(d, 'backup.conf~'), '[realms]\n MAIN.TEST = {\n  kdc = skipped:1\n }\n');
+  writeFileSync(join(dir, 'extra'), `[realms]\n MAIN.TEST = {\n  kdc = b:2\n }\ninclude ${join(dir, 'main.conf')}\n`);
+  const cfg = resolveEnvironment({ KRB5_CONFIG: join(dir, 'main.conf') }, 0).config;
+  t.equal(cfg.defaultRealm, 'MAIN.TEST');
+  t.same(cfg.realms.get('MAIN.TEST')?.kdc, ['a:1', 'b:2'], 'editor backups skipped, an include cycle read once');
+  writeFileSync(join(dir, 'bad.conf'), 'include relative.conf\n');
+  t.throws(() => resolveEnvironment({ KRB5_CONFIG: join(dir, 'bad.conf') }, 0), { code: 'ERR_KRB5_CONFIG', message: /not absolute/ });
+  writeFileSync(join(dir, 'missing.conf'), `include ${join(dir, 'nope')}\n`);
+  t.throws(() => resolveEnvironment({ KRB5_CONFIG: join(dir, 'missing.conf') }, 0), { code: 'ERR_KRB5_CONFIG', message: /nope/ });
 });

@@ -1,13 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { Krb5Error } from '../errors.js';
 
 /**
  * krb5.conf (MIT profile syntax): `[section]` headers, `name = value`
  * relations, `name = { ... }` subsections nested to any depth, comments
  * starting with '#' or ';'. A trailing '*' on a name or a closing brace
- * marks it final in MIT; we read the value and drop the marker. `include`
- * and `includedir` are not followed. Relations repeat (a realm lists several
- * `kdc =`), so every value is a list.
+ * marks it final in MIT; we read the value and drop the marker. `include
+ * FILE` and `includedir DIR` lines are collected for loadConfig() to follow.
+ * Relations repeat (a realm lists several `kdc =`), so every value is a list.
  */
 export interface ProfileNode {
   [name: string]: (string | ProfileNode)[];
@@ -15,9 +16,13 @@ export interface ProfileNode {
 
 export type Profile = Record<string, ProfileNode>;
 
-const MAX_NESTING = 16;
+/** `include` / `includedir` directives of one file, in order (they must start a line, as in MIT). */
+export type Include = { kind: 'include' | 'includedir'; path: string };
 
-export function parseProfile(text: string, what = 'krb5.conf'): Profile {
+const MAX_NESTING = 16;
+const MAX_INCLUDE_DEPTH = 8;
+
+export function parseProfile(text: string, what = 'krb5.conf', includes?: Include[]): Profile {
   const out: Profile = {};
   let section: ProfileNode | undefined;
   const stack: ProfileNode[] = [];
@@ -26,7 +31,12 @@ export function parseProfile(text: string, what = 'krb5.conf'): Profile {
     const line = raw.trim();
     const where = `${what}:${i + 1}`;
     if (line === '' || line.startsWith('#') || line.startsWith(';')) return;
-    if (line.startsWith('include ') || line.startsWith('includedir ') || line.startsWith('module ')) return;
+    const inc = /^(include|includedir)\s+(.+)$/.exec(raw.trimEnd());
+    if (inc && raw.startsWith(inc[1]!)) {
+      includes?.push({ kind: inc[1] as Include['kind'], path: inc[2]!.trim() });
+      return;
+    }
+    if (line.startsWith('module ')) return;
     const sec = /^\[([^\]]+)\]\s*$/.exec(line);
     if (sec) {
       if (stack.length) throw new Krb5Error('ERR_KRB5_CONFIG', `krb5: ${where}: section [${sec[1]}] starts inside an unclosed { }`);
@@ -117,19 +127,40 @@ export function configFromProfile(p: Profile): Krb5Config {
   return cfg;
 }
 
-/** Read the files KRB5_CONFIG names (':'-separated, as MIT), skipping the ones that do not exist. */
+/** Read the files KRB5_CONFIG names (':'-separated, as MIT), skipping the ones that do not exist, following include/includedir. */
 export function loadConfig(paths: string[]): Krb5Config {
   const profiles: Profile[] = [];
-  for (const path of paths) {
+  const seen = new Set<string>();
+  const load = (path: string, depth: number, mustExist: boolean): void => {
+    if (depth > MAX_INCLUDE_DEPTH) throw new Krb5Error('ERR_KRB5_CONFIG', `krb5: ${path}: includes nested deeper than ${MAX_INCLUDE_DEPTH}`);
+    if (seen.has(path)) return;
+    seen.add(path);
     let text: string;
     try {
       text = readFileSync(path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !mustExist) return;
       throw new Krb5Error('ERR_KRB5_CONFIG', `krb5: cannot read ${path}: ${(err as Error).message}`, { cause: err });
     }
-    profiles.push(parseProfile(text, path));
-  }
+    const includes: Include[] = [];
+    profiles.push(parseProfile(text, path, includes));
+    for (const inc of includes) {
+      if (!isAbsolute(inc.path)) throw new Krb5Error('ERR_KRB5_CONFIG', `krb5: ${path}: ${inc.kind} path ${inc.path} is not absolute`);
+      if (inc.kind === 'include') {
+        load(inc.path, depth + 1, true);
+        continue;
+      }
+      let names: string[];
+      try {
+        names = readdirSync(inc.path);
+      } catch (err) {
+        throw new Krb5Error('ERR_KRB5_CONFIG', `krb5: ${path}: cannot read includedir ${inc.path}: ${(err as Error).message}`, { cause: err });
+      }
+      // MIT's rule: only names of letters, digits, '-' and '_', or ending in .conf (so editor backups are skipped).
+      for (const n of names.filter((n) => /^[A-Za-z0-9_-]+$/.test(n) || n.endsWith('.conf')).sort()) load(join(inc.path, n), depth + 1, true);
+    }
+  };
+  for (const path of paths) load(path, 0, false);
   return configFromProfile(mergeProfiles(profiles));
 }
 
