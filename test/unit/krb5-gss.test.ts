@@ -122,6 +122,10 @@ t.test('context establishment errors are named', async (t) => {
   const tok = ini.initialToken();
   t.throws(() => GssAcceptor.accept(tok, keytab, { now: () => new Date(Date.now() + 3600_000) }), { code: 'ERR_KRB5_CLOCK_SKEW', krbError: 'KRB_AP_ERR_SKEW' });
   t.throws(() => GssAcceptor.accept(tok, mint(18).keytab), { code: 'ERR_KRB5_INTEGRITY' }, 'a keytab with another key for the service');
+  const late = mint(18, new Date(Date.now() - 7200_000));
+  t.throws(() => GssAcceptor.accept(new GssInitiator(late.creds).initialToken(), late.keytab), { code: 'ERR_KRB5_AP_ERROR', krbError: 'KRB_AP_ERR_TKT_EXPIRED' });
+  const early = mint(18, new Date(Date.now() + 7200_000));
+  t.throws(() => GssAcceptor.accept(new GssInitiator(early.creds).initialToken(), early.keytab), { code: 'ERR_KRB5_AP_ERROR', krbError: 'KRB_AP_ERR_TKT_NYV' });
   t.throws(() => GssAcceptor.accept(tok, []), { code: 'ERR_KRB5_AP_ERROR', krbError: 'KRB_AP_ERR_NOKEY' });
   t.throws(() => ini.step(GssAcceptor.errorToken(KrbErrorCode.KRB_AP_ERR_SKEW, nfs)), { code: 'ERR_KRB5_CLOCK_SKEW', krbError: 'KRB_AP_ERR_SKEW' });
   t.throws(() => ini.step(GssAcceptor.errorToken(KrbErrorCode.KRB_AP_ERR_MODIFIED, nfs)), { code: 'ERR_KRB5_AP_ERROR', krbError: 'KRB_AP_ERR_MODIFIED' });

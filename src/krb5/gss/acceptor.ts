@@ -57,6 +57,8 @@ export class GssAcceptor extends GssContext {
     if (Math.abs(now.getTime() - auth.ctime.getTime()) > skew) {
       throw new Krb5Error('ERR_KRB5_CLOCK_SKEW', `krb5: authenticator time ${auth.ctime.toISOString()} is more than ${skew / 1000} s from ours (KRB_AP_ERR_SKEW)`, { krbError: 'KRB_AP_ERR_SKEW', krbErrorCode: KrbErrorCode.KRB_AP_ERR_SKEW });
     }
+    const start = tkt.starttime ?? tkt.authtime;
+    if (start.getTime() > now.getTime() + skew) throw new Krb5Error('ERR_KRB5_AP_ERROR', 'krb5: ticket not yet valid (KRB_AP_ERR_TKT_NYV)', { krbError: 'KRB_AP_ERR_TKT_NYV', krbErrorCode: KrbErrorCode.KRB_AP_ERR_TKT_NYV });
     if (tkt.endtime.getTime() < now.getTime() - skew) throw new Krb5Error('ERR_KRB5_AP_ERROR', 'krb5: ticket expired (KRB_AP_ERR_TKT_EXPIRED)', { krbError: 'KRB_AP_ERR_TKT_EXPIRED', krbErrorCode: KrbErrorCode.KRB_AP_ERR_TKT_EXPIRED });
     if (!auth.cksum || auth.cksum.cksumtype !== GSS_CHECKSUM_TYPE || auth.cksum.checksum.length < 24) throw new Krb5Error('ERR_KRB5_GSS', 'krb5 GSS: authenticator lacks the 0x8003 GSS checksum');
     const flags = auth.cksum.checksum.readUInt32LE(20);
