@@ -25,9 +25,19 @@ function bad(url: string, why: string): InvalidArgError {
  */
 export function parseNfsUrl(url: string): NfsUrl {
   if (typeof url !== 'string') throw new InvalidArgError('ERR_INVALID_ARG_TYPE', `The "url" argument must be of type string. Received ${typeof url}`);
+  // An IPv6 zone (fe80::1%eth0, or RFC 6874's fe80::1%25eth0) is not
+  // something the WHATWG parser accepts: take it out, parse, put it back.
+  let zone: string | undefined;
+  let parseable = url;
+  const bracket = /^(nfs:\/\/(?:[^@/?#]*@)?)\[([0-9a-f:.]+)%(?:25)?([^\]]*)\]/i.exec(url);
+  if (bracket) {
+    zone = decodeZone(bracket[3]!);
+    if (zone === undefined) throw bad(url, `bad IPv6 zone '${bracket[3]}' (letters, digits and -._~ only)`);
+    parseable = `${bracket[1]}[${bracket[2]}]${url.slice(bracket[0].length)}`;
+  }
   let u: URL;
   try {
-    u = new URL(url);
+    u = new URL(parseable);
   } catch {
     // The WHATWG parser says only "Invalid URL"; name the commonest cause.
     const port = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*:(\d+)(?:[/?#]|$)/i.exec(url)?.[1];
@@ -38,7 +48,8 @@ export function parseNfsUrl(url: string): NfsUrl {
   if (!u.hostname) throw bad(url, 'no host');
   if (u.password) throw bad(url, 'passwords are not supported');
   if (u.hash) throw bad(url, 'fragments are not supported');
-  const host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  let host = u.hostname.startsWith('[') ? u.hostname.slice(1, -1) : u.hostname;
+  if (zone !== undefined) host += `%${zone}`;
   let path: string;
   try {
     path = decodeURIComponent(u.pathname || '/');
@@ -77,4 +88,15 @@ export function parseNfsUrl(url: string): NfsUrl {
     }
   }
   return out;
+}
+
+/** A zone id as RFC 6874 allows it (unreserved characters, percent-encoded ones decoded), or undefined. */
+function decodeZone(raw: string): string | undefined {
+  let z: string;
+  try {
+    z = decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+  return /^[A-Za-z0-9_.~-]{1,64}$/.test(z) ? z : undefined;
 }

@@ -1,7 +1,8 @@
 import { NfsStatusError } from '../errors.js';
 import type { MountTarget, Attrs, Backend, Capabilities, LockOwner, CallOpts, CreateMode, DirEntry, FileHandleId, FileKind, Limits, Looked, OpenState, ReadDest, SetAttrs, StableHow, StatFsResult, WriteResult } from '../fs/backend.js';
 import { exportList, mnt, MOUNT_PROGRAM, MOUNT_V3, MountError, mountstat3, umnt } from '../mount/mount.js';
-import { pmapGetport, PMAP_PORT } from '../portmap/portmap.js';
+import { lookupTcpPort, PMAP_PORT } from '../portmap/portmap.js';
+import { isIPv6 } from 'node:net';
 import type { Credential } from '../rpc/auth.js';
 import { releaseWithin } from '../core/release.js';
 import { majorTimeoutMs, resolveOptions, retryPolicy, type ResolvedOptions } from '../options.js';
@@ -483,7 +484,7 @@ async function askPort(o: Nfs3MountOptions, prog: number, vers: number, what: st
 }
 
 async function getport(pm: RpcClient, prog: number, vers: number, what: string, host: string): Promise<number> {
-  const port = await pmapGetport(pm, prog, vers);
+  const port = await lookupTcpPort(pm, isIPv6(host), prog, vers);
   if (port === 0) {
     throw new RpcConnectionError(`${what} is not registered with rpcbind on ${host}:${PMAP_PORT}`, 'ERR_RPC_PROG_UNAVAIL', host, PMAP_PORT);
   }

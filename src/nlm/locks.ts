@@ -33,7 +33,8 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { hostname } from 'node:os';
 import { InvalidArgError, invalidArgType, type NfsStatusError } from '../errors.js';
 import { NFS3_FHSIZE } from '../nfs3/constants.js';
-import { IPPROTO_TCP, PMAP_PORT, pmapGetport } from '../portmap/portmap.js';
+import { lookupTcpPort, PMAP_PORT } from '../portmap/portmap.js';
+import { isIPv6 } from 'node:net';
 import type { Credential } from '../rpc/auth.js';
 import { RpcClient } from '../rpc/client.js';
 import { AbortError, RpcClosedError, RpcConnectionError } from '../rpc/errors.js';
@@ -470,7 +471,7 @@ export class NlmLocker {
       const pmPort = o.portmapPort ?? PMAP_PORT;
       const pm = new RpcClient({ ...common, port: pmPort });
       try {
-        port = await pmapGetport(pm, NLM_PROG, NLM4_VERS, IPPROTO_TCP);
+        port = await lookupTcpPort(pm, isIPv6(o.host), NLM_PROG, NLM4_VERS);
       } finally {
         await pm.close();
       }

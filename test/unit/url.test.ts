@@ -193,3 +193,14 @@ t.test('a non-string URL is ERR_INVALID_ARG_TYPE', async (t) => {
     t.throws(() => parseNfsUrl(v as unknown as string), { code: 'ERR_INVALID_ARG_TYPE', message: /The "url" argument must be of type string/ });
   }
 });
+
+t.test('IPv6 zones: as written (fe80::1%eth0) and as RFC 6874 encodes them (%25)', async (t) => {
+  t.same(parseNfsUrl('nfs://[fe80::1%eth0]/export'), { host: 'fe80::1%eth0', path: '/export', options: {} });
+  const u = parseNfsUrl('nfs://[fe80::1%25eth0]:2049/export?version=4.1');
+  t.equal(u.host, 'fe80::1%eth0');
+  t.equal(u.port, 2049);
+  t.same(u.options, { version: '4.1' });
+  t.equal(parseNfsUrl('nfs://me@[fe80::1%25en0]/e').user, 'me');
+  t.throws(() => parseNfsUrl('nfs://[fe80::1%e/th]/e'), badUrl(/bad IPv6 zone 'e\/th'/));
+  t.throws(() => parseNfsUrl('nfs://[fe80::1%]/e'), badUrl(/not a URL|bad IPv6 zone/));
+});
