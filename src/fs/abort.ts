@@ -1,0 +1,44 @@
+import { AbortError } from '../errors.js';
+import { argType } from './args.js';
+
+/** As node: an aborted signal fails the call with AbortError (code ABORT_ERR, the reason as `cause`), not with the bare reason. */
+export function checkAborted(signal: AbortSignal | null | undefined): void {
+  if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
+}
+
+/**
+ * `work` unless `signal` aborts first: then AbortError at once, whatever
+ * the calls underneath are still waiting for (a hard mount may wait
+ * forever). What `work` settles to later is dropped; the calls it made
+ * were given the same signal where they take one, so they stop too.
+ */
+export function abortable<T>(signal: AbortSignal | null | undefined, work: () => Promise<T>): Promise<T> {
+  checkAborted(signal);
+  if (!signal) return work();
+  const p = work();
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AbortError(undefined, { cause: signal.reason }));
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+/** `opts.signal`, checked to be an AbortSignal as node checks it. */
+export function signalOf(opts: unknown): AbortSignal | undefined {
+  if (opts === null || typeof opts !== 'object') return undefined;
+  const s = (opts as { signal?: unknown }).signal;
+  if (s === undefined) return undefined;
+  if (!(s instanceof AbortSignal)) {
+    throw argType('options.signal', 'an instance of AbortSignal', s);
+  }
+  return s;
+}
