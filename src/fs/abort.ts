@@ -15,17 +15,26 @@ export function checkAborted(signal: AbortSignal | null | undefined): void {
 export function abortable<T>(signal: AbortSignal | null | undefined, work: () => Promise<T>): Promise<T> {
   checkAborted(signal);
   if (!signal) return work();
-  const p = work();
   return new Promise<T>((resolve, reject) => {
+    // Listening before `work` starts: it may abort the signal synchronously (a hook, a callback).
     const onAbort = () => reject(new AbortError(undefined, { cause: signal.reason }));
     signal.addEventListener('abort', onAbort, { once: true });
+    const done = () => signal.removeEventListener('abort', onAbort);
+    let p: Promise<T>;
+    try {
+      p = work();
+    } catch (err) {
+      done();
+      reject(err);
+      return;
+    }
     p.then(
       (v) => {
-        signal.removeEventListener('abort', onAbort);
+        done();
         resolve(v);
       },
       (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
+        done();
         reject(e);
       },
     );

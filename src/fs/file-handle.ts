@@ -600,9 +600,11 @@ export class FileHandle extends EventEmitter implements StreamSource {
   async lock(start = 0, length = 0, opts: { exclusive?: boolean; wait?: boolean; signal?: AbortSignal } = {}): Promise<void> {
     this.check('lock');
     checkLockRange(start, length);
+    const signal = signalOf(opts);
+    checkAborted(signal);
     const exclusive = opts.exclusive ?? true;
     if (exclusive ? !this.flags.write : !this.flags.read) throw fsError('EBADF', 'lock');
-    await this.call('lock', () => this.lockOwner().lock(start, length, { exclusive, wait: opts.wait, signal: opts.signal }));
+    await this.call('lock', () => this.lockOwner().lock(start, length, { exclusive, wait: opts.wait, signal }), signal);
     // What another client wrote under its lock must be read afresh under ours.
     this.readahead?.drop();
   }
