@@ -30,7 +30,14 @@ export function checkInteger(v: unknown, name: string, min = Number.MIN_SAFE_INT
   if (v < min || v > max) throw outOfRange(name, `>= ${min} && <= ${max}`, v);
 }
 
-/** node's own wording for copyFile's and access's mode (ERR_OUT_OF_RANGE with a bare message). */
-export function modeOutOfRange(): InvalidArgError {
-  return new InvalidArgError('ERR_OUT_OF_RANGE', 'mode is out of range: >= 0 && <= 7');
+/**
+ * The mode of access() and copyFile(), taken as node's getValidMode takes
+ * it: not a number is a TypeError in node's own words, outside 0..7 a
+ * RangeError, a fraction is cut to its integer part (as the binding does).
+ */
+export function validMode(mode: unknown): number {
+  if (mode === undefined || mode === null) return 0;
+  if (typeof mode !== 'number') throw new InvalidArgError('ERR_INVALID_ARG_TYPE', 'mode must be int32 or null/undefined');
+  if (!(mode >= 0 && mode <= 7)) throw new InvalidArgError('ERR_OUT_OF_RANGE', 'mode is out of range: >= 0 && <= 7');
+  return Math.trunc(mode);
 }

@@ -3,7 +3,7 @@ import { NfsStatusError, fsError, InvalidArgError, invalidArgType, toFsError, ty
 import type { Backend, CallOpts, FileHandleId, FileKind, Looked, OpenState, SetAttrs } from './backend.js';
 import { Dir } from './dir.js';
 import { abortable, checkAborted, signalOf } from './abort.js';
-import { argType, checkBoolean, modeOutOfRange } from './args.js';
+import { argType, checkBoolean, outOfRange, validMode } from './args.js';
 import { FileHandle, ownerAttrs, readWhole, serverStates, writeBorrowed, type SignalOpts } from './file-handle.js';
 import { parseFlags, parseMode, type OpenFlags } from './flags.js';
 import { readInto } from './io.js';
@@ -143,10 +143,9 @@ export class NfsClient {
     return opts?.bigint ? new BigIntStats(r.attrs, this.blksize) : new Stats(r.attrs, this.blksize);
   }
 
-  async access(path: PathLike, mode: number = constants.F_OK, opts?: SignalOpts): Promise<void> {
+  async access(path: PathLike, accessMode: number = constants.F_OK, opts?: SignalOpts): Promise<void> {
     const p = parsePath(path, 'access');
-    if (typeof mode !== 'number') throw argType('mode', 'of type number', mode);
-    if (!Number.isInteger(mode) || mode < 0 || mode > 7) throw modeOutOfRange();
+    const mode = validMode(accessMode);
     const signal = signalOf(opts);
     await this.op('access', p, async (co) => {
       const r = await this.resolver.resolve(p, true, 'access', co);
@@ -223,7 +222,8 @@ export class NfsClient {
   }
 
   async truncate(path: PathLike, len = 0, opts?: SignalOpts): Promise<void> {
-    if (typeof len !== 'number' || !Number.isInteger(len)) throw invalidArgType('len', 'of type number', len);
+    if (typeof len !== 'number') throw argType('len', 'of type number', len);
+    if (!Number.isInteger(len)) throw outOfRange('len', 'an integer', len);
     const p = parsePath(path, 'open');
     this.writable('open', p.display);
     await this.op('open', p, async (co) => {
@@ -690,11 +690,10 @@ export class NfsClient {
     return this.writeFile(path, data, { ...o, flag: o.flag ?? 'a' });
   }
 
-  async copyFile(src: PathLike, dest: PathLike, mode = 0, opts?: SignalOpts): Promise<void> {
+  async copyFile(src: PathLike, dest: PathLike, copyMode = 0, opts?: SignalOpts): Promise<void> {
     const s = parsePath(src, 'copyfile', 'src');
     const d = parsePath(dest, 'copyfile', 'dest');
-    if (typeof mode !== 'number') throw argType('mode', 'of type number', mode);
-    if (!Number.isInteger(mode) || mode < 0 || mode > 7) throw modeOutOfRange();
+    const mode = validMode(copyMode);
     const signal = signalOf(opts);
     this.writable('copyfile', d.display);
     await this.op(

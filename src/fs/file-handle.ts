@@ -263,16 +263,18 @@ export class FileHandle extends EventEmitter implements StreamSource {
     return { bytesRead: n, buffer };
   }
 
-  async readv<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesRead: number; buffers: T }> {
+  async readv<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | null, opts?: SignalOpts): Promise<{ bytesRead: number; buffers: T }> {
     this.check('readv');
-    if (!Array.isArray(buffers)) throw invalidArgType('buffers', 'an instance of ArrayBufferView[]', buffers);
+    if (!Array.isArray(buffers)) throw argType('buffers', 'an ArrayBufferView[]', buffers);
+    const signal = signalOf(opts);
+    checkAborted(signal);
     if (!this.flags.read) throw fsError('EBADF', 'read');
     const pos = readPosition(position);
     let at = pos ?? this.position;
     let total = 0;
     for (const b of buffers) {
       const target = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-      const n = await this.call('read', () => readInto(this.backend, this.fh, target, 0, b.byteLength, at, undefined, this.state));
+      const n = await this.call('read', () => readInto(this.backend, this.fh, target, 0, b.byteLength, at, { signal }, this.state), signal);
       total += n;
       at += n;
       if (n < b.byteLength) break;
@@ -324,11 +326,13 @@ export class FileHandle extends EventEmitter implements StreamSource {
     return { bytesWritten: n, buffer: a };
   }
 
-  async writev<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesWritten: number; buffers: T }> {
+  async writev<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | null, opts?: SignalOpts): Promise<{ bytesWritten: number; buffers: T }> {
     this.check('writev');
-    if (!Array.isArray(buffers)) throw invalidArgType('buffers', 'an instance of ArrayBufferView[]', buffers);
+    if (!Array.isArray(buffers)) throw argType('buffers', 'an ArrayBufferView[]', buffers);
+    const signal = signalOf(opts);
+    checkAborted(signal);
     const all = Buffer.concat(buffers.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)));
-    const n = await this.writeBytes(all, writePosition(position));
+    const n = await this.writeBytes(all, writePosition(position), signal);
     return { bytesWritten: n, buffers };
   }
 
@@ -610,18 +614,22 @@ export class FileHandle extends EventEmitter implements StreamSource {
   }
 
   /** Releases [start, start + length) of this handle's locks. */
-  async unlock(start = 0, length = 0): Promise<void> {
+  async unlock(start = 0, length = 0, opts?: SignalOpts): Promise<void> {
     this.check('unlock');
     checkLockRange(start, length);
+    const signal = signalOf(opts);
+    checkAborted(signal);
     if (!this.locks) return;
-    await this.call('unlock', () => this.locks!.unlock(start, length));
+    await this.call('unlock', () => this.locks!.unlock(start, length), signal);
   }
 
   /** F_GETLK: the lock that would block [start, start + length), or undefined. */
-  async getLock(start = 0, length = 0, opts: { exclusive?: boolean } = {}): Promise<{ exclusive: boolean; start: number; length: number } | undefined> {
+  async getLock(start = 0, length = 0, opts: { exclusive?: boolean } & SignalOpts = {}): Promise<{ exclusive: boolean; start: number; length: number } | undefined> {
     this.check('lock');
     checkLockRange(start, length);
-    return this.call('lock', () => this.lockOwner().test(start, length, opts.exclusive ?? true));
+    const signal = signalOf(opts);
+    checkAborted(signal);
+    return this.call('lock', () => this.lockOwner().test(start, length, opts.exclusive ?? true), signal);
   }
 
   private lockOwner(): LockOwner {
@@ -644,15 +652,17 @@ function checkLockRange(start: number, length: number): void {
   }
 }
 
-/** A read's position, checked as node checks it: null/undefined/-1 mean the file position. */
+/**
+ * A read's position as node takes it: a bigint is range-checked; a number
+ * that is not a non-negative safe integer, or anything else, means the file
+ * position (node reads at the file position for -2, 1.5 or 'x').
+ */
 function readPosition(p: unknown): number | undefined {
-  if (p === undefined || p === null) return undefined;
   if (typeof p === 'bigint') {
     if (p < -1n || p > BigInt(Number.MAX_SAFE_INTEGER)) throw outOfRange('position', `>= -1 && <= ${Number.MAX_SAFE_INTEGER}`, `${p}n`);
     return p === -1n ? undefined : Number(p);
   }
-  checkInteger(p, 'position', -1);
-  return p === -1 ? undefined : p;
+  return typeof p === 'number' && Number.isSafeInteger(p) && p >= 0 ? p : undefined;
 }
 
 /** A write's position: node passes anything but a non-negative integer through as "the file position". */

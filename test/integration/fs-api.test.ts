@@ -708,6 +708,10 @@ t.test('every async method takes { signal }: an aborted signal rejects with Abor
     ['FileHandle.sync', (signal) => h.sync({ signal })],
     ['FileHandle.datasync', (signal) => h.datasync({ signal })],
     ['FileHandle.lock', (signal) => h.lock(0, 1, { signal })],
+    ['FileHandle.getLock', (signal) => h.getLock(0, 1, { signal })],
+    ['FileHandle.unlock', (signal) => h.unlock(0, 1, { signal })],
+    ['FileHandle.readv', (signal) => h.readv([Buffer.alloc(2)], 0, { signal })],
+    ['FileHandle.writev', (signal) => h.writev([Buffer.from('t')], 0, { signal })],
   ];
   for (const [name, call] of [...clientCalls, ...handleCalls]) {
     const before = calls.count;

@@ -1574,6 +1574,41 @@ const cases: Case[] = [
     },
   },
 
+  {
+    name: 'argument errors of flags, modes, encodings, options and positions',
+    run: async (fs, p) => {
+      await fs.writeFile(p('/f'), 'abc');
+      const bad = <T>(v: unknown) => v as T;
+      const h = await fs.open(p('/f'), 'r+');
+      const out = [
+        await attempt(() => fs.open(p('/f'), 'zz')),
+        await attempt(() => fs.open(p('/n'), 'w', 'abc')),
+        await attempt(() => fs.mkdir(p('/m'), { mode: bad<number>('9') })),
+        await attempt(() => fs.chmod(p('/f'), 'abc')),
+        await attempt(() => fs.rm(p('/f'), { force: bad<boolean>('x') })),
+        await attempt(() => fs.readFile(p('/f'), bad<BufferEncoding>('nope'))),
+        await attempt(() => fs.writeFile(p('/f'), 'x', bad<BufferEncoding>('nope'))),
+        await attempt(() => fs.symlink(bad<string>(123), p('/s'))),
+        await attempt(() => fs.copyFile(p('/f'), p('/g'), bad<number>('x'))),
+        await attempt(() => fs.access(p('/f'), bad<number>('x'))),
+        await attempt(() => fs.truncate(p('/f'), 1.5)),
+        await attempt(() => h.read(Buffer.alloc(4), 1.5)),
+        await attempt(() => h.read(Buffer.alloc(4), -1)),
+        await attempt(() => h.read(Buffer.alloc(4), 0, 1, -2)),
+        await attempt(() => h.read(Buffer.alloc(4), 0, 1, 1.5)),
+        await attempt(() => h.write(Buffer.alloc(4), bad<number>('x'))),
+        await attempt(() => h.write(Buffer.alloc(4), 5)),
+        await attempt(() => h.chmod('abc')),
+        await attempt(() => h.truncate(1.5)),
+        await attempt(() => h.readv(bad<Buffer[]>('x'))),
+        await attempt(() => h.writev(bad<Buffer[]>('x'))),
+        await attempt(() => fs.readdir(p('/'), { withFileTypes: bad<true>('x') })),
+        await attempt(() => fs.stat(p('/f'), bad<{ bigint: boolean }>('x'))),
+      ];
+      await h.close();
+      return out;
+    },
+  },
   // issue 11: FileHandle as node's: an EventEmitter emitting 'close', fd -1 once closed, readLines()
   {
     name: "FileHandle emits 'close', its fd is -1 after close, readLines() reads lines",
