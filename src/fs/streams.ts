@@ -170,11 +170,12 @@ export class ReadStream extends Readable {
 }
 
 /**
- * The stream stops when its handle closes under it, as node's fs streams
- * do: a handle closed by its owner ends the stream quietly, with no EBADF
- * 'error' from a read or write still to come.
+ * A ReadStream stops when its handle closes under it, as node's does: a
+ * handle closed by its owner ends the stream quietly, with no EBADF 'error'
+ * from a read still to come. (A WriteStream is left to fail its next write
+ * with EBADF: ending it quietly would drop the bytes it still holds.)
  */
-function follow(stream: ReadStream | WriteStream, h: StreamSource): void {
+function follow(stream: ReadStream, h: StreamSource): void {
   stream.handle = h;
   const onClose = () => {
     if (!stream.destroyed) stream.destroy();
@@ -248,7 +249,7 @@ export class WriteStream extends Writable {
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     this.pending = handle instanceof Promise ? handle : undefined;
-    if (!(handle instanceof Promise)) follow(this, handle);
+    if (!(handle instanceof Promise)) this.handle = handle;
     this.path = handle instanceof Promise ? (path ?? '') : handle.path;
     this.pos = opts.start;
     this.autoCloseHandle = opts.autoClose ?? true;
@@ -256,7 +257,7 @@ export class WriteStream extends Writable {
   }
 
   override _construct(cb: (err?: Error | null) => void): void {
-    opened(this, this.pending, (h) => follow(this, h), cb);
+    opened(this, this.pending, (h) => (this.handle = h), cb);
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
