@@ -101,6 +101,8 @@ export interface Limits {
   /** Preferred READDIR reply size. */
   dtpref: number;
   maxFileSize: number;
+  /** Seconds a time attribute can hold; absent: nfstime3's 0..2^32-1 on NFSv3, unbounded otherwise (fs/times.ts). */
+  timeRange?: { min: number; max: number };
 }
 
 export interface CallOpts {

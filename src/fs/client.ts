@@ -2,17 +2,26 @@ import { constants } from 'node:fs';
 import { NfsStatusError, fsError, InvalidArgError, invalidArgType, toFsError, FsError } from '../errors.js';
 import type { Backend, CallOpts, FileHandleId, FileKind, Looked, OpenState, SetAttrs } from './backend.js';
 import { Dir } from './dir.js';
-import { checkAborted, FileHandle, ownerAttrs, readWhole, serverStates, writeBorrowed } from './file-handle.js';
+import { abortable, checkAborted, signalOf } from './abort.js';
+import { argType, checkBoolean, outOfRange, validMode } from './args.js';
+import { FileHandle, ownerAttrs, readWhole, serverStates, writeBorrowed, type SignalOpts } from './file-handle.js';
 import { parseFlags, parseMode, type OpenFlags } from './flags.js';
 import { readInto } from './io.js';
 import { checkName, MAX_SYMLINKS, parsePath, PathResolver, toPathString, type ParsedPath, type PathLike } from './paths.js';
 import { BigIntStats, bigintStatFs, Dirent, StatFs, Stats } from './stats.js';
 import { ReadStream, WriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
-import { toSetAttrsTimes } from './times.js';
+import { clampTimes, toSetAttrsTimes } from './times.js';
 import { randomBytes } from 'node:crypto';
 import { constants as osConstants } from 'node:os';
 
 type Encoding = BufferEncoding;
+/** How op() runs a call: the second path of two-path calls, whether a stale handle is retried, the caller's signal. */
+interface OpOpts {
+  dest?: string | undefined;
+  retryStale?: boolean;
+  signal?: AbortSignal | undefined;
+}
+
 type ReadFileOptions = Encoding | { encoding?: Encoding | null; flag?: string; signal?: AbortSignal } | null;
 type WriteFileOptions = Encoding | { encoding?: Encoding | null; mode?: number | string; flag?: string; signal?: AbortSignal; flush?: boolean } | null;
 
@@ -76,18 +85,26 @@ export class NfsClient {
    * report every failure as node does, `syscall 'path' -> 'dest'`, whichever
    * of the two paths the failure came from.
    */
-  private async op<T>(syscall: string, path: ParsedPath | string | undefined, fn: () => Promise<T>, dest?: string, retryStale = true): Promise<T> {
+  private op<T>(syscall: string, path: ParsedPath | string | undefined, fn: (co: CallOpts | undefined) => Promise<T>, o: OpOpts = {}): Promise<T> {
+    // The signal also goes to every RPC (`co`), so an abort stops the waits of a hard mount as well as this call.
+    const { signal } = o;
+    if (!signal) return this.run(syscall, path, fn, o, undefined);
+    return abortable(signal, () => this.run(syscall, path, fn, o, { signal }));
+  }
+
+  private async run<T>(syscall: string, path: ParsedPath | string | undefined, fn: (co: CallOpts | undefined) => Promise<T>, o: OpOpts, co: CallOpts | undefined): Promise<T> {
+    const { dest, retryStale = true } = o;
     const display = typeof path === 'string' ? path : path?.display;
     if (this.closed) throw fsError('EBADF', syscall, display, undefined, { message: 'client is closed' });
     try {
       try {
-        return await fn();
+        return await fn(co);
       } catch (err) {
         // A cached handle the server no longer knows (the file was replaced by
         // another client, the export re-created): forget what the caches hold
         // and resolve the path again, once. Only then is ESTALE reported.
         if (!retryStale || (err as { errnoCode?: string }).errnoCode !== 'ESTALE' || !this.invalidateCaches()) throw err;
-        return await fn();
+        return await fn(co);
       }
     } catch (err) {
       const e = toFsError(err, syscall, display, dest) as FsError;
@@ -116,128 +133,134 @@ export class NfsClient {
 
   // ---- metadata ----
 
-  stat(path: PathLike, opts: { bigint: true }): Promise<BigIntStats>;
-  stat(path: PathLike, opts?: { bigint?: false }): Promise<Stats>;
-  stat(path: PathLike, opts?: { bigint?: boolean }): Promise<Stats | BigIntStats>;
-  async stat(path: PathLike, opts?: { bigint?: boolean }): Promise<Stats | BigIntStats> {
+  stat(path: PathLike, opts: { bigint: true } & SignalOpts): Promise<BigIntStats>;
+  stat(path: PathLike, opts?: { bigint?: false } & SignalOpts): Promise<Stats>;
+  stat(path: PathLike, opts?: { bigint?: boolean } & SignalOpts): Promise<Stats | BigIntStats>;
+  async stat(path: PathLike, opts?: { bigint?: boolean } & SignalOpts): Promise<Stats | BigIntStats> {
     const p = parsePath(path, 'stat');
-    const r = (!this.closed && this.resolver.cached(p, true)) || (await this.op('stat', p, () => this.resolver.resolve(p, true, 'stat')));
+    const signal = signalOf(opts);
+    checkAborted(signal);
+    const r = (!this.closed && this.resolver.cached(p, true)) || (await this.op('stat', p, (co) => this.resolver.resolve(p, true, 'stat', co), { signal }));
     return opts?.bigint ? new BigIntStats(r.attrs, this.blksize) : new Stats(r.attrs, this.blksize);
   }
 
-  lstat(path: PathLike, opts: { bigint: true }): Promise<BigIntStats>;
-  lstat(path: PathLike, opts?: { bigint?: false }): Promise<Stats>;
-  lstat(path: PathLike, opts?: { bigint?: boolean }): Promise<Stats | BigIntStats>;
-  async lstat(path: PathLike, opts?: { bigint?: boolean }): Promise<Stats | BigIntStats> {
+  lstat(path: PathLike, opts: { bigint: true } & SignalOpts): Promise<BigIntStats>;
+  lstat(path: PathLike, opts?: { bigint?: false } & SignalOpts): Promise<Stats>;
+  lstat(path: PathLike, opts?: { bigint?: boolean } & SignalOpts): Promise<Stats | BigIntStats>;
+  async lstat(path: PathLike, opts?: { bigint?: boolean } & SignalOpts): Promise<Stats | BigIntStats> {
     const p = parsePath(path, 'lstat');
-    const r = (!this.closed && this.resolver.cached(p, false)) || (await this.op('lstat', p, () => this.resolver.resolve(p, false, 'lstat')));
+    const signal = signalOf(opts);
+    checkAborted(signal);
+    const r = (!this.closed && this.resolver.cached(p, false)) || (await this.op('lstat', p, (co) => this.resolver.resolve(p, false, 'lstat', co), { signal }));
     return opts?.bigint ? new BigIntStats(r.attrs, this.blksize) : new Stats(r.attrs, this.blksize);
   }
 
-  async access(path: PathLike, mode: number = constants.F_OK): Promise<void> {
+  async access(path: PathLike, accessMode: number = constants.F_OK, opts?: SignalOpts): Promise<void> {
     const p = parsePath(path, 'access');
-    if (!Number.isInteger(mode) || mode < 0 || mode > 7) {
-      throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "mode" is out of range. It must be an integer >= 0 && <= 7. Received ${mode}`);
-    }
-    await this.op('access', p, async () => {
-      const r = await this.resolver.resolve(p, true, 'access');
+    const mode = validMode(accessMode);
+    const signal = signalOf(opts);
+    await this.op('access', p, async (co) => {
+      const r = await this.resolver.resolve(p, true, 'access', co);
       if (mode === constants.F_OK) return;
       if (mode & constants.W_OK && this.settings.readonly) throw fsError('EROFS', 'access', p.display);
       let want = 0;
       if (mode & constants.R_OK) want |= ACCESS_READ;
       if (mode & constants.W_OK) want |= r.attrs.kind === 'directory' ? ACCESS_MODIFY : ACCESS_MODIFY | ACCESS_EXTEND;
       if (mode & constants.X_OK) want |= r.attrs.kind === 'directory' ? ACCESS_LOOKUP : ACCESS_EXECUTE;
-      const granted = await this.backend.access(r.fh, want);
+      const granted = await this.backend.access(r.fh, want, co);
       if ((granted & want) !== want) throw fsError('EACCES', 'access', p.display);
-    });
+    }, { signal });
   }
 
-  async readlink(path: PathLike, opts?: Encoding | { encoding?: Encoding | 'buffer' | null }): Promise<string> {
+  async readlink(path: PathLike, opts?: Encoding | ({ encoding?: Encoding | 'buffer' | null } & SignalOpts)): Promise<string> {
     const p = parsePath(path, 'readlink');
-    void opts;
-    return this.op('readlink', p, async () => {
-      const r = await this.resolver.resolve(p, false, 'readlink');
+    return this.op('readlink', p, async (co) => {
+      const r = await this.resolver.resolve(p, false, 'readlink', co);
       if (r.attrs.kind !== 'symlink') throw fsError('EINVAL', 'readlink', p.display);
-      return this.backend.readlink(r.fh);
-    });
+      return this.backend.readlink(r.fh, co);
+    }, { signal: signalOf(opts) });
   }
 
-  async realpath(path: PathLike, opts?: Encoding | { encoding?: Encoding | null }): Promise<string> {
+  async realpath(path: PathLike, opts?: Encoding | ({ encoding?: Encoding | null } & SignalOpts)): Promise<string> {
     const p = parsePath(path, 'realpath');
-    void opts;
-    return this.op('realpath', p, () => this.resolver.realpath(p, 'realpath'));
+    return this.op('realpath', p, (co) => this.resolver.realpath(p, 'realpath', co), { signal: signalOf(opts) });
   }
 
-  statfs(path: PathLike, opts: { bigint: true }): Promise<ReturnType<typeof bigintStatFs>>;
-  statfs(path: PathLike, opts?: { bigint?: false }): Promise<StatFs>;
-  statfs(path: PathLike, opts?: { bigint?: boolean }): Promise<StatFs | ReturnType<typeof bigintStatFs>>;
-  async statfs(path: PathLike, opts?: { bigint?: boolean }): Promise<StatFs | ReturnType<typeof bigintStatFs>> {
+  statfs(path: PathLike, opts: { bigint: true } & SignalOpts): Promise<ReturnType<typeof bigintStatFs>>;
+  statfs(path: PathLike, opts?: { bigint?: false } & SignalOpts): Promise<StatFs>;
+  statfs(path: PathLike, opts?: { bigint?: boolean } & SignalOpts): Promise<StatFs | ReturnType<typeof bigintStatFs>>;
+  async statfs(path: PathLike, opts?: { bigint?: boolean } & SignalOpts): Promise<StatFs | ReturnType<typeof bigintStatFs>> {
     const p = parsePath(path, 'statfs');
-    return this.op('statfs', p, async () => {
-      const r = await this.resolver.resolve(p, true, 'statfs');
-      const s = new StatFs(await this.backend.statfs(r.fh));
+    return this.op('statfs', p, async (co) => {
+      const r = await this.resolver.resolve(p, true, 'statfs', co);
+      const s = new StatFs(await this.backend.statfs(r.fh, co));
       return opts?.bigint ? bigintStatFs(s) : s;
-    });
+    }, { signal: signalOf(opts) });
   }
 
   // ---- attributes ----
 
-  private async setattrPath(syscall: string, path: PathLike, follow: boolean, attrs: () => SetAttrs): Promise<void> {
+  /** `attrs` undefined: nothing valid to set (an invalid Date), which fails EINVAL once the path resolves, as utimes(2) does. */
+  private async setattrPath(syscall: string, path: PathLike, follow: boolean, attrs: () => SetAttrs | undefined, opts: SignalOpts | undefined): Promise<void> {
     const p = parsePath(path, syscall);
     const s = attrs();
+    const signal = signalOf(opts);
     this.writable(syscall, p.display);
-    await this.op(syscall, p, async () => {
-      const r = await this.resolver.resolve(p, follow, syscall);
-      await this.backend.setattr(r.fh, s);
-    });
+    await this.op(syscall, p, async (co) => {
+      const r = await this.resolver.resolve(p, follow, syscall, co);
+      if (!s) throw fsError('EINVAL', syscall, p.display);
+      await this.backend.setattr(r.fh, clampTimes(s, this.backend), co);
+    }, { signal });
   }
 
-  chmod(path: PathLike, mode: number | string): Promise<void> {
-    return this.setattrPath('chmod', path, true, () => ({ mode: parseMode(mode, 0) }));
+  chmod(path: PathLike, mode: number | string, opts?: SignalOpts): Promise<void> {
+    return this.setattrPath('chmod', path, true, () => ({ mode: parseMode(mode, 0) }), opts);
   }
 
-  chown(path: PathLike, uid: number, gid: number): Promise<void> {
-    return this.setattrPath('chown', path, true, () => ownerAttrs(uid, gid));
+  chown(path: PathLike, uid: number, gid: number, opts?: SignalOpts): Promise<void> {
+    return this.setattrPath('chown', path, true, () => ownerAttrs(uid, gid), opts);
   }
 
-  lchown(path: PathLike, uid: number, gid: number): Promise<void> {
-    return this.setattrPath('lchown', path, false, () => ownerAttrs(uid, gid));
+  lchown(path: PathLike, uid: number, gid: number, opts?: SignalOpts): Promise<void> {
+    return this.setattrPath('lchown', path, false, () => ownerAttrs(uid, gid), opts);
   }
 
-  utimes(path: PathLike, atime: number | string | Date, mtime: number | string | Date): Promise<void> {
-    return this.setattrPath('utime', path, true, () => toSetAttrsTimes(atime, mtime));
+  utimes(path: PathLike, atime: number | string | Date, mtime: number | string | Date, opts?: SignalOpts): Promise<void> {
+    return this.setattrPath('utime', path, true, () => toSetAttrsTimes(atime, mtime), opts);
   }
 
-  lutimes(path: PathLike, atime: number | string | Date, mtime: number | string | Date): Promise<void> {
-    return this.setattrPath('lutime', path, false, () => toSetAttrsTimes(atime, mtime));
+  lutimes(path: PathLike, atime: number | string | Date, mtime: number | string | Date, opts?: SignalOpts): Promise<void> {
+    return this.setattrPath('lutime', path, false, () => toSetAttrsTimes(atime, mtime), opts);
   }
 
-  async truncate(path: PathLike, len = 0): Promise<void> {
-    if (typeof len !== 'number' || !Number.isInteger(len)) throw invalidArgType('len', 'of type number', len);
+  async truncate(path: PathLike, len = 0, opts?: SignalOpts): Promise<void> {
+    if (typeof len !== 'number') throw argType('len', 'of type number', len);
+    if (!Number.isInteger(len)) throw outOfRange('len', 'an integer', len);
     const p = parsePath(path, 'open');
     this.writable('open', p.display);
-    await this.op('open', p, async () => {
-      const r = await this.resolver.resolve(p, true, 'open');
+    await this.op('open', p, async (co) => {
+      const r = await this.resolver.resolve(p, true, 'open', co);
       if (r.attrs.kind === 'directory') throw fsError('EISDIR', 'open', p.display);
-      await this.backend.setattr(r.fh, { size: Math.max(0, len) });
-    });
+      await this.backend.setattr(r.fh, { size: Math.max(0, len) }, co);
+    }, { signal: signalOf(opts) });
   }
 
   // ---- directories ----
 
-  async mkdir(path: PathLike, opts?: number | string | { recursive?: boolean; mode?: number | string }): Promise<string | undefined> {
+  async mkdir(path: PathLike, opts?: number | string | ({ recursive?: boolean; mode?: number | string } & SignalOpts)): Promise<string | undefined> {
     const o = typeof opts === 'object' && opts !== null ? opts : { mode: opts ?? undefined };
     const mode = this.createMode(parseMode(o.mode, 0o777));
     const p = parsePath(path, 'mkdir');
-    if (o.recursive !== undefined && typeof o.recursive !== 'boolean') throw invalidArgType('options.recursive', 'of type boolean', o.recursive);
+    checkBoolean(o.recursive, 'options.recursive');
+    const signal = signalOf(o);
     this.writable('mkdir', p.display);
     if (!o.recursive) {
-      await this.op('mkdir', p, async () => {
-        const { dir, name } = await this.resolver.resolveParent(p, 'mkdir');
+      await this.op('mkdir', p, async (co) => {
+        const { dir, name } = await this.resolver.resolveParent(p, 'mkdir', co);
         if (name === undefined) throw fsError('EEXIST', 'mkdir', p.display);
         checkName(name, 'mkdir', p.display);
-        await this.backend.mkdir(dir, name, { mode });
-      });
+        await this.backend.mkdir(dir, name, { mode }, co);
+      }, { signal });
       return undefined;
     }
     return this.op('mkdir', p, async () => {
@@ -279,29 +302,40 @@ export class NfsClient {
         dir = made.fh;
       }
       return first;
-    });
+    }, { signal });
   }
 
-  async rmdir(path: PathLike, opts?: { recursive?: boolean }): Promise<void> {
+  /**
+   * `recursive` (deprecated in node) does what node 20 does with it: stat
+   * the path (following symlinks), remove a directory as a tree, and give
+   * anything else to rmdir(2), which refuses a file with ENOTDIR.
+   */
+  async rmdir(path: PathLike, opts?: { recursive?: boolean; maxRetries?: number; retryDelay?: number } & SignalOpts): Promise<void> {
     const p = parsePath(path, 'rmdir');
+    if (opts !== undefined && (opts === null || typeof opts !== 'object')) throw argType('options', 'of type object', opts);
+    checkBoolean(opts?.recursive, 'options.recursive');
+    const signal = signalOf(opts);
     this.writable('rmdir', p.display);
-    if (opts?.recursive) return this.rm(path, { recursive: true });
-    await this.op('rmdir', p, async () => {
-      const { dir, name } = await this.resolver.resolveParent(p, 'rmdir');
+    if (opts?.recursive) {
+      const st = await this.op('stat', p, (co) => this.resolver.resolve(p, true, 'stat', co), { signal });
+      if (st.attrs.kind === 'directory') return this.rmParsed(p, { recursive: true }, signal);
+    }
+    await this.op('rmdir', p, async (co) => {
+      const { dir, name } = await this.resolver.resolveParent(p, 'rmdir', co);
       if (name === undefined) throw fsError('EBUSY', 'rmdir', p.display);
       if (name === '.') throw fsError('EINVAL', 'rmdir', p.display);
-      await this.backend.rmdir(dir, name);
-    });
+      await this.backend.rmdir(dir, name, co);
+    }, { signal });
   }
 
-  readdir(path: PathLike, opts: { withFileTypes: true; recursive?: boolean; encoding?: Encoding | null }): Promise<Dirent[]>;
-  readdir(path: PathLike, opts?: Encoding | { withFileTypes?: false; recursive?: boolean; encoding?: Encoding | null } | null): Promise<string[]>;
-  readdir(path: PathLike, opts?: Encoding | { withFileTypes?: boolean; recursive?: boolean; encoding?: Encoding | null } | null): Promise<string[] | Dirent[]>;
-  async readdir(path: PathLike, opts?: Encoding | { withFileTypes?: boolean; recursive?: boolean; encoding?: Encoding | null } | null): Promise<string[] | Dirent[]> {
+  readdir(path: PathLike, opts: { withFileTypes: true; recursive?: boolean; encoding?: Encoding | null } & SignalOpts): Promise<Dirent[]>;
+  readdir(path: PathLike, opts?: Encoding | ({ withFileTypes?: false; recursive?: boolean; encoding?: Encoding | null } & SignalOpts) | null): Promise<string[]>;
+  readdir(path: PathLike, opts?: Encoding | ({ withFileTypes?: boolean; recursive?: boolean; encoding?: Encoding | null } & SignalOpts) | null): Promise<string[] | Dirent[]>;
+  async readdir(path: PathLike, opts?: Encoding | ({ withFileTypes?: boolean; recursive?: boolean; encoding?: Encoding | null } & SignalOpts) | null): Promise<string[] | Dirent[]> {
     const o = typeof opts === 'object' && opts !== null ? opts : {};
     const p = parsePath(path, 'scandir');
-    return this.op('scandir', p, async () => {
-      const r = await this.resolver.resolve(p, true, 'scandir');
+    return this.op('scandir', p, async (co) => {
+      const r = await this.resolver.resolve(p, true, 'scandir', co);
       if (r.attrs.kind !== 'directory') throw fsError('ENOTDIR', 'scandir', p.display);
       const base = p.display;
       const withTypes = !!o.withFileTypes;
@@ -310,7 +344,7 @@ export class NfsClient {
       const queue: Array<{ fh: FileHandleId; rel: string; abs: string }> = [{ fh: r.fh, rel: '', abs: base }];
       for (let qi = 0; qi < queue.length; qi++) {
         const d = queue[qi]!;
-        for await (const batch of this.backend.readdir(d.fh, withTypes || !!o.recursive)) {
+        for await (const batch of this.backend.readdir(d.fh, withTypes || !!o.recursive, co)) {
           for (const e of batch) {
             let kind = e.attrs?.kind;
             if ((withTypes || o.recursive) && kind === undefined) {
@@ -329,23 +363,23 @@ export class NfsClient {
         }
       }
       return out as string[] | Dirent[];
-    });
+    }, { signal: signalOf(o) });
   }
 
-  async opendir(path: PathLike, opts?: { bufferSize?: number; encoding?: Encoding }): Promise<Dir> {
+  async opendir(path: PathLike, opts?: { bufferSize?: number; encoding?: Encoding } & SignalOpts): Promise<Dir> {
     const p = parsePath(path, 'opendir');
-    void opts;
-    return this.op('opendir', p, async () => {
-      const r = await this.resolver.resolve(p, true, 'opendir');
+    return this.op('opendir', p, async (co) => {
+      const r = await this.resolver.resolve(p, true, 'opendir', co);
       if (r.attrs.kind !== 'directory') throw fsError('ENOTDIR', 'opendir', p.display);
       return new Dir(this.backend, r.fh, p.display);
-    });
+    }, { signal: signalOf(opts) });
   }
 
   // ---- names ----
 
-  async unlink(path: PathLike): Promise<void> {
+  async unlink(path: PathLike, opts?: SignalOpts): Promise<void> {
     const p = parsePath(path, 'unlink');
+    const signal = signalOf(opts);
     this.writable('unlink', p.display);
     await this.op('unlink', p, async () => {
       const { dir, name } = await this.resolver.resolveParent(p, 'unlink');
@@ -357,28 +391,34 @@ export class NfsClient {
         throw fsError(a.kind === 'directory' ? 'EISDIR' : 'ENOTDIR', 'unlink', p.display);
       }
       await this.backend.remove(dir, name);
-    });
+    }, { signal });
   }
 
-  async rm(path: PathLike, opts?: { recursive?: boolean; force?: boolean; maxRetries?: number; retryDelay?: number }): Promise<void> {
+  async rm(path: PathLike, opts?: { recursive?: boolean; force?: boolean; maxRetries?: number; retryDelay?: number } & SignalOpts): Promise<void> {
     const p = parsePath(path, 'rm');
+    checkBoolean(opts?.recursive, 'options.recursive');
+    checkBoolean(opts?.force, 'options.force');
+    return this.rmParsed(p, opts ?? {}, signalOf(opts));
+  }
+
+  private async rmParsed(p: ParsedPath, opts: { recursive?: boolean | undefined; force?: boolean | undefined }, signal: AbortSignal | undefined): Promise<void> {
     this.writable('rm', p.display);
     // As node: the path is lstat'ed first (so a missing path is an lstat error), then unlinked or removed as a tree.
     let top;
     try {
-      top = await this.op('lstat', p, () => this.resolver.resolve(p, false, 'lstat'));
+      top = await this.op('lstat', p, (co) => this.resolver.resolve(p, false, 'lstat', co), { signal });
     } catch (err) {
       if (opts?.force && (err as FsError).code === 'ENOENT') return;
       throw err;
     }
     const isDir = top.attrs.kind === 'directory';
     if (isDir && !opts?.recursive) throw rmIsDirectory(p.display);
-    await this.op(isDir ? 'rm' : 'unlink', p, async () => {
-      const { dir, name } = await this.resolver.resolveParent(p, 'rm');
+    await this.op(isDir ? 'rm' : 'unlink', p, async (co) => {
+      const { dir, name } = await this.resolver.resolveParent(p, 'rm', co);
       if (name === undefined) throw fsError('EBUSY', 'rm', p.display);
       if (isDir) await this.removeTree(dir, name, top.fh);
-      else await this.backend.remove(dir, name);
-    });
+      else await this.backend.remove(dir, name, co);
+    }, { signal });
   }
 
   /**
@@ -415,45 +455,53 @@ export class NfsClient {
     }
   }
 
-  async rename(oldPath: PathLike, newPath: PathLike): Promise<void> {
+  async rename(oldPath: PathLike, newPath: PathLike, opts?: SignalOpts): Promise<void> {
     const from = parsePath(oldPath, 'rename', 'oldPath');
     const to = parsePath(newPath, 'rename', 'newPath');
+    const signal = signalOf(opts);
     this.writable('rename', from.display);
     await this.op(
       'rename',
       from,
-      async () => {
-        const [a, b] = await Promise.all([this.resolver.resolveParent(from, 'rename'), this.resolver.resolveParent(to, 'rename')]);
+      async (co) => {
+        // Both parents are looked up at once, but their failures are reported
+        // in rename(2)'s order: the source's parent, then the destination's.
+        const [ra, rb] = await Promise.allSettled([this.resolver.resolveParent(from, 'rename', co), this.resolver.resolveParent(to, 'rename', co)]);
+        if (ra.status === 'rejected') throw ra.reason;
+        if (rb.status === 'rejected') throw rb.reason;
+        const [a, b] = [ra.value, rb.value];
         // Renaming the root, or a name that is '.', is EBUSY on Linux.
         if (a.name === undefined || b.name === undefined || a.name === '.' || b.name === '.') throw fsError('EBUSY', 'rename', from.display, to.display);
         checkName(b.name, 'rename', to.display);
-        await this.backend.rename(a.dir, a.name, b.dir, b.name);
+        await this.backend.rename(a.dir, a.name, b.dir, b.name, co);
       },
-      to.display,
+      { dest: to.display, signal },
     );
   }
 
-  async link(existingPath: PathLike, newPath: PathLike): Promise<void> {
+  async link(existingPath: PathLike, newPath: PathLike, opts?: SignalOpts): Promise<void> {
     const from = parsePath(existingPath, 'link', 'existingPath');
     const to = parsePath(newPath, 'link', 'newPath');
+    const signal = signalOf(opts);
     this.writable('link', from.display);
     await this.op(
       'link',
       from,
-      async () => {
-        const src = await this.resolver.resolve(from, false, 'link');
+      async (co) => {
+        const src = await this.resolver.resolve(from, false, 'link', co);
         if (src.attrs.kind === 'directory') throw fsError('EPERM', 'link', from.display, to.display);
-        const { dir, name } = await this.resolver.resolveParent(to, 'link');
+        const { dir, name } = await this.resolver.resolveParent(to, 'link', co);
         if (name === undefined) throw fsError('EEXIST', 'link', from.display, to.display);
         checkName(name, 'link', to.display);
-        await this.backend.link(src.fh, dir, name);
+        await this.backend.link(src.fh, dir, name, co);
       },
-      to.display,
+      { dest: to.display, signal },
     );
   }
 
-  async symlink(target: PathLike, path: PathLike, type?: string | null): Promise<void> {
+  async symlink(target: PathLike, path: PathLike, type?: string | null, opts?: SignalOpts): Promise<void> {
     void type;
+    const signal = signalOf(opts);
     const t = parsePathTarget(target);
     const p = parsePath(path, 'symlink');
     // symlink(2) refuses an empty target before looking at the new name.
@@ -462,28 +510,28 @@ export class NfsClient {
     await this.op(
       'symlink',
       t,
-      async () => {
-        const { dir, name } = await this.resolver.resolveParent(p, 'symlink');
+      async (co) => {
+        const { dir, name } = await this.resolver.resolveParent(p, 'symlink', co);
         if (name === undefined) throw fsError('EEXIST', 'symlink', t, p.display);
         checkName(name, 'symlink', p.display);
-        await this.backend.symlink(dir, name, t, { mode: 0o777 });
+        await this.backend.symlink(dir, name, t, { mode: 0o777 }, co);
       },
-      p.display,
+      { dest: p.display, signal },
     );
   }
 
   // ---- files ----
 
-  open(path: PathLike, flags?: string | number, mode?: number | string): Promise<FileHandle> {
-    return this.openWith(path, flags, mode, undefined);
+  async open(path: PathLike, flags?: string | number, mode?: number | string, opts?: SignalOpts): Promise<FileHandle> {
+    return this.openWith(parsePath(path, 'open'), flags, mode, signalOf(opts));
   }
 
-  private async openWith(path: PathLike, flags: string | number | undefined, mode: number | string | undefined, co: CallOpts | undefined): Promise<FileHandle> {
-    const p = parsePath(path, 'open');
+  /** `signal` goes to every RPC, so an abort ends a wait on a hard mount. */
+  private async openWith(p: ParsedPath, flags: string | number | undefined, mode: number | string | undefined, signal: AbortSignal | undefined): Promise<FileHandle> {
     const f = parseFlags(flags);
     const m = this.createMode(parseMode(mode, 0o666));
     if (f.write || f.create || f.truncate) this.writable('open', p.display);
-    return this.op('open', p, () => this.openParsed(p, f, m, 0, co));
+    return this.op('open', p, (co) => this.openParsed(p, f, m, 0, co), { signal });
   }
 
   /** `co` carries the caller's signal to every RPC, so an abort ends a wait on a hard mount. */
@@ -594,10 +642,11 @@ export class NfsClient {
     if (o.encoding && !Buffer.isEncoding(o.encoding)) throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `The argument 'encoding' is invalid encoding. Received '${o.encoding}'`);
     if (path instanceof FileHandle) return path.readFile(o);
     const p = parsePath(path, 'open');
-    checkAborted(o.signal);
+    const signal = signalOf(o);
+    checkAborted(signal);
     const f = parseFlags(o.flag, 'r');
     if (f.write || f.create) {
-      const h = await this.open(path, o.flag);
+      const h = await this.openWith(p, o.flag, undefined, signal);
       try {
         return await h.readFile(o);
       } finally {
@@ -605,11 +654,10 @@ export class NfsClient {
       }
     }
     // As node: failing to find the file is an `open` error with the path, failing to read it a `read` error without.
-    const co = o.signal ? { signal: o.signal } : undefined;
     const once = async () => {
-      const r = await this.op('open', p, () => this.resolver.resolve(p, true, 'open', co));
+      const r = await this.op('open', p, (co) => this.resolver.resolve(p, true, 'open', co), { signal });
       // No close-to-open GETATTR needed: readWhole reads past the size it was given until a short READ, so a stale cached size cannot truncate or pad the result.
-      return this.op('read', undefined, () => readWhole(this.backend, r.fh, 0, o.signal, r.attrs), undefined, false);
+      return this.op('read', undefined, () => readWhole(this.backend, r.fh, 0, signal, r.attrs), { retryStale: false, signal });
     };
     let buf: Buffer;
     try {
@@ -630,8 +678,9 @@ export class NfsClient {
     if (typeof data !== 'string' && !ArrayBuffer.isView(data) && !(data && typeof data === 'object' && (Symbol.iterator in data || Symbol.asyncIterator in data))) {
       throw invalidArgType('data', 'of type string or an instance of Buffer, TypedArray, or DataView', data);
     }
-    checkAborted(o.signal);
-    const h = await this.openWith(path, o.flag ?? 'w', o.mode, o.signal ? { signal: o.signal } : undefined);
+    const signal = signalOf(o);
+    checkAborted(signal);
+    const h = await this.openWith(parsePath(path, 'open'), o.flag ?? 'w', o.mode, signal);
     let ok = false;
     try {
       // A string or buffer is written in one call and this call resolves only
@@ -653,12 +702,11 @@ export class NfsClient {
     return this.writeFile(path, data, { ...o, flag: o.flag ?? 'a' });
   }
 
-  async copyFile(src: PathLike, dest: PathLike, mode = 0): Promise<void> {
+  async copyFile(src: PathLike, dest: PathLike, copyMode = 0, opts?: SignalOpts): Promise<void> {
     const s = parsePath(src, 'copyfile', 'src');
     const d = parsePath(dest, 'copyfile', 'dest');
-    if (!Number.isInteger(mode) || mode < 0 || mode > 7) {
-      throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "mode" is out of range. It must be an integer >= 0 && <= 7. Received ${mode}`);
-    }
+    const mode = validMode(copyMode);
+    const signal = signalOf(opts);
     this.writable('copyfile', d.display);
     await this.op(
       'copyfile',
@@ -695,7 +743,7 @@ export class NfsClient {
           await to.close();
         }
       },
-      d.display,
+      { dest: d.display, signal },
     );
   }
 
@@ -734,14 +782,14 @@ export class NfsClient {
     if (path instanceof FileHandle) return new ReadStream(path, opts);
     if (opts?.fd instanceof FileHandle) return new ReadStream(opts.fd, opts);
     const p = parsePath(path, 'open');
-    return new ReadStream(this.open(path, opts?.flags ?? 'r'), opts, p.display);
+    return new ReadStream(this.openWith(p, opts?.flags ?? 'r', undefined, undefined), opts, p.display);
   }
 
   createWriteStream(path: PathLike | FileHandle, opts?: WriteStreamOptions & { flags?: string; mode?: number; fd?: FileHandle }): WriteStream {
     if (path instanceof FileHandle) return new WriteStream(path, opts);
     if (opts?.fd instanceof FileHandle) return new WriteStream(opts.fd, opts);
     const p = parsePath(path, 'open');
-    return new WriteStream(this.open(path, opts?.flags ?? 'w', opts?.mode), opts, p.display);
+    return new WriteStream(this.openWith(p, opts?.flags ?? 'w', opts?.mode, undefined), opts, p.display);
   }
 
   /** Unmounts and closes the connections. Calls still pending fail with a closed-client error. */

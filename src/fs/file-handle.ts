@@ -1,11 +1,24 @@
-import { AbortError, fsError, invalidArgType, InvalidArgError, toFsError } from '../errors.js';
+import { EventEmitter } from 'node:events';
+import { createInterface, type Interface } from 'node:readline';
+import { fsError, invalidArgType, InvalidArgError, toFsError } from '../errors.js';
+import { abortable, checkAborted, signalOf } from './abort.js';
+import { argType, argValue, checkInteger, outOfRange } from './args.js';
 import type { Attrs, Backend, FileHandleId, StableHow, LockOwner, OpenState } from './backend.js';
 import { parseMode, type OpenFlags } from './flags.js';
 import { readInto, writeFrom } from './io.js';
 import { Readahead } from './readahead.js';
+import { giveSpare, SPARE_SIZE, takeSpare } from './spares.js';
 import { BigIntStats, Stats } from './stats.js';
-import { toSetAttrsTimes } from './times.js';
+import { kStreamStart, kStreamWrite, type StreamSource } from './stream-source.js';
 import { ReadStream, WriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
+import { clampTimes, toSetAttrsTimes } from './times.js';
+
+export { checkAborted } from './abort.js';
+
+/** `{ signal }`, the option every async method takes. */
+export interface SignalOpts {
+  signal?: AbortSignal | undefined;
+}
 
 let nextFd = 1000;
 
@@ -30,41 +43,23 @@ type Encoding = BufferEncoding;
  * it, which bounds the memory a writer can pin.
  */
 const RETAIN_SOFT = 16 * 1024 * 1024;
-const SLAB_SIZE = 1024 * 1024;
-/**
- * Large retained copies come from this free list and go back to it once
- * COMMITted: at 1 MiB per write, fresh buffers meant 64 MiB of garbage
- * between background COMMITs, and GC was a quarter of the write path's CPU.
- * Shared by all handles, bounded.
- */
-const SPARES_MAX = 32;
-const spares: Buffer[] = [];
-
-/** A SLAB_SIZE buffer for a write's bytes, from the free list when it has one. */
-export function takeSpare(): Buffer {
-  return spares.pop() ?? Buffer.allocUnsafeSlow(SLAB_SIZE);
-}
-
-function giveSpare(own: Buffer): void {
-  if (spares.length < SPARES_MAX) spares.push(own);
-}
+const SLAB_SIZE = SPARE_SIZE;
 
 /**
- * Write-behind for WriteStream: `data` is a view of `own` (from takeSpare),
- * which the handle now owns: kept as the retained copy of an unstable write
- * without copying it again, and given back to the free list once COMMITted.
- * With `advance`, the file position moves past the write as soon as it is
- * issued (the stream issues later writes before this one completes).
- * Not a FileHandle method: node's FileHandle has none like it.
+ * A FileHandle that is garbage-collected while open is reported, as node
+ * reports it, with a process warning; its server-side open state (NFSv4) is
+ * released. The held value must not reach the handle, or it would never be
+ * collected.
  */
-export function streamWrite(h: FileHandle, data: Buffer, own: Buffer, at: number, advance: boolean): Promise<number> {
-  return h['writeOwned'](data, own, at, advance);
+interface Unclosed {
+  fd: number;
+  backend: Backend;
+  state: OpenState | undefined;
 }
-
-/** Where a stream over `h` starts when it has no `start`, and whether its writes append (O_APPEND). */
-export function streamStart(h: FileHandle): { position: number; append: boolean } {
-  return { position: h['position'], append: h.flags.append };
-}
+const unclosed = new FinalizationRegistry<Unclosed>((u) => {
+  process.emitWarning(`Closing file descriptor ${u.fd} on garbage collection`);
+  if (u.state && u.backend.closeState) u.backend.closeState(u.state).catch(() => {});
+});
 
 /**
  * writeFile by path: the whole data in one call that resolves only after
@@ -80,8 +75,6 @@ export function writeBorrowed(h: FileHandle, data: Buffer, signal?: AbortSignal)
 /** Marks a write whose data the handle may keep by reference (writeBorrowed). */
 const BORROWED = Symbol('borrowed');
 
-/** Size of the buffers takeSpare() returns. */
-export const SPARE_SIZE = SLAB_SIZE;
 const RETAIN_HARD = 256 * 1024 * 1024;
 
 /** readFile reads in rounds of at most this many bytes (each as parallel READs of rsize). */
@@ -103,10 +96,13 @@ const MAX_LENGTH = 2 ** 31 - 1;
  * sync()/close() report success. Nothing acknowledged is lost; at most
  * RETAIN_HARD bytes are held per handle.
  */
-export class FileHandle {
-  readonly fd = nextFd++;
+export class FileHandle extends EventEmitter implements StreamSource {
+  /** The number `fd` reports while open; -1 from the moment close() is called, as node's. */
+  private readonly fdNumber = nextFd++;
   private position = 0;
   private closed = false;
+  /** The close in progress or done: later close() calls share it. */
+  private closing: Promise<void> | undefined;
   /** `own`: a SLAB_SIZE buffer of the free list that `data` is a view of, given back after COMMIT. */
   private retained: Array<{ at: number; data: Buffer; own?: Buffer | undefined }> = [];
   private retainedBytes = 0;
@@ -141,6 +137,7 @@ export class FileHandle {
     /** NFSv4 open state (READ/WRITE present it; CLOSE releases it); undefined on v3. */
     private readonly state?: OpenState,
   ) {
+    super();
     this.stable = flags.sync === 'file' ? 'file' : flags.sync === 'data' ? 'data' : 'unstable';
     if (flags.read && !flags.direct) {
       this.readahead = new Readahead(
@@ -149,6 +146,11 @@ export class FileHandle {
       );
     }
     if (state) serverStates.set(this, state);
+    unclosed.register(this, { fd: this.fdNumber, backend, state }, this);
+  }
+
+  get fd(): number {
+    return this.closing ? -1 : this.fdNumber;
   }
 
   /** node's error for a call on a closed FileHandle: 'file closed', code EBADF, syscall naming the method's internal function. */
@@ -185,21 +187,22 @@ export class FileHandle {
     return p;
   }
 
-  stat(opts: { bigint: true }): Promise<BigIntStats>;
-  stat(opts?: { bigint?: false }): Promise<Stats>;
-  stat(opts?: { bigint?: boolean }): Promise<Stats | BigIntStats>;
-  async stat(opts?: { bigint?: boolean }): Promise<Stats | BigIntStats> {
+  stat(opts: { bigint: true } & SignalOpts): Promise<BigIntStats>;
+  stat(opts?: { bigint?: false } & SignalOpts): Promise<Stats>;
+  stat(opts?: { bigint?: boolean } & SignalOpts): Promise<Stats | BigIntStats>;
+  async stat(opts?: { bigint?: boolean } & SignalOpts): Promise<Stats | BigIntStats> {
     this.check('fstat');
-    const a = await this.call('fstat', () => this.backend.getattr(this.fh));
+    const signal = signalOf(opts);
+    const a = await this.call('fstat', () => this.backend.getattr(this.fh, { signal }), signal);
     return opts?.bigint ? new BigIntStats(a, this.blksize) : new Stats(a, this.blksize);
   }
 
-  private async call<T>(syscall: string, fn: () => Promise<T>): Promise<T> {
+  private async call<T>(syscall: string, fn: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     try {
       const id = ++this.callSeq;
       this.live.add(id);
       try {
-        return await fn();
+        return await abortable(signal, fn);
       } finally {
         this.live.delete(id);
         if (this.waiters.length > 0) this.wakeWaiters();
@@ -211,55 +214,67 @@ export class FileHandle {
   }
 
   read<T extends ArrayBufferView = Buffer>(buffer: T, offset?: number | null, length?: number | null, position?: number | bigint | null): Promise<ReadResult<T>>;
-  read<T extends ArrayBufferView = Buffer>(opts?: { buffer?: T; offset?: number; length?: number; position?: number | bigint | null }): Promise<ReadResult<T>>;
-  read<T extends ArrayBufferView = Buffer>(buffer: T, opts?: { offset?: number; length?: number; position?: number | bigint | null }): Promise<ReadResult<T>>;
+  read<T extends ArrayBufferView = Buffer>(opts?: { buffer?: T; offset?: number; length?: number; position?: number | bigint | null } & SignalOpts): Promise<ReadResult<T>>;
+  read<T extends ArrayBufferView = Buffer>(buffer: T, opts?: { offset?: number; length?: number; position?: number | bigint | null } & SignalOpts): Promise<ReadResult<T>>;
   async read(a?: unknown, b?: unknown, c?: unknown, d?: unknown): Promise<ReadResult<ArrayBufferView>> {
     this.check('read');
+    // Arguments are taken and checked in node's order and words (lib/internal/fs/promises.js).
     let buffer: ArrayBufferView;
-    let offset: number;
-    let length: number;
-    let position: number | bigint | null | undefined;
+    let offset: unknown = b;
+    let length: unknown = c;
+    let position: unknown = d;
+    let signal: AbortSignal | undefined;
     if (ArrayBuffer.isView(a)) {
       buffer = a;
-      if (b !== null && typeof b === 'object') {
-        const o = b as { offset?: number; length?: number; position?: number | bigint | null };
-        offset = o.offset ?? 0;
-        length = o.length ?? buffer.byteLength - offset;
-        position = o.position;
-      } else {
-        offset = (b as number | null | undefined) ?? 0;
-        length = (c as number | null | undefined) ?? buffer.byteLength - offset;
-        position = d as number | bigint | null | undefined;
-      }
-    } else if (a === undefined || a === null || typeof a === 'object') {
-      const o = (a ?? {}) as { buffer?: ArrayBufferView; offset?: number; length?: number; position?: number | bigint | null };
-      buffer = o.buffer ?? Buffer.alloc(16384);
-      offset = o.offset ?? 0;
-      length = o.length ?? buffer.byteLength - offset;
-      position = o.position;
     } else {
-      throw invalidArgType('buffer', 'an instance of Buffer, TypedArray, or DataView', a);
+      if (a !== undefined && a !== null && typeof a !== 'object') throw argType('options', 'of type object', a);
+      const o = (a ?? {}) as { buffer?: unknown; offset?: number; length?: number; position?: unknown };
+      const buf = o.buffer ?? Buffer.alloc(16384);
+      if (!ArrayBuffer.isView(buf)) throw argType('buffer', 'an instance of Buffer, TypedArray, or DataView', buf);
+      buffer = buf;
+      offset = o.offset ?? 0;
+      length = o.length ?? buffer.byteLength - (offset as number);
+      position = o.position ?? null;
+      signal = signalOf(a);
     }
-    checkRange(offset, length, buffer.byteLength);
+    if (offset !== null && typeof offset === 'object') {
+      const o = offset as { offset?: number; length?: number; position?: unknown };
+      signal = signalOf(o);
+      offset = o.offset ?? 0;
+      length = o.length ?? buffer.byteLength - (offset as number);
+      position = o.position ?? null;
+    }
+    if (offset === undefined || offset === null) offset = 0;
+    else checkInteger(offset, 'offset', 0);
+    const off = offset as number;
+    const len = (length ?? buffer.byteLength - off) as number;
+    if (len === 0) return { bytesRead: 0, buffer };
+    if (buffer.byteLength === 0) throw argValue('buffer', 'is empty and cannot be written', '');
+    if (off < 0) throw outOfRange('offset', '>= 0', off);
+    if (len < 0) throw outOfRange('length', '>= 0', len);
+    if (off + len > buffer.byteLength) throw outOfRange('length', `<= ${buffer.byteLength - off}`, len);
     if (!this.flags.read) throw fsError('EBADF', 'read');
-    const pos = normPosition(position);
+    const pos = readPosition(position);
     const at = pos ?? this.position;
     const target = buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-    const n = await this.call('read', () => this.readahead?.read(target, offset, length, at) ?? readInto(this.backend, this.fh, target, offset, length, at, undefined, this.state));
+    const co = signal ? { signal } : undefined;
+    const n = await this.call('read', () => (co ? undefined : this.readahead?.read(target, off, len, at)) ?? readInto(this.backend, this.fh, target, off, len, at, co, this.state), signal);
     if (pos === undefined) this.position = at + n;
     return { bytesRead: n, buffer };
   }
 
-  async readv<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesRead: number; buffers: T }> {
+  async readv<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | null, opts?: SignalOpts): Promise<{ bytesRead: number; buffers: T }> {
     this.check('readv');
-    if (!Array.isArray(buffers)) throw invalidArgType('buffers', 'an instance of ArrayBufferView[]', buffers);
+    if (!Array.isArray(buffers)) throw argType('buffers', 'an ArrayBufferView[]', buffers);
+    const signal = signalOf(opts);
+    checkAborted(signal);
     if (!this.flags.read) throw fsError('EBADF', 'read');
-    const pos = normPosition(position);
+    const pos = readPosition(position);
     let at = pos ?? this.position;
     let total = 0;
     for (const b of buffers) {
       const target = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-      const n = await this.call('read', () => readInto(this.backend, this.fh, target, 0, b.byteLength, at, undefined, this.state));
+      const n = await this.call('read', () => readInto(this.backend, this.fh, target, 0, b.byteLength, at, { signal }, this.state), signal);
       total += n;
       at += n;
       if (n < b.byteLength) break;
@@ -269,44 +284,55 @@ export class FileHandle {
   }
 
   write<T extends ArrayBufferView>(buffer: T, offset?: number | null, length?: number | null, position?: number | null): Promise<WriteResultFs<T>>;
-  write<T extends ArrayBufferView>(buffer: T, opts?: { offset?: number; length?: number; position?: number | null }): Promise<WriteResultFs<T>>;
+  write<T extends ArrayBufferView>(buffer: T, opts?: { offset?: number; length?: number; position?: number | null } & SignalOpts): Promise<WriteResultFs<T>>;
   write(data: string, position?: number | null, encoding?: Encoding | null): Promise<WriteResultFs<string>>;
   async write(a: unknown, b?: unknown, c?: unknown, d?: unknown): Promise<WriteResultFs<unknown>> {
     this.check('write');
+    // Arguments are taken and checked in node's order and words (lib/internal/fs/promises.js).
     let bytes: Buffer;
-    let position: number | null | undefined;
+    let position: unknown;
+    let signal: AbortSignal | undefined;
     if (ArrayBuffer.isView(a)) {
-      let offset: number;
-      let length: number;
+      let offset: unknown = b;
+      let length: unknown = c;
+      position = d;
       if (b !== null && typeof b === 'object') {
         const o = b as { offset?: number; length?: number; position?: number | null };
+        signal = signalOf(o);
         offset = o.offset ?? 0;
-        length = o.length ?? a.byteLength - offset;
-        position = o.position;
-      } else {
-        offset = (b as number | null | undefined) ?? 0;
-        length = (c as number | null | undefined) ?? a.byteLength - offset;
-        position = d as number | null | undefined;
+        length = o.length ?? a.byteLength - (offset as number);
+        position = o.position ?? null;
       }
-      checkRange(offset, length, a.byteLength);
-      bytes = Buffer.from(a.buffer, a.byteOffset + offset, length);
+      if (offset === undefined || offset === null) offset = 0;
+      else checkInteger(offset, 'offset', 0);
+      const off = offset as number;
+      const len = typeof length === 'number' ? length : a.byteLength - off;
+      if (off > a.byteLength) throw outOfRange('offset', `<= ${a.byteLength}`, off);
+      if (len > a.byteLength - off) throw outOfRange('length', `<= ${a.byteLength - off}`, len);
+      if (len < 0) throw outOfRange('length', '>= 0', len);
+      checkInteger(len, 'length', 0, 2 ** 31 - 1);
+      bytes = Buffer.from(a.buffer, a.byteOffset + off, len);
     } else if (typeof a === 'string') {
-      position = b as number | null | undefined;
-      const enc = (c as Encoding | null | undefined) ?? 'utf8';
-      if (!Buffer.isEncoding(enc)) throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `The argument 'encoding' is invalid encoding. Received '${String(enc)}'`);
+      // A string takes (position, encoding). node checks only that hex has
+      // whole bytes; an encoding it does not know is utf8, as its binding takes it.
+      position = b;
+      const enc = typeof c === 'string' && Buffer.isEncoding(c) ? c : 'utf8';
+      if (enc.toLowerCase() === 'hex' && a.length % 2 !== 0) throw argValue('encoding', `is invalid for data of length ${a.length}`, c);
       bytes = Buffer.from(a, enc);
     } else {
-      throw invalidArgType('buffer', 'of type string or an instance of Buffer, TypedArray, or DataView', a);
+      throw argType('buffer', 'of type string or an instance of Buffer, TypedArray, or DataView', a);
     }
-    const n = await this.writeBytes(bytes, normPosition(position));
+    const n = await this.writeBytes(bytes, writePosition(position), signal);
     return { bytesWritten: n, buffer: a };
   }
 
-  async writev<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | null): Promise<{ bytesWritten: number; buffers: T }> {
+  async writev<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | null, opts?: SignalOpts): Promise<{ bytesWritten: number; buffers: T }> {
     this.check('writev');
-    if (!Array.isArray(buffers)) throw invalidArgType('buffers', 'an instance of ArrayBufferView[]', buffers);
+    if (!Array.isArray(buffers)) throw argType('buffers', 'an ArrayBufferView[]', buffers);
+    const signal = signalOf(opts);
+    checkAborted(signal);
     const all = Buffer.concat(buffers.map((b) => new Uint8Array(b.buffer, b.byteOffset, b.byteLength)));
-    const n = await this.writeBytes(all, normPosition(position));
+    const n = await this.writeBytes(all, writePosition(position), signal);
     return { bytesWritten: n, buffers };
   }
 
@@ -317,11 +343,23 @@ export class FileHandle {
     return this.writeBytes(data, undefined, signal, BORROWED);
   }
 
-  /** See streamWrite(). */
-  private writeOwned(data: Buffer, own: Buffer, at: number, advance: boolean): Promise<number> {
+  /**
+   * Write-behind for WriteStream: `data` is a view of `own` (from
+   * takeSpare), which the handle now owns: kept as the retained copy of an
+   * unstable write without copying it again, and given back to the free list
+   * once COMMITted. With `advance`, the file position moves past the write as
+   * soon as it is issued (the stream issues later writes before this one
+   * completes). Not a method node's FileHandle has.
+   */
+  [kStreamWrite](data: Buffer, own: Buffer, at: number, advance: boolean): Promise<number> {
     this.check('write');
     if (advance) this.position = Math.max(this.position, at + data.length);
     return this.writeBytes(data, at, undefined, own);
+  }
+
+  /** Where a stream over this handle starts when it has no `start`, and whether its writes append (O_APPEND). */
+  [kStreamStart](): { position: number; append: boolean } {
+    return { position: this.position, append: this.flags.append };
   }
 
   /** Writes at `position`, or at the file position (the end of file in append mode). */
@@ -348,7 +386,7 @@ export class FileHandle {
         if (this.retainedBytes > RETAIN_HARD && this.committing) await this.committing;
       }
       return r.bytes;
-    });
+    }, signal);
   }
 
   private noteUnstable(verf: Buffer, changed: boolean, at: number, data: Buffer, owned?: Buffer | typeof BORROWED): void {
@@ -435,44 +473,58 @@ export class FileHandle {
     }
   }
 
-  async sync(): Promise<void> {
+  /** An abort stops the wait; the COMMIT itself, once sent, still settles the retained writes. */
+  async sync(opts?: SignalOpts): Promise<void> {
     this.check('fsync');
-    await this.idle();
-    await this.committing?.catch(() => {});
-    await this.commitIfDirty('fsync');
+    const signal = signalOf(opts);
+    await abortable(signal, async () => {
+      await this.idle();
+      await this.committing?.catch(() => {});
+      await this.commitIfDirty('fsync');
+    });
   }
 
-  async datasync(): Promise<void> {
+  async datasync(opts?: SignalOpts): Promise<void> {
     this.check('fdatasync');
-    await this.idle();
-    await this.committing?.catch(() => {});
-    await this.commitIfDirty('fdatasync');
+    const signal = signalOf(opts);
+    await abortable(signal, async () => {
+      await this.idle();
+      await this.committing?.catch(() => {});
+      await this.commitIfDirty('fdatasync');
+    });
   }
 
-  async truncate(len = 0): Promise<void> {
+  async truncate(len = 0, opts?: SignalOpts): Promise<void> {
     this.check('ftruncate');
-    if (!Number.isInteger(len)) throw invalidArgType('len', 'of type number', len);
+    if (typeof len !== 'number') throw argType('len', 'of type number', len);
+    if (!Number.isInteger(len)) throw outOfRange('len', 'an integer', len);
+    const signal = signalOf(opts);
     if (!this.flags.write) throw fsError('EINVAL', 'ftruncate');
     this.readahead?.drop();
-    await this.call('ftruncate', () => this.backend.setattr(this.fh, { size: Math.max(0, len) }, undefined, this.state));
+    await this.call('ftruncate', () => this.backend.setattr(this.fh, { size: Math.max(0, len) }, { signal }, this.state), signal);
   }
 
-  async chmod(mode: number | string): Promise<void> {
+  async chmod(mode: number | string, opts?: SignalOpts): Promise<void> {
     this.check('fchmod');
     const m = parseMode(mode, 0);
-    await this.call('fchmod', () => this.backend.setattr(this.fh, { mode: m }));
+    const signal = signalOf(opts);
+    await this.call('fchmod', () => this.backend.setattr(this.fh, { mode: m }, { signal }), signal);
   }
 
-  async chown(uid: number, gid: number): Promise<void> {
+  async chown(uid: number, gid: number, opts?: SignalOpts): Promise<void> {
     this.check('fchown');
     const s = ownerAttrs(uid, gid);
-    await this.call('fchown', () => this.backend.setattr(this.fh, s));
+    const signal = signalOf(opts);
+    await this.call('fchown', () => this.backend.setattr(this.fh, s, { signal }), signal);
   }
 
-  async utimes(atime: number | string | Date, mtime: number | string | Date): Promise<void> {
+  async utimes(atime: number | string | Date, mtime: number | string | Date, opts?: SignalOpts): Promise<void> {
     this.check('futimes');
     const s = toSetAttrsTimes(atime, mtime);
-    await this.call('futime', () => this.backend.setattr(this.fh, s));
+    const signal = signalOf(opts);
+    // An invalid Date has no time to set: futimes(2) fails EINVAL, as in node.
+    if (!s) throw fsError('EINVAL', 'futime');
+    await this.call('futime', () => this.backend.setattr(this.fh, clampTimes(s, this.backend), { signal }), signal);
   }
 
   readFile(opts?: { encoding?: null; signal?: AbortSignal } | null): Promise<Buffer>;
@@ -483,7 +535,7 @@ export class FileHandle {
     const o = typeof opts === 'string' ? { encoding: opts } : (opts ?? {});
     if (!this.flags.read) throw fsError('EBADF', 'read');
     checkAborted(o.signal);
-    const buf = await this.call('read', () => readWhole(this.backend, this.fh, this.position, o.signal, undefined, this.state));
+    const buf = await this.call('read', () => readWhole(this.backend, this.fh, this.position, o.signal, undefined, this.state), o.signal ?? undefined);
     this.position += buf.length;
     return o.encoding ? buf.toString(o.encoding) : buf;
   }
@@ -491,6 +543,8 @@ export class FileHandle {
   async writeFile(data: string | ArrayBufferView | Iterable<unknown> | AsyncIterable<unknown>, opts?: Encoding | { encoding?: Encoding | null; signal?: AbortSignal } | null): Promise<void> {
     this.check('writeFileHandle');
     const o = typeof opts === 'string' ? { encoding: opts } : (opts ?? {});
+    // Even when there is nothing to write, as node's writeFile.
+    checkAborted(o.signal);
     for await (const chunk of toChunks(data, o.encoding ?? 'utf8')) {
       checkAborted(o.signal);
       await this.writeBytes(chunk, undefined, o.signal ?? undefined);
@@ -505,12 +559,29 @@ export class FileHandle {
     return new ReadStream(this, opts);
   }
 
+  /** Lines of the file from the current position, as node's: a readline Interface over createReadStream(opts), '\r\n' one break. */
+  readLines(opts?: ReadStreamOptions): Interface {
+    return createInterface({ input: this.createReadStream(opts), crlfDelay: Infinity });
+  }
+
   createWriteStream(opts?: WriteStreamOptions): WriteStream {
     return new WriteStream(this, opts);
   }
 
-  /** COMMITs outstanding unstable writes, then releases the handle. Closing twice is a no-op. */
-  async close(): Promise<void> {
+  /**
+   * COMMITs outstanding unstable writes, then releases the handle. As node:
+   * `fd` is -1 and 'close' is emitted as soon as it is called; a second call
+   * shares the first one's outcome.
+   */
+  close(): Promise<void> {
+    if (this.closing) return this.closing;
+    this.closing = this.release();
+    unclosed.unregister(this);
+    this.emit('close');
+    return this.closing;
+  }
+
+  private async release(): Promise<void> {
     if (this.closed) return;
     await this.idle();
     await this.committing?.catch(() => {});
@@ -533,26 +604,32 @@ export class FileHandle {
   async lock(start = 0, length = 0, opts: { exclusive?: boolean; wait?: boolean; signal?: AbortSignal } = {}): Promise<void> {
     this.check('lock');
     checkLockRange(start, length);
+    const signal = signalOf(opts);
+    checkAborted(signal);
     const exclusive = opts.exclusive ?? true;
     if (exclusive ? !this.flags.write : !this.flags.read) throw fsError('EBADF', 'lock');
-    await this.call('lock', () => this.lockOwner().lock(start, length, { exclusive, wait: opts.wait, signal: opts.signal }));
+    await this.call('lock', () => this.lockOwner().lock(start, length, { exclusive, wait: opts.wait, signal }), signal);
     // What another client wrote under its lock must be read afresh under ours.
     this.readahead?.drop();
   }
 
   /** Releases [start, start + length) of this handle's locks. */
-  async unlock(start = 0, length = 0): Promise<void> {
+  async unlock(start = 0, length = 0, opts?: SignalOpts): Promise<void> {
     this.check('unlock');
     checkLockRange(start, length);
+    const signal = signalOf(opts);
+    checkAborted(signal);
     if (!this.locks) return;
-    await this.call('unlock', () => this.locks!.unlock(start, length));
+    await this.call('unlock', () => this.locks!.unlock(start, length), signal);
   }
 
   /** F_GETLK: the lock that would block [start, start + length), or undefined. */
-  async getLock(start = 0, length = 0, opts: { exclusive?: boolean } = {}): Promise<{ exclusive: boolean; start: number; length: number } | undefined> {
+  async getLock(start = 0, length = 0, opts: { exclusive?: boolean } & SignalOpts = {}): Promise<{ exclusive: boolean; start: number; length: number } | undefined> {
     this.check('lock');
     checkLockRange(start, length);
-    return this.call('lock', () => this.lockOwner().test(start, length, opts.exclusive ?? true));
+    const signal = signalOf(opts);
+    checkAborted(signal);
+    return this.call('lock', () => this.lockOwner().test(start, length, opts.exclusive ?? true), signal);
   }
 
   private lockOwner(): LockOwner {
@@ -569,36 +646,29 @@ export class FileHandle {
   }
 }
 
-/** As node: an aborted signal fails the call with AbortError (code ABORT_ERR, the reason as `cause`), not with the bare reason. */
-export function checkAborted(signal: AbortSignal | null | undefined): void {
-  if (signal?.aborted) throw new AbortError(undefined, { cause: signal.reason });
-}
-
 function checkLockRange(start: number, length: number): void {
   for (const [n, v] of [['start', start], ['length', length]] as const) {
     if (!Number.isSafeInteger(v) || v < 0) throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "${n}" is out of range. It must be an integer >= 0. Received ${v}`);
   }
 }
 
-function checkRange(offset: number, length: number, size: number): void {
-  if (!Number.isInteger(offset) || offset < 0 || offset > size) {
-    throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "offset" is out of range. It must be >= 0 && <= ${size}. Received ${offset}`);
-  }
-  if (!Number.isInteger(length) || length < 0 || length > size - offset) {
-    throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "length" is out of range. It must be >= 0 && <= ${size - offset}. Received ${length}`);
-  }
-}
-
-function normPosition(p: unknown): number | undefined {
-  if (p === undefined || p === null) return undefined;
+/**
+ * A read's position as node takes it: a bigint is range-checked; a number
+ * that is not a non-negative safe integer, or anything else, means the file
+ * position (node reads at the file position for -2, 1.5 or 'x').
+ */
+function readPosition(p: unknown): number | undefined {
   if (typeof p === 'bigint') {
-    if (p < -1n) throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "position" is out of range. Received ${p}`);
+    if (p < -1n || p > BigInt(Number.MAX_SAFE_INTEGER)) throw outOfRange('position', `>= -1 && <= ${Number.MAX_SAFE_INTEGER}`, `${p}n`);
     return p === -1n ? undefined : Number(p);
   }
-  if (typeof p !== 'number' || !Number.isInteger(p)) throw invalidArgType('position', 'of type number or bigint', p);
-  if (p === -1) return undefined;
-  if (p < 0 || !Number.isSafeInteger(p)) throw new InvalidArgError('ERR_OUT_OF_RANGE', `The value of "position" is out of range. Received ${p}`);
-  return p;
+  return typeof p === 'number' && Number.isSafeInteger(p) && p >= 0 ? p : undefined;
+}
+
+/** A write's position: node passes anything but a non-negative integer through as "the file position". */
+function writePosition(p: unknown): number | undefined {
+  if (typeof p === 'bigint') return p >= 0n && p <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(p) : undefined;
+  return typeof p === 'number' && Number.isSafeInteger(p) && p >= 0 ? p : undefined;
 }
 
 export function ownerAttrs(uid: number, gid: number): { uid?: number; gid?: number } {

@@ -29,7 +29,7 @@ export function toPathString(p: unknown, argName = 'path'): string {
   else if (Buffer.isBuffer(p)) s = p.toString('utf8');
   else if (p instanceof URL) {
     throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `The argument '${argName}' must be a path inside the export, not a URL. Received ${p.href}`);
-  } else throw invalidArgType(argName, 'of type string or an instance of Buffer', p);
+  } else throw invalidArgType(argName, 'of type string or an instance of Buffer or URL', p);
   if (s.includes('\0')) {
     throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `The argument '${argName}' must be a string or Uint8Array without null bytes. Received ${JSON.stringify(s)}`);
   }

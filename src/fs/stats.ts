@@ -1,3 +1,4 @@
+import * as nodeFs from 'node:fs';
 import type { Attrs, FileKind, StatFsResult, Time } from './backend.js';
 
 export const S_IFMT = 0o170000;
@@ -152,20 +153,28 @@ export class BigIntStats extends TypeMethods {
   }
 }
 
-/** node:fs Dirent: `name`, `parentPath` (and the older `path`), and the type methods. */
-export class Dirent extends TypeMethods {
-  constructor(
-    readonly name: string,
-    readonly parentPath: string,
-    private readonly kind: FileKind | undefined,
-  ) {
-    super();
-  }
-  get path(): string {
-    return this.parentPath;
-  }
-  protected get typeBits(): number {
-    return this.kind ? KIND_BITS[this.kind] : 0;
+const { UV_DIRENT_UNKNOWN, UV_DIRENT_FILE, UV_DIRENT_DIR, UV_DIRENT_LINK, UV_DIRENT_FIFO, UV_DIRENT_SOCKET, UV_DIRENT_CHAR, UV_DIRENT_BLOCK } = nodeFs.constants as unknown as Record<string, number>;
+/** libuv's dirent types (node's fs.constants has them, @types/node does not). */
+const DIRENT_TYPES: Record<FileKind, number | undefined> = {
+  file: UV_DIRENT_FILE,
+  directory: UV_DIRENT_DIR,
+  symlink: UV_DIRENT_LINK,
+  fifo: UV_DIRENT_FIFO,
+  socket: UV_DIRENT_SOCKET,
+  char: UV_DIRENT_CHAR,
+  block: UV_DIRENT_BLOCK,
+};
+
+/** node's Dirent constructor, (name, libuv dirent type, parent path), which @types/node does not declare. */
+const NodeDirent = nodeFs.Dirent as unknown as new (name: string, type: number, parentPath: string) => nodeFs.Dirent;
+
+/**
+ * node:fs Dirent itself (`instanceof fs.Dirent` holds, as libraries check):
+ * `name`, `parentPath` (and the older `path`), and node's type methods.
+ */
+export class Dirent extends NodeDirent {
+  constructor(name: string, parentPath: string, kind: FileKind | undefined) {
+    super(name, (kind && DIRENT_TYPES[kind]) ?? UV_DIRENT_UNKNOWN ?? 0, parentPath);
   }
 }
 

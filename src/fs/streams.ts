@@ -1,6 +1,7 @@
 import { Readable, Writable } from 'node:stream';
 import { InvalidArgError } from '../errors.js';
-import { SPARE_SIZE, streamStart, streamWrite, takeSpare, type FileHandle } from './file-handle.js';
+import { SPARE_SIZE, takeSpare } from './spares.js';
+import { kStreamStart, kStreamWrite, type StreamSource } from './stream-source.js';
 
 export interface ReadStreamOptions {
   start?: number;
@@ -50,14 +51,14 @@ function checkPos(name: string, v: number | undefined): void {
 export class ReadStream extends Readable {
   bytesRead = 0;
   path: string;
-  handle!: FileHandle;
-  private readonly pending: Promise<FileHandle> | undefined;
+  handle!: StreamSource;
+  private readonly pending: Promise<StreamSource> | undefined;
   private pos: number | undefined;
   private readonly end: number;
   private readonly autoCloseHandle: boolean;
 
   /** `handle` may be a promise (fs.createReadStream opens lazily); open errors are emitted as 'error'. */
-  constructor(handle: FileHandle | Promise<FileHandle>, opts: ReadStreamOptions = {}, path?: string) {
+  constructor(handle: StreamSource | Promise<StreamSource>, opts: ReadStreamOptions = {}, path?: string) {
     checkPos('start', opts.start);
     checkPos('end', opts.end);
     if (opts.start !== undefined && opts.end !== undefined && opts.start > opts.end) {
@@ -70,7 +71,7 @@ export class ReadStream extends Readable {
       ...(opts.signal ? { signal: opts.signal } : {}),
     });
     this.pending = handle instanceof Promise ? handle : undefined;
-    if (!(handle instanceof Promise)) this.handle = handle;
+    if (!(handle instanceof Promise)) follow(this, handle);
     this.path = handle instanceof Promise ? (path ?? '') : handle.path;
     this.pos = opts.start;
     this.end = opts.end ?? Infinity;
@@ -78,7 +79,7 @@ export class ReadStream extends Readable {
   }
 
   override _construct(cb: (err?: Error | null) => void): void {
-    opened(this, this.pending, (h) => (this.handle = h), cb);
+    opened(this, this.pending, (h) => follow(this, h), cb);
   }
 
   /**
@@ -157,10 +158,34 @@ export class ReadStream extends Readable {
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     closeHandle(this.handle, this.autoCloseHandle, err, cb);
   }
+
+  /** As node's fs.ReadStream: destroys the stream (closing its handle with autoClose); `cb` runs on 'close'. */
+  close(cb?: (err?: Error | null) => void): void {
+    if (cb) {
+      if (this.closed) process.nextTick(cb);
+      else this.once('close', () => cb(this.errored));
+    }
+    this.destroy();
+  }
+}
+
+/**
+ * A ReadStream stops when its handle closes under it, as node's does: a
+ * handle closed by its owner ends the stream quietly, with no EBADF 'error'
+ * from a read still to come. (A WriteStream is left to fail its next write
+ * with EBADF: ending it quietly would drop the bytes it still holds.)
+ */
+function follow(stream: ReadStream, h: StreamSource): void {
+  stream.handle = h;
+  const onClose = () => {
+    if (!stream.destroyed) stream.destroy();
+  };
+  h.once('close', onClose);
+  stream.once('close', () => h.off('close', onClose));
 }
 
 /** fs.createReadStream/createWriteStream open lazily: the stream starts once its handle is open, as node's emits 'open' then 'ready'. */
-function opened(stream: Readable | Writable, pending: Promise<FileHandle> | undefined, set: (h: FileHandle) => void, cb: (err?: Error | null) => void): void {
+function opened(stream: Readable | Writable, pending: Promise<StreamSource> | undefined, set: (h: StreamSource) => void, cb: (err?: Error | null) => void): void {
   if (!pending) return cb();
   pending.then(
     (h) => {
@@ -174,7 +199,7 @@ function opened(stream: Readable | Writable, pending: Promise<FileHandle> | unde
 }
 
 /** Closes an owned handle on destroy; close() COMMITs, and its failure (a lost unstable write) must reach the user. */
-function closeHandle(h: FileHandle | undefined, owned: boolean, err: Error | null, cb: (err?: Error | null) => void): void {
+function closeHandle(h: StreamSource | undefined, owned: boolean, err: Error | null, cb: (err?: Error | null) => void): void {
   if (!owned || !h || h.isClosed) return cb(err);
   h.close().then(
     () => cb(err),
@@ -195,8 +220,8 @@ function closeHandle(h: FileHandle | undefined, owned: boolean, err: Error | nul
 export class WriteStream extends Writable {
   bytesWritten = 0;
   path: string;
-  handle!: FileHandle;
-  private readonly pending: Promise<FileHandle> | undefined;
+  handle!: StreamSource;
+  private readonly pending: Promise<StreamSource> | undefined;
   private pos: number | undefined;
   private readonly autoCloseHandle: boolean;
   private readonly flushOnFinal: boolean;
@@ -214,7 +239,7 @@ export class WriteStream extends Writable {
   /** A write callback held back while the write-behind window is full. */
   private blocked: ((err?: Error | null) => void) | undefined;
 
-  constructor(handle: FileHandle | Promise<FileHandle>, opts: WriteStreamOptions = {}, path?: string) {
+  constructor(handle: StreamSource | Promise<StreamSource>, opts: WriteStreamOptions = {}, path?: string) {
     checkPos('start', opts.start);
     super({
       highWaterMark: opts.highWaterMark ?? 16 * 1024,
@@ -237,7 +262,7 @@ export class WriteStream extends Writable {
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     if (this.failed) return cb(this.failed);
-    const start = this.nextAt === undefined ? streamStart(this.handle) : undefined;
+    const start = this.nextAt === undefined ? this.handle[kStreamStart]() : undefined;
     if (start?.append || this.appending) {
       this.appending = true;
       this.handle.write(chunk, 0, chunk.length, null).then(
@@ -285,7 +310,7 @@ export class WriteStream extends Writable {
     this.stage = undefined;
     this.stageUsed = 0;
     this.inflightBytes += len;
-    const p = streamWrite(this.handle, own.subarray(0, len), own, at, this.pos === undefined).then(
+    const p = this.handle[kStreamWrite](own.subarray(0, len), own, at, this.pos === undefined).then(
       (n) => {
         this.bytesWritten += n;
       },
@@ -327,5 +352,19 @@ export class WriteStream extends Writable {
     const settle = () => closeHandle(this.handle, this.autoCloseHandle, err ?? (this.failed ?? null), cb);
     if (this.inflight.size === 0) return settle();
     Promise.all([...this.inflight]).then(settle, settle);
+  }
+
+  /**
+   * As node's fs.WriteStream: ends the stream (what was written goes out),
+   * then closes it; `cb` runs on 'close'.
+   */
+  close(cb?: (err?: Error | null) => void): void {
+    if (cb) {
+      if (this.closed) process.nextTick(cb);
+      else this.once('close', () => cb(this.errored));
+    }
+    if (!this.autoCloseHandle) this.once('finish', () => this.destroy());
+    if (!this.writableEnded) this.end();
+    else if (this.writableFinished && !this.destroyed) this.destroy();
   }
 }

@@ -1,36 +1,32 @@
-import { InvalidArgError, invalidArgType } from '../errors.js';
-import type { SetAttrs, Time } from './backend.js';
+import type { Backend, SetAttrs, Time } from './backend.js';
+import { argType } from './args.js';
 
 /**
  * node's toUnixTimestamp (node >= 20): seconds, fractional, from a number, a
  * numeric string or a Date.
  *
  * - A negative number means now, as node maps it.
- * - NaN and ±Infinity numbers are refused with ERR_INVALID_ARG_TYPE, as node
- *   refuses them (node before 10 mapped them to now).
+ * - NaN, ±Infinity and anything not a number, numeric string or Date are
+ *   refused with node's ERR_INVALID_ARG_TYPE.
  * - A numeric string is taken as is (node's test is `+s == s`, so '' is 0).
- * - An invalid Date, or a string reading Infinity, has no time to set: node
- *   fails those with EINVAL from utimes(2); here they are ERR_INVALID_ARG_VALUE
- *   before anything is sent.
+ * - An invalid Date, or a string reading Infinity, has no time to set:
+ *   undefined here; the caller fails with EINVAL as utimes(2) does in node,
+ *   after resolving the path (a missing path is ENOENT first).
  *
  * Dates are exact to their millisecond; seconds are kept to the microsecond.
  */
-export function toTime(t: unknown, name: string): Time {
+export function toTime(t: unknown): Time | undefined {
   let secs: number;
   if (typeof t === 'string' && !Number.isNaN(Number(t))) secs = Number(t);
   else if (typeof t === 'number' && Number.isFinite(t)) secs = t < 0 ? Date.now() / 1000 : t;
   else if (t instanceof Date) {
     const ms = t.getTime();
-    if (Number.isFinite(ms)) {
-      // Whole milliseconds: exact, without going through a fractional double.
-      const sec = Math.floor(ms / 1000);
-      return { sec, nsec: (ms - sec * 1000) * 1e6 };
-    }
-    secs = NaN;
-  } else throw invalidArgType(name, 'an instance of Date or a time in seconds', t);
-  if (!Number.isFinite(secs)) {
-    throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `The argument '${name}' is not a valid time. Received ${t instanceof Date ? 'Invalid Date' : `'${String(t)}'`}`);
-  }
+    if (!Number.isFinite(ms)) return undefined;
+    // Whole milliseconds: exact, without going through a fractional double.
+    const sec = Math.floor(ms / 1000);
+    return { sec, nsec: (ms - sec * 1000) * 1e6 };
+  } else throw argType('time', 'an instance of Date or an Time in seconds', t);
+  if (!Number.isFinite(secs)) return undefined;
   // A double holds present-day seconds to a fraction of a microsecond, so
   // finer digits are noise: round to the microsecond (libuv truncates to it).
   const us = Math.round(secs * 1e6);
@@ -38,6 +34,42 @@ export function toTime(t: unknown, name: string): Time {
   return { sec, nsec: (us - sec * 1e6) * 1000 };
 }
 
-export function toSetAttrsTimes(atime: unknown, mtime: unknown): SetAttrs {
-  return { atime: toTime(atime, 'atime'), mtime: toTime(mtime, 'mtime') };
+/** Both times, or undefined when either has none to set (see toTime). */
+export function toSetAttrsTimes(atime: unknown, mtime: unknown): SetAttrs | undefined {
+  const a = toTime(atime);
+  const m = toTime(mtime);
+  return a && m ? { atime: a, mtime: m } : undefined;
+}
+
+/** nfstime3 seconds are a uint32 (RFC 1813 §2.5); nfstime4 seconds an int64. */
+const NFSV3_SECONDS = { min: 0, max: 2 ** 32 - 1 };
+
+/**
+ * The seconds a time attribute can hold on this backend, the range Linux
+ * gives a mount (s_time_min/s_time_max: 0..U32_MAX for NFSv3, int64 for
+ * NFSv4). A backend may declare it in its limits; NFSv3 backends that do
+ * not get nfstime3's.
+ */
+export function timeRange(b: Backend): { min: number; max: number } | undefined {
+  return b.limits.timeRange ?? (b.version === '3' ? NFSV3_SECONDS : undefined);
+}
+
+/**
+ * Times outside what the server can store are clamped to its range, as the
+ * kernel's timestamp_truncate() does for utimensat(2) on such a mount: a date
+ * before 1970 set over NFSv3 becomes the epoch instead of failing.
+ */
+export function clampTimes(s: SetAttrs, b: Backend): SetAttrs {
+  const r = timeRange(b);
+  if (!r) return s;
+  const clamp = (t: Time | 'server' | undefined): Time | 'server' | undefined => {
+    if (t === undefined || t === 'server') return t;
+    if (t.sec < r.min) return { sec: r.min, nsec: 0 };
+    if (t.sec > r.max) return { sec: r.max, nsec: 0 };
+    return t;
+  };
+  const out: SetAttrs = { ...s };
+  if (s.atime !== undefined) out.atime = clamp(s.atime)!;
+  if (s.mtime !== undefined) out.mtime = clamp(s.mtime)!;
+  return out;
 }

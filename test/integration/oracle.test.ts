@@ -1425,6 +1425,282 @@ const cases: Case[] = [
       { error: { code: 'ENOENT', syscall: 'statfs' } },
     ],
   },
+  // issue 11: rmdir { recursive }, as node 20 does it: stat first, a tree only for a directory
+  {
+    name: 'rmdir with recursive: a file is refused and kept, a missing path fails stat, a tree goes',
+    run: async (fs, p) => {
+      await tree(fs, p);
+      return [
+        await attempt(fs.rmdir(p('/d/a.txt'), { recursive: true })),
+        await fs.readFile(p('/d/a.txt'), 'utf8'),
+        await attempt(fs.rmdir(p('/missing'), { recursive: true })),
+        await attempt(fs.rmdir(p('/d'), { recursive: 'yes' } as unknown as { recursive: boolean })),
+        await attempt(fs.rmdir(p('/d'), { recursive: true })),
+        await attempt(fs.stat(p('/d'))),
+      ];
+    },
+    expect: [
+      { error: { code: 'ENOTDIR', syscall: 'rmdir' } },
+      'aaa',
+      { error: { code: 'ENOENT', syscall: 'stat' } },
+      { error: { code: 'ERR_INVALID_ARG_TYPE' } },
+      undefined,
+      { error: { code: 'ENOENT', syscall: 'stat' } },
+    ],
+  },
+
+  // issue 11: rename reports the source's failure before the destination's, as rename(2) resolves them
+  {
+    name: 'rename error precedence when both paths are bad',
+    run: async (fs, p) => {
+      await fs.mkdir(p('/r'));
+      await fs.writeFile(p('/r/file'), '');
+      return [
+        await attempt(fs.rename(p('/r/missing/x'), p('/r/file/y'))),
+        await attempt(fs.rename(p('/r/file/x'), p('/r/missing/y'))),
+        await attempt(fs.rename(p('/r/missing/x'), p('/r/gone/y'))),
+        await attempt(fs.rename(p('/r/file/x'), p('/r/file/y'))),
+        await attempt(fs.rename(p('/r/missing'), p('/r/file/y'))),
+        await attempt(fs.rename(p('/r/file'), p('/r/missing/y'))),
+      ];
+    },
+    expect: [
+      { error: { code: 'ENOENT', syscall: 'rename' } },
+      { error: { code: 'ENOTDIR', syscall: 'rename' } },
+      { error: { code: 'ENOENT', syscall: 'rename' } },
+      { error: { code: 'ENOTDIR', syscall: 'rename' } },
+      { error: { code: 'ENOTDIR', syscall: 'rename' } },
+      { error: { code: 'ENOENT', syscall: 'rename' } },
+    ],
+  },
+
+  // issue 11: times before 1970 are set (NFSv3 clamps them to the epoch, as a kernel NFSv3 mount does)
+  {
+    name: 'utimes and lutimes with dates before 1970 succeed; FileHandle.utimes too',
+    run: async (fs, p) => {
+      await fs.writeFile(p('/f'), 'x');
+      await fs.symlink('f', p('/l'));
+      const h = await fs.open(p('/f'), 'r+');
+      const out = [
+        await attempt(fs.utimes(p('/f'), new Date('1960-01-01T00:00:00.500Z'), new Date('1969-12-31T23:59:59Z'))),
+        await attempt(fs.lutimes(p('/l'), new Date('1901-06-01T00:00:00Z'), -0.5)),
+        await attempt(h.utimes(new Date('1950-01-01T00:00:00Z'), new Date('1950-01-01T00:00:00Z'))),
+        (await fs.stat(p('/f'))).mtimeMs <= 0,
+      ];
+      await h.close();
+      return out;
+    },
+    expect: [undefined, undefined, undefined, true],
+  },
+  {
+    name: 'utimes argument errors: a non-time, NaN, an invalid Date',
+    run: async (fs, p) => {
+      await fs.writeFile(p('/f'), 'x');
+      const bad = (v: unknown) => v as number;
+      const h = await fs.open(p('/f'), 'r+');
+      const out = [
+        await attempt(fs.utimes(p('/f'), bad({}), 0)),
+        await attempt(fs.utimes(p('/f'), NaN, 0)),
+        await attempt(fs.utimes(p('/f'), 0, bad(null))),
+        await attempt(fs.utimes(p('/f'), new Date('x'), 0)),
+        await attempt(fs.utimes(p('/missing'), new Date('x'), 0)),
+        await attempt(fs.lutimes(p('/f'), 0, Infinity)),
+        await attempt(h.utimes(new Date('x'), 0)),
+      ];
+      await h.close();
+      return out;
+    },
+    expect: [
+      { error: { code: 'ERR_INVALID_ARG_TYPE' } },
+      { error: { code: 'ERR_INVALID_ARG_TYPE' } },
+      { error: { code: 'ERR_INVALID_ARG_TYPE' } },
+      { error: { code: 'EINVAL', syscall: 'utime' } },
+      { error: { code: 'ENOENT', syscall: 'utime' } },
+      { error: { code: 'ERR_INVALID_ARG_TYPE' } },
+      { error: { code: 'EINVAL', syscall: 'futime' } },
+    ],
+  },
+
+  // issue 11: FileHandle.write with a string: position, then encoding, as node takes them
+  {
+    name: "FileHandle.write('abc', 0, 'hex') and write('hello', 0, 16)",
+    run: async (fs, p) => {
+      const h = await fs.open(p('/f'), 'w+');
+      const bad = (v: unknown) => v as BufferEncoding;
+      const out = [
+        await attempt(h.write('abc', 0, 'hex')),
+        await attempt(h.write('hello', 0, bad(16))),
+        await attempt(h.write('61626364', 5, 'hex')),
+        await attempt(h.write('!', null, bad('no-such-encoding'))),
+      ];
+      await h.close();
+      return [...out, await fs.readFile(p('/f'), 'latin1')];
+    },
+    expect: [
+      { error: { code: 'ERR_INVALID_ARG_VALUE' } },
+      { bytesWritten: 5, buffer: 'hello' },
+      { bytesWritten: 4, buffer: '61626364' },
+      { bytesWritten: 1, buffer: '!' },
+      // A write without a position goes at the file position, which positioned writes leave at 0.
+      '!elloabcd',
+    ],
+  },
+
+  // issue 11: argument errors are node's, letter for letter
+  {
+    name: 'argument errors of paths, options and FileHandle calls',
+    run: async (fs, p) => {
+      await fs.writeFile(p('/f'), 'abc');
+      const bad = (v: unknown) => v as string;
+      const h = await fs.open(p('/f'), 'r+');
+      const out = [
+        await attempt(() => fs.readFile(bad(123))),
+        await attempt(() => fs.stat(bad(undefined))),
+        await attempt(() => fs.mkdir(p('/m'), { recursive: bad('x') as unknown as boolean })),
+        await attempt(() => fs.access(p('/f'), 8)),
+        await attempt(() => fs.copyFile(p('/f'), p('/g'), 8)),
+        await attempt(() => fs.chown(p('/f'), bad('a') as unknown as number, 0)),
+        await attempt(() => fs.chown(p('/f'), -2, 0)),
+        await attempt(() => fs.writeFile(p('/f'), bad(123) as unknown as string)),
+        await attempt(() => fs.truncate(p('/f'), bad('x') as unknown as number)),
+        await attempt(() => h.read(Buffer.alloc(4), 0, 10, 0)),
+        await attempt(() => h.read(Buffer.alloc(4), 5, 1, 0)),
+        await attempt(() => h.write(Buffer.alloc(4), 0, 10, 0)),
+        await attempt(() => h.write(bad(42) as unknown as Buffer)),
+        await attempt(() => h.truncate(bad('x') as unknown as number)),
+      ];
+      await h.close();
+      return out;
+    },
+  },
+
+  {
+    name: 'argument errors of flags, modes, encodings, options and positions',
+    run: async (fs, p) => {
+      await fs.writeFile(p('/f'), 'abc');
+      const bad = <T>(v: unknown) => v as T;
+      const h = await fs.open(p('/f'), 'r+');
+      const out = [
+        await attempt(() => fs.open(p('/f'), 'zz')),
+        await attempt(() => fs.open(p('/n'), 'w', 'abc')),
+        await attempt(() => fs.mkdir(p('/m'), { mode: bad<number>('9') })),
+        await attempt(() => fs.chmod(p('/f'), 'abc')),
+        await attempt(() => fs.rm(p('/f'), { force: bad<boolean>('x') })),
+        await attempt(() => fs.readFile(p('/f'), bad<BufferEncoding>('nope'))),
+        await attempt(() => fs.writeFile(p('/f'), 'x', bad<BufferEncoding>('nope'))),
+        await attempt(() => fs.symlink(bad<string>(123), p('/s'))),
+        await attempt(() => fs.copyFile(p('/f'), p('/g'), bad<number>('x'))),
+        await attempt(() => fs.access(p('/f'), bad<number>('x'))),
+        await attempt(() => fs.truncate(p('/f'), 1.5)),
+        await attempt(() => h.read(Buffer.alloc(4), 1.5)),
+        await attempt(() => h.read(Buffer.alloc(4), -1)),
+        await attempt(() => h.read(Buffer.alloc(4), 0, 1, -2)),
+        await attempt(() => h.read(Buffer.alloc(4), 0, 1, 1.5)),
+        await attempt(() => h.write(Buffer.alloc(4), bad<number>('x'))),
+        await attempt(() => h.write(Buffer.alloc(4), 5)),
+        await attempt(() => h.chmod('abc')),
+        await attempt(() => h.truncate(1.5)),
+        await attempt(() => h.readv(bad<Buffer[]>('x'))),
+        await attempt(() => h.writev(bad<Buffer[]>('x'))),
+        await attempt(() => fs.readdir(p('/'), { withFileTypes: bad<true>('x') })),
+        await attempt(() => fs.stat(p('/f'), bad<{ bigint: boolean }>('x'))),
+      ];
+      await h.close();
+      return out;
+    },
+  },
+  // issue 11: FileHandle as node's: an EventEmitter emitting 'close', fd -1 once closed, readLines()
+  {
+    name: "FileHandle emits 'close', its fd is -1 after close, readLines() reads lines",
+    run: async (fs, p) => {
+      await fs.writeFile(p('/f'), 'one\ntwo\r\nthree');
+      const h = await fs.open(p('/f'), 'r');
+      const lines: string[] = [];
+      for await (const l of h.readLines()) lines.push(l);
+      const g = await fs.open(p('/f'), 'r');
+      let closes = 0;
+      g.on('close', () => closes++);
+      const before = typeof g.fd === 'number' && g.fd >= 0;
+      const closing = g.close();
+      const during = g.fd;
+      await closing;
+      await g.close();
+      return [['on', 'once', 'off', 'emit'].every((m) => typeof (h as unknown as Record<string, unknown>)[m] === 'function'), lines, before, during, g.fd, closes];
+    },
+    expect: [true, ['one', 'two', 'three'], true, -1, -1, 1],
+  },
+  {
+    name: 'Dirent objects pass instanceof fs.Dirent (readdir and opendir)',
+    run: async (fs, p) => {
+      await tree(fs, p);
+      const list = await fs.readdir(p('/d'), { withFileTypes: true });
+      const dir = await fs.opendir(p('/d'));
+      const first = await dir.read();
+      await dir.close();
+      return [list.length > 0 && list.every((d) => d instanceof nodeFs.Dirent), first instanceof nodeFs.Dirent];
+    },
+    expect: [true, true],
+  },
+  {
+    name: 'handle.createWriteStream() has close(), which ends the stream and closes the handle',
+    run: async (fs, p) => {
+      const h = await fs.open(p('/f'), 'w');
+      const ws = h.createWriteStream();
+      ws.write('abc');
+      ws.write(Buffer.from('def'));
+      await new Promise<void>((resolve) => (ws as unknown as { close(cb: () => void): void }).close(resolve));
+      return [ws.closed, h.fd, await fs.readFile(p('/f'), 'utf8')];
+    },
+    expect: [true, -1, 'abcdef'],
+  },
+
+  // issue 11: closing a FileHandle under its flowing read stream ends the stream, without an 'error'
+  {
+    name: 'FileHandle closed while its read stream flows: the stream closes, no error',
+    run: async (fs, p) => {
+      await fs.writeFile(p('/f'), bytes(1 << 20, 9));
+      const h = await fs.open(p('/f'), 'r');
+      const rs = h.createReadStream({ highWaterMark: 1024 });
+      const seen: { error?: string; chunks: number } = { chunks: 0 };
+      await new Promise<void>((resolve) => {
+        rs.on('error', (e: NodeJS.ErrnoException) => (seen.error = e.code ?? e.message));
+        rs.on('close', () => resolve());
+        rs.on('data', () => {
+          if (++seen.chunks === 1) void h.close();
+        });
+      });
+      return [seen.error ?? null, seen.chunks < 1024, rs.destroyed, h.fd];
+    },
+    expect: [null, true, true, -1],
+  },
+
+  // issue 11: an already-aborted signal rejects FileHandle.writeFile and leaves the file alone
+  {
+    name: 'FileHandle.writeFile and readFile with an already-aborted signal reject with AbortError',
+    run: async (fs, p) => {
+      await fs.writeFile(p('/f'), 'kept');
+      const h = await fs.open(p('/f'), 'r+');
+      const signal = AbortSignal.abort();
+      const out = [
+        await attempt(h.writeFile('new', { signal })),
+        await attempt(h.writeFile(['a', 'b'], { signal })),
+        await attempt(h.writeFile([], { signal })),
+        await attempt(h.readFile({ signal })),
+        await attempt(fs.writeFile(h, 'x', { signal })),
+      ];
+      await h.close();
+      return [...out, await fs.readFile(p('/f'), 'utf8')];
+    },
+    expect: [
+      { error: { name: 'AbortError', code: 'ABORT_ERR' } },
+      { error: { name: 'AbortError', code: 'ABORT_ERR' } },
+      { error: { name: 'AbortError', code: 'ABORT_ERR' } },
+      { error: { name: 'AbortError', code: 'ABORT_ERR' } },
+      { error: { name: 'AbortError', code: 'ABORT_ERR' } },
+      'kept',
+    ],
+  },
+
 ];
 
 t.ok(cases.length >= 60, `at least 60 cases (have ${cases.length})`);
