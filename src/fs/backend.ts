@@ -101,7 +101,7 @@ export interface Limits {
   /** Preferred READDIR reply size. */
   dtpref: number;
   maxFileSize: number;
-  /** Seconds a time attribute can hold; absent: nfstime3's 0..2^32-1 on NFSv3, unbounded otherwise (fs/times.ts). */
+  /** Seconds a time attribute can hold (NFSv3: nfstime3's 0..2^32-1); absent: unbounded (nfstime4's int64). */
   timeRange?: { min: number; max: number };
 }
 

@@ -41,17 +41,13 @@ export function toSetAttrsTimes(atime: unknown, mtime: unknown): SetAttrs | unde
   return a && m ? { atime: a, mtime: m } : undefined;
 }
 
-/** nfstime3 seconds are a uint32 (RFC 1813 §2.5); nfstime4 seconds an int64. */
-const NFSV3_SECONDS = { min: 0, max: 2 ** 32 - 1 };
-
 /**
  * The seconds a time attribute can hold on this backend, the range Linux
  * gives a mount (s_time_min/s_time_max: 0..U32_MAX for NFSv3, int64 for
- * NFSv4). A backend may declare it in its limits; NFSv3 backends that do
- * not get nfstime3's.
+ * NFSv4), as the backend declares it in its limits.
  */
 export function timeRange(b: Backend): { min: number; max: number } | undefined {
-  return b.limits.timeRange ?? (b.version === '3' ? NFSV3_SECONDS : undefined);
+  return b.limits.timeRange;
 }
 
 /**

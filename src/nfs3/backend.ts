@@ -97,6 +97,9 @@ function fail(status: number, op: string, detail?: string): NfsStatusError {
   return new NfsStatusError(nfsstat3Name(status), nfsstat3Errno(status), op, detail);
 }
 
+/** nfstime3 seconds are a uint32 (RFC 1813 §2.5). */
+const NFSTIME3_SECONDS = { min: 0, max: 2 ** 32 - 1 };
+
 /** What mount() works from: the target and the resolved options, in the shape the procedures need. */
 interface Nfs3MountOptions {
   host: string;
@@ -260,7 +263,7 @@ export class Nfs3Backend implements Backend {
       if (attrs.type !== ftype3.NF3DIR) throw new NfsStatusError('NFS3ERR_NOTDIR', 'ENOTDIR', 'NFSPROC3_FSINFO', `mount path '${o.path}' is not a directory`);
       const rsize = ioSize(o.rsize, info.rtpref, info.rtmax);
       const wsize = ioSize(o.wsize, info.wtpref, info.wtmax);
-      const limits: Limits = { rsize, wsize, dtpref: Math.max(4096, Math.min(info.dtpref || 8192, 65536)), maxFileSize: info.maxfilesize };
+      const limits: Limits = { rsize, wsize, dtpref: Math.max(4096, Math.min(info.dtpref || 8192, 65536)), maxFileSize: info.maxfilesize, timeRange: NFSTIME3_SECONDS };
       return new Nfs3Backend(rpc, root, limits, unmount, o, extra);
     } catch (err) {
       await Promise.all([rpc, ...extra].map((c) => c.close()));
