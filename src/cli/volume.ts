@@ -349,7 +349,7 @@ export async function volumeCommand(argv: string[], io: CliIo = processIo()): Pr
     const url = str(a, 'url') ?? process.env.NFS_URL;
     if (!url) throw new UsageError('no URL: pass --url nfs://host/export or set NFS_URL');
     nfs = await connect(url);
-    const vols = await openVolumes(nfs, { base: str(a, 'base') ?? '/', ...(pre.template ? { template: pre.template } : {}), ...(pre.parentMode !== undefined ? { parentMode: pre.parentMode } : {}) });
+    const vols = await openVolumes(nfs, { base: str(a, 'base') ?? '/', createBase: sub === 'create' || sub === 'restore', ...(pre.template ? { template: pre.template } : {}), ...(pre.parentMode !== undefined ? { parentMode: pre.parentMode } : {}) });
     return await run(sub, a, vols, io, asJson, ac.signal, pre);
   } catch (err) {
     return report(err, sub, io, asJson, ac.signal.aborted);

@@ -95,11 +95,33 @@ export async function migrate(srcUrl: string, dstUrl: string, opts: MigrateOptio
   const srcNfs = await connect(srcUrl, opts.connect ?? {});
   let dstNfs: NfsClient | undefined;
   try {
-    dstNfs = await connect(dstUrl, opts.connect ?? {});
-    return await migrateClients(srcNfs, dstNfs, { ...opts, srcLabel: srcUrl, dstLabel: dstUrl });
+    const nearest = await connectNearest(dstUrl, opts.connect ?? {});
+    dstNfs = nearest.nfs;
+    return await migrateClients(srcNfs, dstNfs, { ...opts, dstPath: nearest.missing, srcLabel: srcUrl, dstLabel: dstUrl });
   } finally {
     await srcNfs.close().catch(() => {});
     await dstNfs?.close().catch(() => {});
+  }
+}
+
+/**
+ * Connects to `url`, or, when its directory does not exist yet (ENOENT from
+ * the mount), to its nearest existing ancestor: the target of a copy is
+ * created as `cp -a` and rsync create it. `missing` is the path still to
+ * make, relative to what was mounted ('/' when nothing is missing).
+ */
+async function connectNearest(url: string, options: ConnectOptions): Promise<{ nfs: NfsClient; missing: string }> {
+  const u = new URL(url);
+  const missing: string[] = [];
+  for (;;) {
+    try {
+      return { nfs: await connect(u.href, options), missing: '/' + missing.join('/') };
+    } catch (err) {
+      const parts = decodeURIComponent(u.pathname).split('/').filter((p) => p !== '');
+      if (errnoCode(err) !== 'ENOENT' || parts.length <= 1) throw err;
+      missing.unshift(parts.pop()!);
+      u.pathname = '/' + parts.map(encodeURIComponent).join('/');
+    }
   }
 }
 
@@ -110,9 +132,10 @@ export async function migrateClients(
   opts: MigrateOptions & { srcPath?: string; dstPath?: string; srcLabel?: string; dstLabel?: string } = {},
 ): Promise<MigrateResult> {
   const src = await Beneath.open(srcNfs, opts.srcPath ?? '/');
-  const dst = await Beneath.open(dstNfs, opts.dstPath ?? '/');
-  const signal = opts.signal;
   const dry = !!opts.dryRun;
+  const target = await openTarget(dstNfs, opts.dstPath ?? '/', dry);
+  const dst = target.tree;
+  const signal = opts.signal;
   const window = opts.mtimeWindowMs ?? 0;
   const res: MigrateResult = {
     src: opts.srcLabel ?? src.root.path,
@@ -137,7 +160,8 @@ export async function migrateClients(
   /** Source fileid of a multiply-linked file → its handle at the target (once copied). */
   const links = new Map<bigint, Promise<{ fh: FileHandleId; fileid: bigint } | undefined>>();
   const dirFinal: { node: Node; a: Attrs }[] = [];
-  const stack: { s: Node; d: Node | undefined; rel: string }[] = [{ s: src.root, d: dst.root, rel: '' }];
+  // A dry run to a target that does not exist yet: everything would be copied.
+  const stack: { s: Node; d: Node | undefined; rel: string }[] = [{ s: src.root, d: target.exists ? dst.root : undefined, rel: '' }];
   dirFinal.push({ node: dst.root, a: src.root.attrs });
 
   const same = (a: Attrs, b: Attrs) => a.uid === b.uid && a.gid === b.gid && a.mode === b.mode;
@@ -330,6 +354,33 @@ export async function migrateClients(
     res.verify = await verifyTrees(src, dst, { checksum: !!opts.checksum, window, signal });
   }
   return res;
+}
+
+/**
+ * The target directory, made (with its parents) when missing, as `cp -a` and
+ * rsync do; its final mode, owner and times are the source's, set at the
+ * end. A dry run makes nothing: it opens the nearest existing ancestor and
+ * says the target does not exist.
+ */
+async function openTarget(nfs: NfsClient, path: string, dry: boolean): Promise<{ tree: Beneath; exists: boolean }> {
+  try {
+    return { tree: await Beneath.open(nfs, path), exists: true };
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  }
+  if (!dry) {
+    await nfs.mkdir(path, { recursive: true, mode: 0o700 });
+    return { tree: await Beneath.open(nfs, path), exists: true };
+  }
+  let up = path;
+  for (;;) {
+    up = up.replace(/\/[^/]*\/?$/, '') || '/';
+    try {
+      return { tree: await Beneath.open(nfs, up), exists: false };
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT' || up === '/') throw err;
+    }
+  }
 }
 
 async function listAll(t: Beneath, dir: Node): Promise<Entry[]> {
