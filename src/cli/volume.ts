@@ -559,7 +559,7 @@ async function run(sub: string, a: ParsedArgs, vols: Volumes, io: CliIo, asJson:
           ? await vols.restore({ id }, to, opts)
           : await vols.restore(from === '-' ? io.stdin : createReadStream(from!), to, { ...opts, source: from === '-' ? 'stdin' : `file ${from}` });
       print(
-        `restored ${to}: ${r.entries} entries (${r.files} files, ${r.dirs} dirs, ${r.symlinks} symlinks, ${r.hardLinks} hard links), ${formatBytes(r.bytes)}${r.replaced ? '; replaced the previous volume' : ''}${r.skipped.length ? `; skipped ${r.skipped.length} (devices/fifos): ${r.skipped.slice(0, 5).join(', ')}` : ''}`,
+        `restored ${to}: ${r.entries} entries (${r.files} files, ${r.dirs} dirs, ${r.symlinks} symlinks, ${r.hardLinks} hard links), ${formatBytes(r.bytes)}${r.replaced ? '; replaced the previous volume' : ''}${r.symlinkTimesIgnored ? `; the server kept its own mtime on ${r.symlinkTimesIgnored} symlinks (it answered SETATTR with success but does not set symlink times)` : ''}${r.skipped.length ? `; skipped ${r.skipped.length} (devices/fifos): ${r.skipped.slice(0, 5).join(', ')}` : ''}`,
         r,
       );
       return 0;
@@ -622,6 +622,8 @@ async function runMigrate(a: ParsedArgs, io: CliIo, asJson: boolean, signal: Abo
     io.out(r.verify ? `verify: ${r.verify.checked} entries checked, ${r.verify.differences.length} differ` : 'verify: skipped (dry run)');
     for (const d of (r.verify?.differences ?? []).slice(0, 20)) io.out(`  differs: ${d.path}: ${d.what}`);
     for (const x of r.unsupported.slice(0, 20)) io.out(`  not copied: ${x.path}: ${x.why}`);
+    const kept = r.verify?.symlinkTimes.length ?? r.symlinkTimesIgnored;
+    if (kept > 0) io.out(`  symlink mtimes: ${kept} differ from the source: the target server does not set symlink times (it answered SETATTR with success)${r.verify ? `: ${r.verify.symlinkTimes.slice(0, 5).join(', ')}` : ''}`);
   }
   return r.verify && r.verify.differences.length > 0 ? 1 : r.unsupported.length > 0 ? 1 : 0;
 }
