@@ -91,7 +91,8 @@ export const USAGE = `usage: mountless bench [options]      (fio's option names 
   --compare libnfs     run the same job through libnfs's async API, alternating
   --loops N            runs of each side with --compare (default 1)
 
-A comma-separated list for one of bs, iodepth, numjobs, nconnect runs one job per value (a sweep).`;
+A comma-separated list for one of bs, iodepth, numjobs, nconnect runs one job per value (a sweep).
+SIZE: 4k, 500m, 1g, or bytes; k/m/g/t are 1024-based as in fio (kb, KiB, Ki mean the same).`;
 
 interface OptDef {
   kind: 'string' | 'size' | 'int' | 'seconds' | 'bool' | 'enum';

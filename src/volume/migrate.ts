@@ -192,9 +192,11 @@ export async function migrateClients(
   };
 
   /** SETATTR of a symlink's times, checked in the reply: a server may answer success and keep its own. */
-  const symlinkTimes = async (fh: FileHandleId, path: string, a: Attrs) => {
+  const symlinkTimes = async (fh: FileHandleId, path: string, a: Attrs): Promise<boolean> => {
     const after = await dst.call('lutime', path, () => dst.b.setattr(fh, finalAttrs(a, false)));
-    if (!sameTime(a, after ?? (await dst.call('lstat', path, () => dst.b.getattr(fh))))) res.symlinkTimesIgnored++;
+    if (sameTime(a, after ?? (await dst.call('lstat', path, () => dst.b.getattr(fh))))) return true;
+    res.symlinkTimesIgnored++;
+    return false;
   };
 
   /** `counted`: a removal for its own sake (stale, --delete), not an entry about to be replaced by the source's. */
@@ -328,12 +330,12 @@ export async function migrateClients(
             if (t === target) {
               res.unchanged++;
               const owner = have.attrs.uid !== a.uid || have.attrs.gid !== a.gid;
-              const times = !sameTime(a, have.attrs);
-              if (owner || times) {
+              if (owner) {
                 res.attrsFixed++;
-                if (!dry && owner) await dst.call('lchown', dPath, () => dst.b.setattr(have.fh, { uid: a.uid, gid: a.gid }));
-                if (!dry && times) await symlinkTimes(have.fh, dPath, a);
+                if (!dry) await dst.call('lchown', dPath, () => dst.b.setattr(have.fh, { uid: a.uid, gid: a.gid }));
               }
+              // Counted as fixed only when the server really takes the times (NFS-Ganesha's VFS never does).
+              if (!dry && !sameTime(a, have.attrs) && (await symlinkTimes(have.fh, dPath, a)) && !owner) res.attrsFixed++;
               continue;
             }
           }
