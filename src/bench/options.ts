@@ -5,6 +5,7 @@
  * take 0/1 (`--direct=1`). Anything unknown or malformed is a usage error
  * (exit code 2), never ignored.
  */
+import { parseBytes } from '../units.js';
 
 export const IO_RW = ['read', 'write', 'randread', 'randwrite', 'randrw'] as const;
 export const META_RW = ['stat', 'create', 'unlink', 'readdir', 'mkdir'] as const;
@@ -90,7 +91,8 @@ export const USAGE = `usage: mountless bench [options]      (fio's option names 
   --compare libnfs     run the same job through libnfs's async API, alternating
   --loops N            runs of each side with --compare (default 1)
 
-A comma-separated list for one of bs, iodepth, numjobs, nconnect runs one job per value (a sweep).`;
+A comma-separated list for one of bs, iodepth, numjobs, nconnect runs one job per value (a sweep).
+SIZE: 4k, 500m, 1g, or bytes; k/m/g/t are 1024-based as in fio (kb, KiB, Ki mean the same).`;
 
 interface OptDef {
   kind: 'string' | 'size' | 'int' | 'seconds' | 'bool' | 'enum';
@@ -131,15 +133,13 @@ const OPTS: Record<string, OptDef> = {
 /** fio's aliases: the second spelling is stored under the first. */
 const ALIASES: Record<string, string> = { readwrite: 'rw', blocksize: 'bs', output_format: 'output-format' };
 
-const UNITS: Record<string, number> = { '': 1, k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50 };
-
-/** fio sizes: a byte count with an optional binary suffix: 4k, 4K, 4KiB, 4kb, 1m, 1.5g, 512. */
+/** fio sizes: one parser and one meaning for the whole project (src/units.ts): K/M/G/T/P are 1024-based. */
 export function parseSize(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?$/i.exec(s.trim());
-  if (!m) throw new Error(`invalid size '${s}' (use e.g. 4k, 128k, 1m, 256m, 1g)`);
-  const n = Number(m[1]) * UNITS[m[2]!.toLowerCase()]!;
-  if (!Number.isFinite(n) || n !== Math.floor(n)) throw new Error(`invalid size '${s}': not a whole number of bytes`);
-  return n;
+  try {
+    return parseBytes(s);
+  } catch {
+    throw new Error(`invalid size '${s}' (use e.g. 4k, 128k, 1m, 256m, 1g; K/M/G are 1024-based)`);
+  }
 }
 
 /** fio times: seconds by default, or with a unit: 500ms, 30s, 2m, 1h. */

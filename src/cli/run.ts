@@ -64,6 +64,8 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
     return help ? 0 : 2;
   }
   if (cmd === 'help') {
+    const sub = rest[0] !== undefined ? DELEGATED[rest[0]] : undefined;
+    if (sub) return runDelegated(rest[0]!, sub, [...rest.slice(1), '--help'], io);
     const c = COMMANDS.find((x) => x.name === rest[0]);
     io.stdout.write((c ? c.help : usage()) + '\n');
     return 0;

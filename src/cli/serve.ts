@@ -26,7 +26,8 @@ SIGTERM or SIGINT lets requests in flight finish, then unmounts.
                          or Basic auth with TOKEN as the password
                                                           ${ENV_NAMES['token-file']}, MOUNTLESS_TOKEN
   --read-only            refuse every write (405)         ${ENV_NAMES['read-only']}
-  --max-body SIZE        largest upload (default 1G)      ${ENV_NAMES['max-body']}
+  --max-body SIZE        largest upload (default 1G; K/M/G 1024-based)
+                                                          ${ENV_NAMES['max-body']}
   --max-concurrent N     requests at once, 503 beyond (default 256)
                                                           ${ENV_NAMES['max-concurrent']}
   --header-timeout DUR   to receive request headers (default 20s)

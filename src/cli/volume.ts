@@ -10,7 +10,7 @@ import { createReadStream, createWriteStream } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { connect } from '../connect.js';
 import type { NfsClient } from '../fs/client.js';
-import { parseArgs, type ParsedArgs } from './args.js';
+import { parseCommandArgs, UsageError, type OptionSpec, type ParsedArgs } from './args.js';
 import {
   expandTemplate,
   openVolumes,
@@ -24,6 +24,7 @@ import {
   type Volumes,
 } from '../volume/index.js';
 import { migrate, type MigrateProgress } from '../volume/migrate.js';
+import { parseBytes } from '../units.js';
 
 export interface CliIo {
   out(s: string): void;
@@ -83,7 +84,7 @@ options:
   --mode OCTAL       exact mode (default 0777), e.g. 2770
   --uid N, --gid N   owner, set in the MKDIR call
   --label K=V        label recorded in the marker (repeatable)
-  --size SIZE        requested size (10Gi, 500M, bytes): recorded, and passed to a quota hook
+  --size SIZE        requested size (10G, 500M, bytes; K/M/G are 1024-based): recorded, and passed to a quota hook
   --template T       name template with \${var} references (default '\${namespace}/\${pvc}')
   --var K=V          template variable (repeatable)
   --parent-mode OCTAL  mode of parent directories created (default 0755)
@@ -194,23 +195,30 @@ options:
 options: --json, --help (--url and --base do not apply)`,
 };
 
-const VALUED = new Set(['url', 'base', 'mode', 'uid', 'gid', 'label', 'size', 'template', 'var', 'parent-mode', 'on-delete', 'concurrency', 'listers', 'staging-age', 'out', 'manifest', 'id', 'keep', 'to', 'from', 'depth', 'delete', 'mtime-window']);
+const valued = (...names: string[]): OptionSpec[] => names.map((name) => ({ name, value: true }));
+const flag = (...names: string[]): OptionSpec[] => names.map((name) => ({ name }));
 
-class UsageError extends Error {}
+/** Each sub-command's own options: `--delete` is a flag to migrate and takes an ID in snapshots. */
+const OPTIONS: Record<string, OptionSpec[]> = (() => {
+  const common = [...valued('url', 'base'), ...flag('json'), { name: 'help', short: 'h' }];
+  const own: Record<string, OptionSpec[]> = {
+    create: valued('mode', 'uid', 'gid', 'label', 'size', 'template', 'var', 'parent-mode'),
+    list: [...flag('no-usage'), ...valued('depth')],
+    delete: [...valued('on-delete', 'concurrency', 'listers'), ...flag('force')],
+    purge: valued('staging-age'),
+    usage: [],
+    df: [],
+    snapshot: [...valued('out', 'manifest', 'id', 'keep'), ...flag('gzip', 'no-gzip')],
+    snapshots: valued('delete'),
+    restore: [...valued('to', 'from'), ...flag('replace', 'force')],
+  };
+  const out: Record<string, OptionSpec[]> = {};
+  for (const [sub, specs] of Object.entries(own)) out[sub] = [...specs, ...common];
+  out.migrate = [...flag('checksum', 'delete', 'dry-run', 'json'), ...valued('mtime-window', 'concurrency'), { name: 'help', short: 'h' }];
+  return out;
+})();
 
 const DEFAULT_TEMPLATE = '${namespace}/${pvc}';
-
-/** Every value of a repeatable option (parseArgs keeps only the last). */
-function allValues(argv: string[], key: string): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (a === '--') break;
-    if (a === `--${key}`) out.push(argv[++i] ?? '');
-    else if (a.startsWith(`--${key}=`)) out.push(a.slice(key.length + 3));
-  }
-  return out;
-}
 
 function keyValues(values: string[], what: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -242,13 +250,13 @@ function octal(a: ParsedArgs, key: string): number | undefined {
   return parseInt(v.replace(/^0o/, ''), 8);
 }
 
-const UNITS: Record<string, number> = { '': 1, k: 1e3, K: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50 };
-
-/** A Kubernetes-style quantity: 10Gi, 500M, 1.5G, 1024. */
+/** A size for --size: 10G, 500M, 10Gi, 1048576 (K/M/G/T/P 1024-based, as everywhere in mountless: src/units.ts). */
 export function parseSize(s: string): number {
-  const m = /^(\d+(?:\.\d+)?)([kKMGTP]i?|)B?$/.exec(s.trim());
-  if (!m || UNITS[m[2]!] === undefined) throw new UsageError(`not a size: '${s}' (use e.g. 10Gi, 500M, 1048576)`);
-  return Math.round(Number(m[1]) * UNITS[m[2]!]!);
+  try {
+    return parseBytes(s);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }
 
 export function formatBytes(n: number): string {
@@ -320,12 +328,13 @@ export async function volumeCommand(argv: string[], io: CliIo = processIo()): Pr
   }
   let a: ParsedArgs;
   try {
-    a = parseArgs(rest, VALUED);
+    a = parseCommandArgs(rest, OPTIONS[sub]!);
   } catch (err) {
-    io.err(`mountless volume ${sub}: ${(err as Error).message}`);
+    if (!(err instanceof UsageError)) throw err;
+    io.err(`mountless volume ${sub}: ${err.message}\n(see 'mountless volume ${sub} --help')`);
     return 2;
   }
-  if (a.flags.has('help') || a.flags.has('h')) {
+  if (a.flags.has('help')) {
     io.out(HELP[sub]!);
     return 0;
   }
@@ -335,12 +344,12 @@ export async function volumeCommand(argv: string[], io: CliIo = processIo()): Pr
   process.once('SIGINT', onSigint);
   let nfs: NfsClient | undefined;
   try {
-    if (sub === 'migrate') return await runMigrate(a, rest, io, asJson, ac.signal);
-    const pre = prepare(sub, a, rest);
+    if (sub === 'migrate') return await runMigrate(a, io, asJson, ac.signal);
+    const pre = prepare(sub, a);
     const url = str(a, 'url') ?? process.env.NFS_URL;
     if (!url) throw new UsageError('no URL: pass --url nfs://host/export or set NFS_URL');
     nfs = await connect(url);
-    const vols = await openVolumes(nfs, { base: str(a, 'base') ?? '/', ...(pre.template ? { template: pre.template } : {}), ...(pre.parentMode !== undefined ? { parentMode: pre.parentMode } : {}) });
+    const vols = await openVolumes(nfs, { base: str(a, 'base') ?? '/', createBase: sub === 'create' || sub === 'restore', ...(pre.template ? { template: pre.template } : {}), ...(pre.parentMode !== undefined ? { parentMode: pre.parentMode } : {}) });
     return await run(sub, a, vols, io, asJson, ac.signal, pre);
   } catch (err) {
     return report(err, sub, io, asJson, ac.signal.aborted);
@@ -366,7 +375,7 @@ interface Prepared {
 }
 
 /** Checks a sub-command's options before anything is sent, so bad usage never half-runs. */
-function prepare(sub: string, a: ParsedArgs, rest: string[]): Prepared {
+function prepare(sub: string, a: ParsedArgs): Prepared {
   const p: Prepared = {};
   if (sub === 'delete') {
     const mode = str(a, 'on-delete') ?? 'delete';
@@ -400,8 +409,8 @@ function prepare(sub: string, a: ParsedArgs, rest: string[]): Prepared {
     if (tpl !== undefined) p.template = tpl;
     const pm = octal(a, 'parent-mode');
     if (pm !== undefined) p.parentMode = pm;
-    p.labels = keyValues(allValues(rest, 'label'), '--label');
-    const vars = keyValues(allValues(rest, 'var'), '--var');
+    p.labels = keyValues(a.values.get('label') ?? [], '--label');
+    const vars = keyValues(a.values.get('var') ?? [], '--var');
     if (Object.keys(vars).length > 0) {
       if (a.positionals.length > 0) throw new UsageError('give NAME or --var, not both');
       p.vars = vars;
@@ -550,7 +559,7 @@ async function run(sub: string, a: ParsedArgs, vols: Volumes, io: CliIo, asJson:
           ? await vols.restore({ id }, to, opts)
           : await vols.restore(from === '-' ? io.stdin : createReadStream(from!), to, { ...opts, source: from === '-' ? 'stdin' : `file ${from}` });
       print(
-        `restored ${to}: ${r.entries} entries (${r.files} files, ${r.dirs} dirs, ${r.symlinks} symlinks, ${r.hardLinks} hard links), ${formatBytes(r.bytes)}${r.replaced ? '; replaced the previous volume' : ''}${r.skipped.length ? `; skipped ${r.skipped.length} (devices/fifos): ${r.skipped.slice(0, 5).join(', ')}` : ''}`,
+        `restored ${to}: ${r.entries} entries (${r.files} files, ${r.dirs} dirs, ${r.symlinks} symlinks, ${r.hardLinks} hard links), ${formatBytes(r.bytes)}${r.replaced ? '; replaced the previous volume' : ''}${r.symlinkTimesIgnored ? `; the server kept its own mtime on ${r.symlinkTimesIgnored} symlinks (it answered SETATTR with success but does not set symlink times)` : ''}${r.skipped.length ? `; skipped ${r.skipped.length} (devices/fifos): ${r.skipped.slice(0, 5).join(', ')}` : ''}`,
         r,
       );
       return 0;
@@ -575,8 +584,7 @@ function listTable(entries: ListEntry[]): string {
   return all.map((r) => r.map((c, i) => c.padEnd(width[i]!)).join('  ').trimEnd()).join('\n');
 }
 
-async function runMigrate(a: ParsedArgs, rest: string[], io: CliIo, asJson: boolean, signal: AbortSignal): Promise<number> {
-  void rest;
+async function runMigrate(a: ParsedArgs, io: CliIo, asJson: boolean, signal: AbortSignal): Promise<number> {
   const [src, dst, extra] = a.positionals;
   if (!src || !dst) throw new UsageError('need SRC_URL and DST_URL');
   if (extra) throw new UsageError(`unexpected argument '${extra}'`);
@@ -614,6 +622,8 @@ async function runMigrate(a: ParsedArgs, rest: string[], io: CliIo, asJson: bool
     io.out(r.verify ? `verify: ${r.verify.checked} entries checked, ${r.verify.differences.length} differ` : 'verify: skipped (dry run)');
     for (const d of (r.verify?.differences ?? []).slice(0, 20)) io.out(`  differs: ${d.path}: ${d.what}`);
     for (const x of r.unsupported.slice(0, 20)) io.out(`  not copied: ${x.path}: ${x.why}`);
+    const kept = r.verify?.symlinkTimes.length ?? r.symlinkTimesIgnored;
+    if (kept > 0) io.out(`  symlink mtimes: ${kept} differ from the source: the target server does not set symlink times (it answered SETATTR with success)${r.verify ? `: ${r.verify.symlinkTimes.slice(0, 5).join(', ')}` : ''}`);
   }
   return r.verify && r.verify.differences.length > 0 ? 1 : r.unsupported.length > 0 ? 1 : 0;
 }

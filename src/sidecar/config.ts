@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { parseBytes } from '../units.js';
 
 /**
  * Every sidecar setting in one place, with its default, its flag and its
@@ -84,14 +85,13 @@ export function isLoopback(host: string): boolean {
   return false;
 }
 
-/** `1024`, `64k`, `10M`, `1G`, `1GiB`: bytes (binary multiples). */
+/** `1024`, `64k`, `10M`, `1G`, `1GiB`: bytes, K/M/G 1024-based (the one parser in src/units.ts). */
 export function parseSize(s: string, what: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?$/i.exec(s.trim());
-  if (!m) throw new ConfigError(`${what}: expected a size like 512k, 10M or 1G, got '${s}'`);
-  const mult = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 }[m[2]!.toLowerCase()]!;
-  const v = Math.floor(Number(m[1]) * mult);
-  if (!Number.isSafeInteger(v)) throw new ConfigError(`${what}: size too large: '${s}'`);
-  return v;
+  try {
+    return parseBytes(s);
+  } catch {
+    throw new ConfigError(`${what}: expected a size like 512k, 10M or 1G (1024-based), got '${s}'`);
+  }
 }
 
 /** `500ms`, `30s`, `5m`, `1h`, or a bare number of seconds: milliseconds. */

@@ -87,7 +87,20 @@ export interface MigrateResult {
   removed: number;
   /** Entries not copied and why (devices, names the target refuses). */
   unsupported: { path: string; why: string }[];
-  verify?: { checked: number; differences: { path: string; what: string }[] };
+  /**
+   * Symlinks whose mtime the target kept although it answered SETATTR with
+   * success (NFS-Ganesha's VFS backend never sets a symlink's times, on v3
+   * or v4): they are copied, but not with the source's mtime.
+   */
+  symlinkTimesIgnored: number;
+  verify?: VerifyResult;
+}
+
+export interface VerifyResult {
+  checked: number;
+  differences: { path: string; what: string }[];
+  /** Symlinks whose mtime differs: listed apart, since a server may be unable to set it (see symlinkTimesIgnored). */
+  symlinkTimes: string[];
 }
 
 /** Copies the tree at `srcUrl` to `dstUrl`; see the file comment. */
@@ -95,11 +108,33 @@ export async function migrate(srcUrl: string, dstUrl: string, opts: MigrateOptio
   const srcNfs = await connect(srcUrl, opts.connect ?? {});
   let dstNfs: NfsClient | undefined;
   try {
-    dstNfs = await connect(dstUrl, opts.connect ?? {});
-    return await migrateClients(srcNfs, dstNfs, { ...opts, srcLabel: srcUrl, dstLabel: dstUrl });
+    const nearest = await connectNearest(dstUrl, opts.connect ?? {});
+    dstNfs = nearest.nfs;
+    return await migrateClients(srcNfs, dstNfs, { ...opts, dstPath: nearest.missing, srcLabel: srcUrl, dstLabel: dstUrl });
   } finally {
     await srcNfs.close().catch(() => {});
     await dstNfs?.close().catch(() => {});
+  }
+}
+
+/**
+ * Connects to `url`, or, when its directory does not exist yet (ENOENT from
+ * the mount), to its nearest existing ancestor: the target of a copy is
+ * created as `cp -a` and rsync create it. `missing` is the path still to
+ * make, relative to what was mounted ('/' when nothing is missing).
+ */
+async function connectNearest(url: string, options: ConnectOptions): Promise<{ nfs: NfsClient; missing: string }> {
+  const u = new URL(url);
+  const missing: string[] = [];
+  for (;;) {
+    try {
+      return { nfs: await connect(u.href, options), missing: '/' + missing.join('/') };
+    } catch (err) {
+      const parts = decodeURIComponent(u.pathname).split('/').filter((p) => p !== '');
+      if (errnoCode(err) !== 'ENOENT' || parts.length <= 1) throw err;
+      missing.unshift(parts.pop()!);
+      u.pathname = '/' + parts.map(encodeURIComponent).join('/');
+    }
   }
 }
 
@@ -110,9 +145,10 @@ export async function migrateClients(
   opts: MigrateOptions & { srcPath?: string; dstPath?: string; srcLabel?: string; dstLabel?: string } = {},
 ): Promise<MigrateResult> {
   const src = await Beneath.open(srcNfs, opts.srcPath ?? '/');
-  const dst = await Beneath.open(dstNfs, opts.dstPath ?? '/');
-  const signal = opts.signal;
   const dry = !!opts.dryRun;
+  const target = await openTarget(dstNfs, opts.dstPath ?? '/', dry);
+  const dst = target.tree;
+  const signal = opts.signal;
   const window = opts.mtimeWindowMs ?? 0;
   const res: MigrateResult = {
     src: opts.srcLabel ?? src.root.path,
@@ -123,6 +159,7 @@ export async function migrateClients(
     attrsFixed: 0,
     removed: 0,
     unsupported: [],
+    symlinkTimesIgnored: 0,
   };
   const prog: MigrateProgress = { phase: 'scan', filesTotal: 0, bytesTotal: 0, filesCopied: 0, bytesCopied: 0, filesSkipped: 0, bytesSkipped: 0 };
   const progress = () => opts.onProgress?.({ ...prog });
@@ -137,7 +174,8 @@ export async function migrateClients(
   /** Source fileid of a multiply-linked file → its handle at the target (once copied). */
   const links = new Map<bigint, Promise<{ fh: FileHandleId; fileid: bigint } | undefined>>();
   const dirFinal: { node: Node; a: Attrs }[] = [];
-  const stack: { s: Node; d: Node | undefined; rel: string }[] = [{ s: src.root, d: dst.root, rel: '' }];
+  // A dry run to a target that does not exist yet: everything would be copied.
+  const stack: { s: Node; d: Node | undefined; rel: string }[] = [{ s: src.root, d: target.exists ? dst.root : undefined, rel: '' }];
   dirFinal.push({ node: dst.root, a: src.root.attrs });
 
   const same = (a: Attrs, b: Attrs) => a.uid === b.uid && a.gid === b.gid && a.mode === b.mode;
@@ -150,6 +188,14 @@ export async function migrateClients(
       res.unsupported.push({ path, why: `the target refuses the name (${code})` });
       return true;
     }
+    return false;
+  };
+
+  /** SETATTR of a symlink's times, checked in the reply: a server may answer success and keep its own. */
+  const symlinkTimes = async (fh: FileHandleId, path: string, a: Attrs): Promise<boolean> => {
+    const after = await dst.call('lutime', path, () => dst.b.setattr(fh, finalAttrs(a, false)));
+    if (sameTime(a, after ?? (await dst.call('lstat', path, () => dst.b.getattr(fh))))) return true;
+    res.symlinkTimesIgnored++;
     return false;
   };
 
@@ -283,10 +329,13 @@ export async function migrateClients(
             const t = await dst.call('readlink', dPath, () => dst.b.readlink(have.fh));
             if (t === target) {
               res.unchanged++;
-              if (have.attrs.uid !== a.uid || have.attrs.gid !== a.gid) {
+              const owner = have.attrs.uid !== a.uid || have.attrs.gid !== a.gid;
+              if (owner) {
                 res.attrsFixed++;
                 if (!dry) await dst.call('lchown', dPath, () => dst.b.setattr(have.fh, { uid: a.uid, gid: a.gid }));
               }
+              // Counted as fixed only when the server really takes the times (NFS-Ganesha's VFS never does).
+              if (!dry && !sameTime(a, have.attrs) && (await symlinkTimes(have.fh, dPath, a)) && !owner) res.attrsFixed++;
               continue;
             }
           }
@@ -298,7 +347,7 @@ export async function migrateClients(
               const m = await dst.call('symlink', dPath, () => dst.b.symlink(d.fh, e.name, target, { mode: 0o777, uid: a.uid, gid: a.gid }));
               const got = m.attrs ?? (await dst.b.getattr(m.fh));
               if (got.uid !== a.uid || got.gid !== a.gid) await dst.call('lchown', dPath, () => dst.b.setattr(m.fh, { uid: a.uid, gid: a.gid }));
-              await dst.call('lutime', dPath, () => dst.b.setattr(m.fh, finalAttrs(a, false)));
+              await symlinkTimes(m.fh, dPath, a);
             } catch (err) {
               if (!refuse(crel, err)) throw err;
             }
@@ -330,6 +379,33 @@ export async function migrateClients(
     res.verify = await verifyTrees(src, dst, { checksum: !!opts.checksum, window, signal });
   }
   return res;
+}
+
+/**
+ * The target directory, made (with its parents) when missing, as `cp -a` and
+ * rsync do; its final mode, owner and times are the source's, set at the
+ * end. A dry run makes nothing: it opens the nearest existing ancestor and
+ * says the target does not exist.
+ */
+async function openTarget(nfs: NfsClient, path: string, dry: boolean): Promise<{ tree: Beneath; exists: boolean }> {
+  try {
+    return { tree: await Beneath.open(nfs, path), exists: true };
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+  }
+  if (!dry) {
+    await nfs.mkdir(path, { recursive: true, mode: 0o700 });
+    return { tree: await Beneath.open(nfs, path), exists: true };
+  }
+  let up = path;
+  for (;;) {
+    up = up.replace(/\/[^/]*\/?$/, '') || '/';
+    try {
+      return { tree: await Beneath.open(nfs, up), exists: false };
+    } catch (err) {
+      if (errnoCode(err) !== 'ENOENT' || up === '/') throw err;
+    }
+  }
 }
 
 async function listAll(t: Beneath, dir: Node): Promise<Entry[]> {
@@ -414,8 +490,8 @@ async function sha256(t: Beneath, n: Node): Promise<string> {
 }
 
 /** Walks both trees and lists every difference (type, size, owner, mode, mtime, symlink target, hard links, and sha256 with `checksum`). */
-export async function verifyTrees(src: Beneath, dst: Beneath, opts: { checksum: boolean; window: number; signal?: AbortSignal | undefined }): Promise<{ checked: number; differences: { path: string; what: string }[] }> {
-  const out = { checked: 0, differences: [] as { path: string; what: string }[] };
+export async function verifyTrees(src: Beneath, dst: Beneath, opts: { checksum: boolean; window: number; signal?: AbortSignal | undefined }): Promise<VerifyResult> {
+  const out: VerifyResult = { checked: 0, differences: [], symlinkTimes: [] };
   const diff = (path: string, what: string) => out.differences.push({ path: path || '.', what });
   const linkMap = new Map<bigint, bigint>();
   const stack: { s: Node; d: Node; rel: string }[] = [{ s: src.root, d: dst.root, rel: '' }];
@@ -453,6 +529,7 @@ export async function verifyTrees(src: Beneath, dst: Beneath, opts: { checksum: 
       if (a.kind === 'symlink') {
         const [ts, td] = await Promise.all([src.b.readlink(e.fh), dst.b.readlink(o.fh)]);
         if (ts !== td) diff(crel, `symlink target '${ts}' → '${td}'`);
+        if (dt > opts.window || (opts.window === 0 && a.mtime.nsec !== b.mtime.nsec)) out.symlinkTimes.push(crel);
         continue;
       }
       if (a.size !== b.size) diff(crel, `size ${a.size} → ${b.size}`);

@@ -137,7 +137,13 @@ export interface RestoreResult extends VolumeRef {
   skipped: string[];
   /** An existing volume was replaced. */
   replaced: boolean;
-  /** Symlinks whose times the server did not set although it answered SETATTR with success (NFS-Ganesha's VFS backend does this). */
+  /**
+   * Symlinks whose times the server did not set although it answered SETATTR
+   * with success: NFS-Ganesha's VFS backend skips the times of a symlink in
+   * its setattr (on NFSv3 and v4 alike, also when they come with SYMLINK or
+   * CREATE), and its post-op attributes show the unchanged mtime, which is
+   * how this is counted. Owner and group are set (lchown) all the same.
+   */
   symlinkTimesIgnored: number;
   /** Sparse files restored with their holes (only data regions written, then the size set). */
   sparseFiles: number;

@@ -52,6 +52,11 @@ export interface VolumesOptions {
   template?: string;
   /** Mode of the parent directories created for nested names ('ns' in 'ns/pvc'). Default 0o755. */
   parentMode?: number;
+  /**
+   * Create the base (and its parents, with `parentMode`) when it does not
+   * exist. Default false: a missing base is ERR_VOLUME_NOT_FOUND, which says so.
+   */
+  createBase?: boolean;
   /** The vendor's quota API, when there is one; without it requested sizes are only recorded. */
   quota?: QuotaHook | undefined;
 }
@@ -155,7 +160,16 @@ export interface PurgeTrashOptions extends PurgeOptions {
 
 /** Opens the base directory and returns the volume API over it. */
 export async function openVolumes(nfs: NfsClient, opts: VolumesOptions = {}): Promise<Volumes> {
-  const t = await Beneath.open(nfs, opts.base ?? '/');
+  const base = opts.base ?? '/';
+  let t: Beneath;
+  try {
+    t = await Beneath.open(nfs, base);
+  } catch (err) {
+    if (errnoCode(err) !== 'ENOENT') throw err;
+    if (!opts.createBase) throw new VolumeError('ERR_VOLUME_NOT_FOUND', `the base directory ${base} does not exist on the export (creating a volume makes it)`, undefined, undefined, { cause: err });
+    await nfs.mkdir(base, { recursive: true, mode: opts.parentMode ?? 0o755 });
+    t = await Beneath.open(nfs, base);
+  }
   return new Volumes(t, opts);
 }
 

@@ -253,6 +253,12 @@ t.test('usage errors exit 2, bench and volume are dispatched', async (t) => {
   r = await mountless(['volume', '--help']);
   t.ok(r.code === 0 || r.code === 2, `volume --help exits cleanly (${r.code})`);
   t.notMatch(r.err, /\n\s+at /, 'no stack trace');
+  r = await mountless(['help', 'volume', 'migrate']);
+  t.equal(r.code, 0);
+  t.match(r.out, /^usage: mountless volume migrate/, "'help volume migrate' is the sub-command's own help");
+  r = await mountless(['volume', 'migrate', 'nfs://a/x', 'nfs://b/y', '--delete', 'extra']);
+  t.equal(r.code, 2);
+  t.match(r.err, /unexpected argument 'extra'/, '--delete is a flag of migrate');
   r = await mountless(['--version']);
   t.match(r.out, /^mountless \d+\.\d+\.\d+\n$/);
 });

@@ -3,11 +3,12 @@
 // list, usage, df, snapshot to a file, restore from it, delete) in --json,
 // and the exit statuses a script relies on.
 import t from 'tap';
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { volumeCommand, type CliIo } from '../../src/cli/volume.js';
-import { NFS_URL, scratch } from './_env.js';
+import { NFS_URL, scratch, urlWith } from './_env.js';
 
 function capture(): { io: CliIo; out: string[]; err: string[] } {
   const out: string[] = [];
@@ -81,4 +82,37 @@ t.test('a server that is not there: exit 1, the error on stderr and as JSON', as
   t.equal(await volumeCommand(['df', '--url', 'nfs://127.0.0.1/x?nfsport=1&mountport=1', '--json'], c.io), 1);
   t.match(c.err.join('\n'), /ECONNREFUSED/);
   t.match(JSON.parse(c.out.join('\n')), { error: { message: /ECONNREFUSED/ } });
+});
+
+t.test('migrate --delete into a directory that does not exist yet: made, copied, extras removed on the next run', async (t) => {
+  const s = await scratch(t, 'vol-cli-migrate');
+  await mkdir(s.localAt('src/sub'), { recursive: true });
+  await writeFile(s.localAt('src/sub/f'), 'payload');
+  const srcUrl = urlWith(`${s.dir}/src`);
+  const dstUrl = urlWith(`${s.dir}/new/dst`);
+  const dry = capture();
+  t.equal(await volumeCommand(['migrate', srcUrl, dstUrl, '--delete', '--dry-run', '--json'], dry.io), 0, dry.err.join('\n'));
+  t.match(JSON.parse(dry.out.join('\n')), { dryRun: true, copied: { files: 1, dirs: 1 } }, 'a dry run counts everything');
+  t.notOk(existsSync(s.localAt('new')), 'and makes nothing');
+  const c = capture();
+  t.equal(await volumeCommand(['migrate', srcUrl, dstUrl, '--delete', '--json'], c.io), 0, c.err.join('\n'));
+  t.match(JSON.parse(c.out.join('\n')), { copied: { files: 1, dirs: 1 }, verify: { differences: [] } });
+  t.equal(await readFile(s.localAt('new/dst/sub/f'), 'utf8'), 'payload');
+  t.equal((await stat(s.localAt('new/dst'))).mode & 0o7777, (await stat(s.localAt('src'))).mode & 0o7777, "the target's mode is the source's");
+  await writeFile(s.localAt('new/dst/extra'), 'x');
+  const again = capture();
+  t.equal(await volumeCommand(['migrate', srcUrl, dstUrl, '--delete', '--json'], again.io), 0, again.err.join('\n'));
+  t.match(JSON.parse(again.out.join('\n')), { removed: 1 }, '--delete removed what the source does not have');
+  t.notOk(existsSync(s.localAt('new/dst/extra')));
+});
+
+t.test('a base that does not exist: create makes it, other commands say so in words', async (t) => {
+  const s = await scratch(t, 'vol-cli-base');
+  const base = ['--url', NFS_URL, '--base', `${s.dir}/vols/deep`];
+  const list = capture();
+  t.equal(await volumeCommand(['list', ...base], list.io), 1);
+  t.match(list.err.join('\n'), /the base directory .*\/vols\/deep does not exist/);
+  const c = capture();
+  t.equal(await volumeCommand(['create', 'v1', ...base], c.io), 0, c.err.join('\n'));
+  t.ok((await stat(s.localAt('vols/deep/v1'))).isDirectory());
 });

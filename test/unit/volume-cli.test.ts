@@ -50,6 +50,13 @@ t.test('bad usage: exit 2 with a message, nothing connected', async (t) => {
     [['migrate', 'nfs://a/x'], /need SRC_URL and DST_URL/],
     [['migrate', 'nfs://a/x', 'nfs://b/y', '--mtime-window', 'soon'], /--mtime-window must be seconds/],
     [['list', '--url'], /needs a value/],
+    // Options belong to their sub-command: --delete is a flag to migrate, an ID to snapshots.
+    [['migrate', 'nfs://a/x', 'nfs://b/y', '--delete', 'extra'], /unexpected argument 'extra'/],
+    [['migrate', 'nfs://a/x', '--delete', 'nfs://b/y', '--mtime-window', 'soon'], /--mtime-window must be seconds/],
+    [['snapshots', 'x', '--delete', ...NOWHERE], /option --delete needs a value/],
+    [['list', '--to', 'x', ...NOWHERE], /unknown option --to/],
+    [['migrate', 'nfs://a/x', 'nfs://b/y', '--base', '/v'], /unknown option --base/],
+    [['delete', 'x', '--replace', ...NOWHERE], /unknown option --replace/],
   ];
   for (const [argv, msg] of cases) {
     const c = capture();
@@ -72,9 +79,11 @@ t.test('no URL anywhere: exit 2', async (t) => {
 t.test('sizes and byte formatting', async (t) => {
   t.equal(parseSize('1024'), 1024);
   t.equal(parseSize('10Gi'), 10 * 2 ** 30);
-  t.equal(parseSize('500M'), 500e6);
+  t.equal(parseSize('500M'), 500 * 2 ** 20, 'binary, as bench and the sidecar read it');
+  t.equal(parseSize('500Mi'), 500 * 2 ** 20);
+  t.equal(parseSize('500MB'), 500 * 2 ** 20);
   t.equal(parseSize('1.5Ki'), 1536);
-  t.equal(parseSize('2G'), 2e9);
+  t.equal(parseSize('2G'), 2 * 2 ** 30);
   t.equal(parseSize('3TiB'), 3 * 2 ** 40);
   for (const bad of ['', 'G', '-1', '1Xi', '1 G B']) t.throws(() => parseSize(bad), `'${bad}'`);
   t.equal(formatBytes(0), '0 B');
