@@ -56,6 +56,22 @@ export interface BenchOptions {
   plot: string | undefined;
   compare: 'libnfs' | undefined;
   loops: number;
+  /** All jobs on this thread's event loop, sharing one client (the pre-thread way, for comparison). */
+  single: boolean;
+  /** One fio JSON entry (and one summary) for all jobs instead of one per job. */
+  groupReporting: boolean;
+  /** Set when this process is one worker of a run of several meeting on the export. */
+  distributed: DistributedOptions | undefined;
+}
+
+/** --run-id, --worker-index, --workers: one worker (pod) of a run that meets on the export. */
+export interface DistributedOptions {
+  runId: string;
+  /** 0-based; --worker-index or $JOB_COMPLETION_INDEX. */
+  workerIndex: number;
+  workers: number;
+  /** Seconds to wait at the barrier for every worker to register. */
+  barrierTimeout: number;
 }
 
 export class BenchUsageError extends Error {
@@ -81,7 +97,7 @@ export const USAGE = `usage: mountless bench [options]      (fio's option names 
   --time_based         run for the whole runtime, wrapping around the file
   --ramp_time SECS     run this long before measuring (default 0)
   --number_ios N       stop each job after N operations
-  --numjobs N[,N…]     concurrent jobs, each with its own FileHandle (default 1)
+  --numjobs N[,N…]     concurrent jobs, each on its own thread and connection (default 1)
   --nconnect N[,N…]    TCP connections under the one mount (connect option nconnect) (default 1)
   --direct 0|1         bypass mountless's caches: connect with noac (default 0)
   --nrfiles N          files per job for metadata workloads (default 1000)
@@ -89,6 +105,20 @@ export const USAGE = `usage: mountless bench [options]      (fio's option names 
   --plot FILE.svg|.html  chart of a sweep: IOPS and p99 latency against the swept value
   --compare libnfs     run the same job through libnfs's async API, alternating
   --loops N            runs of each side with --compare (default 1)
+  --single             run all jobs on the main thread, sharing one client (default: one
+                       worker thread and client per job, as fio runs one process per job)
+  --group_reporting    one result for all of a point's jobs (default: one per job, and their sum)
+
+Many workers (pods) meeting on the export:
+  --run-id ID          run directory /.mountless-bench/ID/ on the export
+  --workers N          workers in the run; each waits until all N registered
+  --worker-index I     this worker, 0 … N-1 (default: $JOB_COMPLETION_INDEX)
+  --barrier-timeout SECS   give up waiting for the others after this long (default 600)
+
+  mountless bench report ID [--url URL] [--output-format json] [--plot FILE]
+                       merge the workers' results of run ID
+  mountless bench k8s --run-id ID --workers N [--image IMG] [--secret NAME] [bench options]
+                       print a Kubernetes Indexed Job that runs the bench on N pods
 
 A comma-separated list for one of bs, iodepth, numjobs, nconnect runs one job per value (a sweep).`;
 
@@ -125,6 +155,11 @@ const OPTS: Record<string, OptDef> = {
   compare: { kind: 'enum', values: ['libnfs'] },
   loops: { kind: 'int', min: 1, max: 100 },
   group_reporting: { kind: 'bool' },
+  single: { kind: 'bool' },
+  'run-id': { kind: 'string' },
+  'worker-index': { kind: 'int', min: 0, max: 99_999 },
+  workers: { kind: 'int', min: 1, max: 100_000 },
+  'barrier-timeout': { kind: 'seconds' },
   help: { kind: 'bool' },
 };
 
@@ -288,8 +323,10 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const plot = value<string | undefined>(parsed, 'plot', undefined);
   if (plot !== undefined && !/\.(svg|html?)$/i.test(plot)) throw new BenchUsageError(`--plot: '${plot}' must end in .svg or .html`);
 
+  const distributed = parseDistributed(parsed, env, swept[0], compare);
+
   const given: Record<string, string> = {};
-  for (const [k, v] of raw) if (k !== 'url' && k !== 'output-format' && k !== 'plot' && k !== 'compare' && k !== 'loops') given[k] = v === '' ? '1' : v;
+  for (const [k, v] of raw) if (!NOT_JOB_OPTIONS.has(k)) given[k] = v === '' ? '1' : v;
   given.name = name;
   given.rw = rw;
   given.filename = filename;
@@ -316,7 +353,39 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     plot,
     compare,
     loops: value(parsed, 'loops', 1),
+    single: value(parsed, 'single', false),
+    groupReporting: value(parsed, 'group_reporting', false),
+    distributed,
   };
+}
+
+/** Options of the run as a whole, not of its job: left out of fio's "job options". */
+const NOT_JOB_OPTIONS = new Set(['url', 'output-format', 'plot', 'compare', 'loops', 'single', 'group_reporting', 'run-id', 'worker-index', 'workers', 'barrier-timeout']);
+
+/** A run id names a directory on the export. */
+export const RUN_ID = /^[A-Za-z0-9][\w.-]{0,127}$/;
+
+function parseDistributed(parsed: Map<string, unknown>, env: NodeJS.ProcessEnv, sweep: SweepKey | undefined, compare: string | undefined): DistributedOptions | undefined {
+  const runId = value<string | undefined>(parsed, 'run-id', undefined);
+  if (runId === undefined) {
+    for (const k of ['worker-index', 'workers', 'barrier-timeout']) if (parsed.has(k)) throw new BenchUsageError(`--${k} is for a run of several workers: give --run-id too`);
+    return undefined;
+  }
+  if (!RUN_ID.test(runId)) throw new BenchUsageError(`--run-id: '${runId}' may hold only letters, digits, '.', '-' and '_' (at most 128)`);
+  if (!parsed.has('workers')) throw new BenchUsageError('--run-id needs --workers N');
+  const workers = parsed.get('workers') as number;
+  let workerIndex = value<number | undefined>(parsed, 'worker-index', undefined);
+  if (workerIndex === undefined) {
+    const fromEnv = env.JOB_COMPLETION_INDEX;
+    if (fromEnv === undefined || !/^\d+$/.test(fromEnv)) throw new BenchUsageError('no worker index: pass --worker-index I or set JOB_COMPLETION_INDEX (a Kubernetes Indexed Job sets it)');
+    workerIndex = Number(fromEnv);
+  }
+  if (workerIndex >= workers) throw new BenchUsageError(`--worker-index ${workerIndex} is not below --workers ${workers}`);
+  if (sweep) throw new BenchUsageError(`a run of several workers is one job: no list for --${sweep}`);
+  if (compare) throw new BenchUsageError('--compare is not for a run of several workers');
+  const barrierTimeout = value(parsed, 'barrier-timeout', 600);
+  if (barrierTimeout <= 0) throw new BenchUsageError('--barrier-timeout: must be more than 0 seconds');
+  return { runId, workerIndex, workers, barrierTimeout };
 }
 
 /** One JobSpec per point of the sweep (one, when nothing is swept). */
