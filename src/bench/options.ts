@@ -205,7 +205,7 @@ export function formatSize(n: number): string {
 }
 
 /** Splits argv into raw `key → value` pairs; a bare flag gets the value ''. */
-function tokenize(argv: string[]): Map<string, string> {
+function tokenize(argv: string[], defs: Record<string, OptDef> = OPTS): Map<string, string> {
   const out = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -213,7 +213,7 @@ function tokenize(argv: string[]): Map<string, string> {
     const eq = a.indexOf('=');
     let key = (eq >= 0 ? a.slice(2, eq) : a.slice(2)).trim();
     if (ALIASES[key]) key = ALIASES[key]!;
-    const def = OPTS[key];
+    const def = defs[key];
     if (!def) throw new BenchUsageError(`unknown option '--${key}' (see mountless bench --help)`);
     let value: string;
     if (eq >= 0) value = a.slice(eq + 1);
@@ -410,4 +410,142 @@ export function expandJobs(o: BenchOptions): JobSpec[] {
 
 export function isMetaRw(rw: Rw): rw is MetaRw {
   return (META_RW as readonly string[]).includes(rw);
+}
+
+/** `mountless bench report RUN`: merge a run's worker results. */
+export interface ReportOptions {
+  url: string;
+  runId: string;
+  outputFormat: 'normal' | 'json';
+  plot: string | undefined;
+  /** Seconds to wait for every worker's result (0: report what is there now). */
+  wait: number;
+}
+
+export const REPORT_USAGE = `usage: mountless bench report RUN-ID [options]
+
+  --url URL            nfs://host/export the workers used (default: $NFS_URL)
+  --output-format normal|json   json: fio's layout, one jobs[] entry per worker, plus "aggregate"
+  --plot FILE.svg|.html  IOPS and p99 latency per worker
+  --wait SECS          wait up to this long for every worker's result (default 0)`;
+
+const REPORT_OPTS: Record<string, OptDef> = {
+  url: OPTS.url!,
+  'output-format': OPTS['output-format']!,
+  plot: OPTS.plot!,
+  wait: { kind: 'seconds' },
+  help: { kind: 'bool' },
+};
+
+/** Splits `argv` into options (as `mountless bench` spells them) and positionals. */
+function split(argv: string[], defs: Record<string, OptDef>): { raw: Map<string, string>; positionals: string[] } {
+  const options: string[] = [];
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) {
+      positionals.push(a);
+      continue;
+    }
+    options.push(a);
+    const key = ALIASES[a.slice(2)] ?? a.slice(2);
+    const def = defs[key];
+    if (!a.includes('=') && def && def.kind !== 'bool' && argv[i + 1] !== undefined) options.push(argv[++i]!);
+  }
+  return { raw: tokenize(options, defs), positionals };
+}
+
+function convertAll(raw: Map<string, string>, defs: Record<string, OptDef>): Map<string, unknown> {
+  const parsed = new Map<string, unknown>();
+  for (const [key, text] of raw) {
+    try {
+      parsed.set(key, convert(key, defs[key]!, text));
+    } catch (err) {
+      throw new BenchUsageError(`--${key}: ${(err as Error).message}`);
+    }
+  }
+  return parsed;
+}
+
+export function parseReportArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ReportOptions | 'help' {
+  const { raw, positionals } = split(argv, REPORT_OPTS);
+  if (raw.has('help')) return 'help';
+  const parsed = convertAll(raw, REPORT_OPTS);
+  if (positionals.length !== 1) throw new BenchUsageError(`bench report takes one run id (got ${positionals.length ? positionals.join(' ') : 'none'})`);
+  const runId = positionals[0]!;
+  if (!RUN_ID.test(runId)) throw new BenchUsageError(`run id '${runId}' may hold only letters, digits, '.', '-' and '_'`);
+  const url = value<string | undefined>(parsed, 'url', undefined) ?? env.NFS_URL;
+  if (!url) throw new BenchUsageError('no URL: pass --url nfs://host/export or set NFS_URL');
+  const plot = value<string | undefined>(parsed, 'plot', undefined);
+  if (plot !== undefined && !/\.(svg|html?)$/i.test(plot)) throw new BenchUsageError(`--plot: '${plot}' must end in .svg or .html`);
+  return { url, runId, outputFormat: value(parsed, 'output-format', 'normal'), plot, wait: value(parsed, 'wait', 0) };
+}
+
+/** `mountless bench k8s`: a Kubernetes Indexed Job for a run of several workers. */
+export interface K8sOptions {
+  runId: string;
+  workers: number;
+  image: string;
+  /** Secret (key `url`) the pods take NFS_URL from, unless --url is given. */
+  secret: string;
+  url: string | undefined;
+  namespace: string | undefined;
+  /** The bench options passed through to every pod, as given. */
+  benchArgs: string[];
+  /** Jobs per pod (the pods' CPU request). */
+  numjobs: number;
+}
+
+export const K8S_USAGE = `usage: mountless bench k8s --run-id ID --workers N [options] [bench options]
+
+Prints a Kubernetes Indexed Job (completionMode Indexed, parallelism = completions = N,
+non-root, no capabilities) whose pods run \`mountless bench\` as workers 0 … N-1 of run ID,
+and a second Job that waits for their results and prints the merged report.
+
+  --image IMAGE        container image with mountless (default mountless:latest,
+                       built from examples/kubernetes/Dockerfile)
+  --secret NAME        Secret whose key "url" holds the nfs:// URL (default mountless-nas)
+  --url URL            put this URL in the manifest instead of a Secret reference
+  --namespace NS       metadata.namespace of both Jobs
+  bench options        --rw, --bs, --iodepth, --numjobs, --runtime, … as for mountless bench`;
+
+const K8S_OWN = new Set(['image', 'secret', 'namespace', 'url', 'run-id', 'workers', 'help']);
+
+export function parseK8sArgs(argv: string[]): K8sOptions | 'help' {
+  const own = new Map<string, string>();
+  const pass: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.indexOf('=');
+    const key = a.startsWith('--') ? (eq >= 0 ? a.slice(2, eq) : a.slice(2)) : '';
+    if (!K8S_OWN.has(key)) {
+      pass.push(a);
+      continue;
+    }
+    if (key === 'help') return 'help';
+    const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+    if (v === undefined || v === '') throw new BenchUsageError(`option --${key} needs a value`);
+    if (own.has(key)) throw new BenchUsageError(`option --${key} given twice`);
+    own.set(key, v);
+  }
+  const runId = own.get('run-id');
+  if (!runId) throw new BenchUsageError('bench k8s needs --run-id ID');
+  if (!RUN_ID.test(runId)) throw new BenchUsageError(`--run-id: '${runId}' may hold only letters, digits, '.', '-' and '_'`);
+  const w = own.get('workers');
+  if (!w) throw new BenchUsageError('bench k8s needs --workers N');
+  let workers: number;
+  try {
+    workers = convert('workers', OPTS.workers!, w) as number;
+  } catch (err) {
+    throw new BenchUsageError(`--workers: ${(err as Error).message}`);
+  }
+  for (const k of ['worker-index', 'output-format', 'plot', 'compare', 'loops']) {
+    if (pass.some((a) => a === `--${k}` || a.startsWith(`--${k}=`))) throw new BenchUsageError(`--${k} is not for bench k8s (each pod's worker index comes from the Job)`);
+  }
+  // The pods' options are checked here, as worker 0 would parse them, so a typo fails now and not in N pods.
+  const url = own.get('url');
+  const probe = parseBenchArgs([...pass, '--run-id', runId, '--workers', String(workers)], { NFS_URL: url ?? 'nfs://placeholder/export', JOB_COMPLETION_INDEX: '0' });
+  if (probe === 'help') return 'help';
+  const namespace = own.get('namespace');
+  return { runId, workers, image: own.get('image') ?? 'mountless:latest', secret: own.get('secret') ?? 'mountless-nas', url, namespace, benchArgs: pass, numjobs: probe.lists.numjobs[0]! };
 }

@@ -85,6 +85,7 @@ interface Point {
  * and write the plot. Returns the exit code.
  */
 export async function runBench(o: BenchOptions, io: BenchIo): Promise<number> {
+  if (o.distributed) return (await import('./distributed.js')).runWorker(o, io);
   const log = (s: string) => io.stderr.write(`mountless bench: ${s}\n`);
   const specs = expandJobs(o);
   const progress = new Progress(io.stderr);
