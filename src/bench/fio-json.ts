@@ -146,9 +146,12 @@ export function fioJob(r: JobResult): FioJob {
   return job;
 }
 
-/** fio's jobs[]: each merged result's parts, one per job, or (group_reporting, or no parts) the result itself. */
+/**
+ * fio's jobs[]: each merged result's parts, one per job (each with the whole
+ * process's CPU and wall time), or (group_reporting, or no parts) the result itself.
+ */
 export function fioJobs(results: JobResult[], groupReporting: boolean): FioJob[] {
-  return results.flatMap((r) => (!groupReporting && r.parts ? r.parts.map(fioJob) : [fioJob(r)]));
+  return results.flatMap((r) => (!groupReporting && r.parts ? r.parts.map((p) => fioJob(r.process ? { ...p, process: r.process } : p)) : [fioJob(r)]));
 }
 
 export function fioJson(results: JobResult[], version: string, now = new Date(), groupReporting = true): FioJson {
