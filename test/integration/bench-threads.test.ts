@@ -61,3 +61,17 @@ t.test('a job that fails on its thread fails the run with its error', async (t) 
   t.same(j.jobs.map((x) => x.read.total_ios), [5, 5]);
   t.same((await s.nfs.readdir(`${s.dir}/tree`)).sort(), ['j0', 'j1']);
 });
+
+t.test('on a terminal the live line counts every thread\'s operations', async (t) => {
+  const s = await scratch(t, 'bench-threads');
+  let err = '';
+  const stderr = { isTTY: true, columns: 100, write: (x: string) => (err += x) };
+  const code = await benchCommand(['--url', NFS_URL, '--name=live', `--filename=${s.dir}/live.dat`, '--rw=randread', '--size=1m', '--numjobs=2', '--runtime=2', '--time_based'], { stdout: { write: () => true }, stderr });
+  t.equal(code, 0, err);
+  const lines = err.split('\r').map((l) => l.trim()).filter((l) => l.startsWith('[mountless live]'));
+  t.ok(lines.length > 0, 'a live line was drawn');
+  t.ok(
+    lines.some((l) => /\] [\d.]+k? IOPS, [\d.]+ MiB\/s, \ds left/.test(l) && !/\] 0 IOPS/.test(l)),
+    `the threads' operations are counted: ${lines.join(' | ')}`,
+  );
+});
