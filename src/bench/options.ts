@@ -113,7 +113,7 @@ Many workers (pods) meeting on the export:
   --run-id ID          run directory /.mountless-bench/ID/ on the export
   --workers N          workers in the run; each waits until all N registered
   --worker-index I     this worker, 0 … N-1 (default: $JOB_COMPLETION_INDEX)
-  --barrier-timeout SECS   give up waiting for the others after this long (default 600)
+  --barrier-timeout SECS   give up waiting for the others this long after starting (default 600)
 
   mountless bench report ID [--url URL] [--output-format json] [--plot FILE]
                        merge the workers' results of run ID
