@@ -4,6 +4,9 @@
 // The URL points into a scratch directory, so the run directory goes with it.
 import t from 'tap';
 import { spawn } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FioJson } from '../../src/bench/fio-json.js';
 import { bucketRange, FIO_PERCENTILES, type HistogramData } from '../../src/bench/histogram.js';
@@ -59,6 +62,8 @@ t.test('3 worker processes meet at the barrier; the report is the exact merge of
   const env = { NFS_URL: urlWith(s.dir) };
   const run = uniqueName('run');
   const args = ['bench', '--name=w', '--filename=/data.dat', '--rw=randread', '--bs=4k', '--iodepth=4', '--size=4m', '--runtime=1', '--time_based', '--run-id', run, '--workers', '3', '--barrier-timeout', '60', '--output-format=json'];
+  // The report Job's way: started with the workers, it waits for their results.
+  const waiting = mountless(['bench', 'report', run, '--wait', '120', '--output-format=json'], env);
   const workers = await Promise.all([0, 1, 2].map((i) => mountless(args, { ...env, JOB_COMPLETION_INDEX: String(i) })));
   workers.forEach((w, i) => {
     t.equal(w.code, 0, `worker ${i}: ${w.err}`);
@@ -94,7 +99,14 @@ t.test('3 worker processes meet at the barrier; the report is the exact merge of
   t.same(r.aggregate.read.clat_ns.percentile, mergedPercentiles(hist.flatMap((h) => h.records.map((rec) => rec.read.hist))), 'percentiles of the merged histogram');
   t.equal(r.aggregate.read.clat_ns.N, r.aggregate.read.total_ios);
 
-  const text = await mountless(['bench', 'report', run], env);
+  const waited = await waiting;
+  t.equal(waited.code, 0, waited.err);
+  t.same((JSON.parse(waited.out) as RunReportJson).aggregate.read.total_ios, r.aggregate.read.total_ios, 'report --wait saw all three results');
+
+  const plot = join(tmpdir(), `${run}.svg`);
+  t.teardown(() => rm(plot, { force: true }));
+  const text = await mountless(['bench', 'report', run, '--plot', plot], env);
+  t.match(await readFile(plot, 'utf8'), /^<svg [\s\S]*<polyline /, 'a per-worker chart');
   t.equal(text.code, 0, text.err);
   t.match(text.out, /run .*: 3 of 3 workers, 3 jobs/);
   t.match(text.out, /aggregate \(all workers, histograms merged\):\n  read: IOPS=/);
