@@ -1,8 +1,8 @@
+import { cpuSince, processCpuUsage, type CpuTime } from './cpu.js';
 import { Histogram } from './histogram.js';
 import type { JobSpec } from './options.js';
-import { summarize, type JobResult } from './result.js';
 
-/** What one worker owns: its I/O buffer, and the direction of its current operation. */
+/** What one worker owns: its job (0-based among the drive's jobs), its I/O buffer, and the direction of its current operation. */
 export interface WorkerSlot {
   job: number;
   buf: Buffer;
@@ -34,20 +34,32 @@ export interface Live {
   ramping: boolean;
 }
 
+/** One job's share of a drive: its own histograms, bytes and last completion. */
+export interface JobTally {
+  runtimeNs: number;
+  read: { hist: Histogram; bytes: number };
+  write: { hist: Histogram; bytes: number };
+}
+
+export interface DriveResult {
+  /** One per job, in the order of the workload's jobs. */
+  jobs: JobTally[];
+  /** CPU time while measuring, of whatever `cpuClock` measures (default: the whole process). */
+  cpu: CpuTime;
+}
+
 /**
- * Runs `iodepth` workers for each of `numjobs` jobs, each worker awaiting one
+ * Runs `iodepth` workers for each of `jobCount` jobs, each worker awaiting one
  * operation at a time, and measures completion latency per operation with
- * process.hrtime.bigint(). Operations that complete during the ramp are not
- * counted; measuring (latency, bytes, CPU time) starts with the first
- * completion after it. The run ends at the deadline (runtime), or when every
+ * process.hrtime.bigint(), per job. Operations that complete during the ramp
+ * are not counted; measuring (latency, bytes, CPU time) starts for every job
+ * with the first completion after it, and a job's runtime ends at its own
+ * last completion. The run ends at the deadline (runtime), or when every
  * job has done `limit` operations or has nothing left.
  */
-export async function drive(spec: JobSpec, w: Workload, live?: Live): Promise<Omit<JobResult, 'peer' | 'loop' | 'spec'>> {
-  const readH = new Histogram();
-  const writeH = new Histogram();
-  let rBytes = 0;
-  let wBytes = 0;
-  const counted = new Array<number>(spec.numjobs).fill(0);
+export async function drive(spec: JobSpec, w: Workload, jobCount: number, live?: Live, cpuClock: () => CpuTime = processCpuUsage): Promise<DriveResult> {
+  const tallies = Array.from({ length: jobCount }, () => ({ read: new Histogram(), write: new Histogram(), rBytes: 0, wBytes: 0, last: 0n }));
+  const counted = new Array<number>(jobCount).fill(0);
   const start = process.hrtime.bigint();
   const rampNs = BigInt(Math.round(spec.rampTime * 1e9));
   const runNs = spec.runtime !== undefined ? BigInt(Math.round(spec.runtime * 1e9)) : undefined;
@@ -55,8 +67,7 @@ export async function drive(spec: JobSpec, w: Workload, live?: Live): Promise<Om
   let measuring = false;
   let measureStart = 0n;
   let deadline: bigint | undefined = runNs !== undefined ? rampEnd + runNs : undefined;
-  let cpu0 = process.cpuUsage();
-  let last = start;
+  let cpu0 = cpuClock();
   let stopped = false;
   const st = live ?? { ios: 0, bytes: 0, measureStart: 0n, endsAt: undefined, ramping: false };
   st.ios = 0;
@@ -71,12 +82,14 @@ export async function drive(spec: JobSpec, w: Workload, live?: Live): Promise<Om
     st.ramping = false;
     if (runNs !== undefined) deadline = t + runNs;
     st.endsAt = deadline;
-    cpu0 = process.cpuUsage();
+    for (const x of tallies) x.last = t;
+    cpu0 = cpuClock();
   };
   if (rampNs === 0n) begin(start);
 
   const worker = async (slot: WorkerSlot) => {
     const j = slot.job;
+    const tally = tallies[j]!;
     for (;;) {
       if (stopped) return;
       if (measuring) {
@@ -91,25 +104,24 @@ export async function drive(spec: JobSpec, w: Workload, live?: Live): Promise<Om
       if (measuring) {
         const ns = Number(t1 - t0);
         if (slot.write) {
-          writeH.record(ns);
-          wBytes += n;
+          tally.write.record(ns);
+          tally.wBytes += n;
         } else {
-          readH.record(ns);
-          rBytes += n;
+          tally.read.record(ns);
+          tally.rBytes += n;
         }
         st.ios++;
         st.bytes += n;
-        if (t1 > last) last = t1;
+        if (t1 > tally.last) tally.last = t1;
       } else if (t1 >= rampEnd) {
         begin(t1);
-        last = t1;
       }
       if (deadline !== undefined && t1 >= deadline) stopped = true;
     }
   };
 
   const workers: Promise<void>[] = [];
-  for (let j = 0; j < spec.numjobs; j++) {
+  for (let j = 0; j < jobCount; j++) {
     for (let k = 0; k < spec.iodepth; k++) {
       workers.push(worker({ job: j, buf: w.bufferSize > 0 ? Buffer.alloc(w.bufferSize) : Buffer.alloc(0), write: false }));
     }
@@ -125,11 +137,13 @@ export async function drive(spec: JobSpec, w: Workload, live?: Live): Promise<Om
     ),
   );
   if (failure !== undefined) throw failure;
-  const cpu = process.cpuUsage(cpu0);
+  const cpu = cpuSince(cpu0, cpuClock());
   return {
-    runtimeNs: measuring ? Number(last - measureStart) : 0,
-    read: { ios: readH.count, bytes: rBytes, clat: summarize(readH) },
-    write: { ios: writeH.count, bytes: wBytes, clat: summarize(writeH) },
-    cpu: { userUs: cpu.user, systemUs: cpu.system },
+    jobs: tallies.map((x) => ({
+      runtimeNs: measuring ? Number(x.last - measureStart) : 0,
+      read: { hist: x.read, bytes: x.rBytes },
+      write: { hist: x.write, bytes: x.wBytes },
+    })),
+    cpu,
   };
 }

@@ -13,8 +13,9 @@ import { cpuUsPerOp, type DirectionResult, type JobResult } from './result.js';
  *                 "job_runtime", "usr_cpu", "sys_cpu", "ctx", "majf", "minf",
  *                 "elapsed", "mountless": {…} } ] }
  *
- * One entry per job definition, its numjobs clones added up (fio's
- * group_reporting). Metadata operations are counted in "read" when they
+ * One entry per job (fio's numjobs clones, each under the job's name), or,
+ * with group_reporting, one entry per job definition with its clones merged
+ * (src/bench/merge.ts). Metadata operations are counted in "read" when they
  * change nothing (stat, readdir) and in "write" otherwise, with io_bytes 0.
  * "mountless" is our own addition: peer, loop, CPU µs per operation.
  */
@@ -57,7 +58,23 @@ export interface FioJob {
   ctx: number;
   majf: number;
   minf: number;
-  mountless: { peer: string; loop: number; cpu_us_per_op: number; entries?: number; rsize?: number; wsize?: number };
+  mountless: {
+    peer: string;
+    loop: number;
+    cpu_us_per_op: number;
+    entries?: number;
+    rsize?: number;
+    wsize?: number;
+    /** Global job number (one job's entry); absent on a merged entry. */
+    job?: number;
+    /** Worker (pod) index in a run of several. */
+    worker?: number;
+    /** Jobs merged into this entry (group_reporting). */
+    jobs?: number;
+    /** Whole process over the run: CPU seconds and wall seconds (CPU above wall = more than one core busy). */
+    process_cpu_s?: number;
+    process_wall_s?: number;
+  };
 }
 
 function direction(d: DirectionResult, runtimeNs: number): FioDirection {
@@ -119,16 +136,31 @@ export function fioJob(r: JobResult): FioJob {
   if (r.entries !== undefined) job.mountless.entries = r.entries;
   if (r.rsize !== undefined) job.mountless.rsize = r.rsize;
   if (r.wsize !== undefined) job.mountless.wsize = r.wsize;
+  if (r.job !== undefined) job.mountless.job = r.job;
+  if (r.worker !== undefined) job.mountless.worker = r.worker;
+  if (r.parts) job.mountless.jobs = r.parts.length;
+  if (r.process) {
+    job.mountless.process_cpu_s = r.process.cpuUs / 1e6;
+    job.mountless.process_wall_s = r.process.wallNs / 1e9;
+  }
   return job;
 }
 
-export function fioJson(results: JobResult[], version: string, now = new Date()): FioJson {
+/**
+ * fio's jobs[]: each merged result's parts, one per job (each with the whole
+ * process's CPU and wall time), or (group_reporting, or no parts) the result itself.
+ */
+export function fioJobs(results: JobResult[], groupReporting: boolean): FioJob[] {
+  return results.flatMap((r) => (!groupReporting && r.parts ? r.parts.map((p) => fioJob(r.process ? { ...p, process: r.process } : p)) : [fioJob(r)]));
+}
+
+export function fioJson(results: JobResult[], version: string, now = new Date(), groupReporting = true): FioJson {
   return {
     'fio version': `mountless-${version}`,
     timestamp: Math.floor(now.getTime() / 1000),
     timestamp_ms: now.getTime(),
     time: now.toString(),
     'global options': {},
-    jobs: results.map(fioJob),
+    jobs: fioJobs(results, groupReporting),
   };
 }

@@ -48,6 +48,23 @@ export function bucketRange(index: number): [number, number] {
   return [low, low + 2 ** shift - 1];
 }
 
+/**
+ * A histogram as JSON (worker threads, result files on the export): the
+ * non-empty buckets as [index, count] pairs, and the exact moments. Merging
+ * two of these bucket by bucket loses nothing, so percentiles of a merged
+ * run are those of all its samples, to the bucket's width.
+ */
+export interface HistogramData {
+  /** Bucket layout: HALF buckets per power of two (a reader with another layout refuses the data). */
+  half: number;
+  buckets: Array<[index: number, count: number]>;
+  count: number;
+  min: number;
+  max: number;
+  sum: number;
+  sumSq: number;
+}
+
 export class Histogram {
   /** counts[i] = samples that fell in bucket i (see bucketIndex). */
   private readonly counts = new Float64Array(BUCKETS);
@@ -76,6 +93,30 @@ export class Histogram {
     this.sum += other.sum;
     this.sumSq += other.sumSq;
     return this;
+  }
+
+  toJSON(): HistogramData {
+    const buckets: Array<[number, number]> = [];
+    for (let i = 0; i < BUCKETS; i++) if (this.counts[i]! > 0) buckets.push([i, this.counts[i]!]);
+    return { half: HALF, buckets, count: this.count, min: this.count ? this.min : 0, max: this.max, sum: this.sum, sumSq: this.sumSq };
+  }
+
+  static fromJSON(d: HistogramData): Histogram {
+    if (d.half !== HALF) throw new Error(`histogram with ${d.half} buckets per power of two; this build uses ${HALF}`);
+    const h = new Histogram();
+    let total = 0;
+    for (const [i, n] of d.buckets) {
+      if (!Number.isInteger(i) || i < 0 || i >= BUCKETS || !(n >= 0)) throw new Error(`histogram bucket [${i}, ${n}] out of range`);
+      h.counts[i]! += n;
+      total += n;
+    }
+    if (total !== d.count) throw new Error(`histogram counts add up to ${total}, not its count ${d.count}`);
+    h.count = d.count;
+    h.min = d.count ? d.min : Infinity;
+    h.max = d.max;
+    h.sum = d.sum;
+    h.sumSq = d.sumSq;
+    return h;
   }
 
   reset(): void {

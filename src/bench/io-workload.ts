@@ -11,28 +11,28 @@ const O_DIRECT = constants.O_DIRECT ?? 0o40000;
  * read/write/randread/randwrite/randrw over one data file, through the public
  * FileHandle API: positional `read(buf, 0, bs, pos)` / `write(buf, 0, bs, pos)`.
  *
- * Every job opens its own FileHandle (of the run's one client). Sequential
+ * Every job opens its own FileHandle (job j on client j mod clients). Sequential
  * jobs each keep a cursor from offset 0 that wraps at `size` (fio's shared
  * file with numjobs: every job starts at 0); random jobs pick block-aligned
  * offsets uniformly (fio's norandommap). Without --time_based a job ends
  * after `size / bs` operations (or --number_ios), as fio's does after `size`
  * bytes.
  */
-export async function openIoWorkload(spec: JobSpec, clients: NfsClient[]): Promise<{ workload: Workload; close(): Promise<void> }> {
+export async function openIoWorkload(spec: JobSpec, clients: NfsClient[], jobCount: number): Promise<{ workload: Workload; close(): Promise<void> }> {
   const rw = spec.rw;
   const writes = rw === 'write' || rw === 'randwrite' || rw === 'randrw';
   const handles: FileHandle[] = [];
   try {
     // --direct=1 opens with O_DIRECT, as fio does: no readahead (the caches are off through noac).
     const flags = (writes ? constants.O_RDWR : constants.O_RDONLY) | (spec.direct ? O_DIRECT : 0);
-    for (let j = 0; j < spec.numjobs; j++) handles.push(await clients[j % clients.length]!.open(spec.filename, flags));
+    for (let j = 0; j < jobCount; j++) handles.push(await clients[j % clients.length]!.open(spec.filename, flags));
   } catch (err) {
     await Promise.allSettled(handles.map((h) => h.close()));
     throw err;
   }
   const blocks = Math.floor(spec.size / spec.bs);
   const bs = spec.bs;
-  const cursors = new Array<number>(spec.numjobs).fill(0);
+  const cursors = new Array<number>(jobCount).fill(0);
   // Written data: random bytes, one buffer per job, shared by its workers (writes only read it).
   const wbufs = handles.map(() => (writes ? randomFillSync(Buffer.allocUnsafe(bs)) : Buffer.alloc(0)));
   const mix = spec.rwmixread / 100;

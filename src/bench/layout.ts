@@ -47,6 +47,11 @@ export async function layOutFile(nfs: NfsClient, spec: JobSpec, log: (s: string)
   return spec.size - have;
 }
 
+/** Global job numbers 0 … numjobs-1, or those of worker `worker` in a run of several (worker × numjobs + j). */
+export function allJobs(spec: JobSpec, worker = 0): number[] {
+  return Array.from({ length: spec.numjobs }, (_, j) => worker * spec.numjobs + j);
+}
+
 /** Directory of job `j`'s part of a metadata tree. */
 export function jobDir(spec: JobSpec, j: number): string {
   return `${spec.filename.replace(/\/+$/, '')}/j${j}`;
@@ -71,8 +76,8 @@ async function pool(n: number, depth: number, fn: (i: number) => Promise<void>):
  * directories exist; stat, readdir and unlink find their `nrfiles` files;
  * create finds none of them; mkdir finds none of its directories.
  */
-export async function prepareTree(clients: NfsClient[], spec: JobSpec, log: (s: string) => void): Promise<void> {
-  for (let j = 0; j < spec.numjobs; j++) {
+export async function prepareTree(clients: NfsClient[], spec: JobSpec, log: (s: string) => void, jobs = allJobs(spec)): Promise<void> {
+  for (const j of jobs) {
     const nfs = clients[j % clients.length]!;
     const dir = jobDir(spec, j);
     await nfs.mkdir(dir, { recursive: true });
@@ -92,9 +97,9 @@ export async function prepareTree(clients: NfsClient[], spec: JobSpec, log: (s: 
 }
 
 /** Undoes what a mkdir run made, so that the tree holds files only. */
-export async function cleanupTree(clients: NfsClient[], spec: JobSpec): Promise<void> {
+export async function cleanupTree(clients: NfsClient[], spec: JobSpec, jobs = allJobs(spec)): Promise<void> {
   if (spec.rw !== 'mkdir') return;
-  for (let j = 0; j < spec.numjobs; j++) {
+  for (const j of jobs) {
     const nfs = clients[j % clients.length]!;
     const dir = jobDir(spec, j);
     const names = (await nfs.readdir(dir)).filter((n) => /^d\d+$/.test(n));

@@ -7,8 +7,8 @@ import type { JobSpec } from './options.js';
 export const READDIR_DEFAULT_IOS = 10;
 
 /**
- * mdtest-style metadata operations over the tree prepareTree() made: job j
- * works in `<filename>/j<j>`.
+ * mdtest-style metadata operations over the tree prepareTree() made: the
+ * drive's job k is global job g = jobs[k] and works in `<filename>/j<g>`.
  *
  *   stat     stat('<dir>/f<i>'), i cycling over nrfiles (wraps with --time_based)
  *   create   open('<dir>/f<i>', 'w') + close, once per file
@@ -18,13 +18,13 @@ export const READDIR_DEFAULT_IOS = 10;
  *
  * Paths are built before the run, so the measured time is the client's.
  */
-export function metaWorkload(spec: JobSpec, clients: NfsClient[]): { workload: Workload; entries(): number } {
-  const paths = Array.from({ length: spec.numjobs }, (_, j) => Array.from({ length: spec.nrfiles }, (_, i) => entryPath(spec, j, i)));
-  const dirs = Array.from({ length: spec.numjobs }, (_, j) => jobDir(spec, j));
-  const cursors = new Array<number>(spec.numjobs).fill(0);
+export function metaWorkload(spec: JobSpec, clients: NfsClient[], jobs: readonly number[]): { workload: Workload; entries(job: number): number } {
+  const paths = jobs.map((g) => Array.from({ length: spec.nrfiles }, (_, i) => entryPath(spec, g, i)));
+  const dirs = jobs.map((g) => jobDir(spec, g));
+  const cursors = new Array<number>(jobs.length).fill(0);
+  const entries = new Array<number>(jobs.length).fill(0);
   const n = spec.nrfiles;
   const wraps = spec.rw === 'stat' && spec.timeBased;
-  let entries = 0;
 
   const step = (slot: WorkerSlot): Promise<number> | undefined => {
     const j = slot.job;
@@ -32,7 +32,7 @@ export function metaWorkload(spec: JobSpec, clients: NfsClient[]): { workload: W
     if (spec.rw === 'readdir') {
       slot.write = false;
       return nfs.readdir(dirs[j]!).then((names) => {
-        entries += names.length;
+        entries[j]! += names.length;
         return 0;
       });
     }
@@ -62,7 +62,7 @@ export function metaWorkload(spec: JobSpec, clients: NfsClient[]): { workload: W
   };
 
   const limit = spec.numberIos > 0 ? spec.numberIos : spec.rw === 'readdir' ? (spec.timeBased ? Infinity : READDIR_DEFAULT_IOS) : wraps ? Infinity : n;
-  return { workload: { step, limit, bufferSize: 0 }, entries: () => entries };
+  return { workload: { step, limit, bufferSize: 0 }, entries: (j) => entries[j]! };
 }
 
 function zero(): number {

@@ -57,6 +57,22 @@ export interface BenchOptions {
   plot: string | undefined;
   compare: 'libnfs' | undefined;
   loops: number;
+  /** All jobs on this thread's event loop, sharing one client (the pre-thread way, for comparison). */
+  single: boolean;
+  /** One fio JSON entry (and one summary) for all jobs instead of one per job. */
+  groupReporting: boolean;
+  /** Set when this process is one worker of a run of several meeting on the export. */
+  distributed: DistributedOptions | undefined;
+}
+
+/** --run-id, --worker-index, --workers: one worker (pod) of a run that meets on the export. */
+export interface DistributedOptions {
+  runId: string;
+  /** 0-based; --worker-index or $JOB_COMPLETION_INDEX. */
+  workerIndex: number;
+  workers: number;
+  /** Seconds to wait at the barrier for every worker to register. */
+  barrierTimeout: number;
 }
 
 export class BenchUsageError extends Error {
@@ -82,7 +98,7 @@ export const USAGE = `usage: mountless bench [options]      (fio's option names 
   --time_based         run for the whole runtime, wrapping around the file
   --ramp_time SECS     run this long before measuring (default 0)
   --number_ios N       stop each job after N operations
-  --numjobs N[,N…]     concurrent jobs, each with its own FileHandle (default 1)
+  --numjobs N[,N…]     concurrent jobs, each on its own thread and connection (default 1)
   --nconnect N[,N…]    TCP connections under the one mount (connect option nconnect) (default 1)
   --direct 0|1         bypass mountless's caches: connect with noac (default 0)
   --nrfiles N          files per job for metadata workloads (default 1000)
@@ -90,6 +106,20 @@ export const USAGE = `usage: mountless bench [options]      (fio's option names 
   --plot FILE.svg|.html  chart of a sweep: IOPS and p99 latency against the swept value
   --compare libnfs     run the same job through libnfs's async API, alternating
   --loops N            runs of each side with --compare (default 1)
+  --single             run all jobs on the main thread, sharing one client (default: one
+                       worker thread and client per job, as fio runs one process per job)
+  --group_reporting    one result for all of a point's jobs (default: one per job, and their sum)
+
+Many workers (pods) meeting on the export:
+  --run-id ID          run directory /.mountless-bench/ID/ on the export
+  --workers N          workers in the run; each waits until all N registered
+  --worker-index I     this worker, 0 … N-1 (default: $JOB_COMPLETION_INDEX)
+  --barrier-timeout SECS   give up waiting for the others this long after starting (default 600)
+
+  mountless bench report ID [--url URL] [--output-format json] [--plot FILE]
+                       merge the workers' results of run ID
+  mountless bench k8s --run-id ID --workers N [--image IMG] [--secret NAME] [bench options]
+                       print a Kubernetes Indexed Job that runs the bench on N pods
 
 A comma-separated list for one of bs, iodepth, numjobs, nconnect runs one job per value (a sweep).
 SIZE: 4k, 500m, 1g, or bytes; k/m/g/t are 1024-based as in fio (kb, KiB, Ki mean the same).`;
@@ -127,6 +157,11 @@ const OPTS: Record<string, OptDef> = {
   compare: { kind: 'enum', values: ['libnfs'] },
   loops: { kind: 'int', min: 1, max: 100 },
   group_reporting: { kind: 'bool' },
+  single: { kind: 'bool' },
+  'run-id': { kind: 'string' },
+  'worker-index': { kind: 'int', min: 0, max: 99_999 },
+  workers: { kind: 'int', min: 1, max: 100_000 },
+  'barrier-timeout': { kind: 'seconds' },
   help: { kind: 'bool' },
 };
 
@@ -170,7 +205,7 @@ export function formatSize(n: number): string {
 }
 
 /** Splits argv into raw `key → value` pairs; a bare flag gets the value ''. */
-function tokenize(argv: string[]): Map<string, string> {
+function tokenize(argv: string[], defs: Record<string, OptDef> = OPTS): Map<string, string> {
   const out = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -178,7 +213,7 @@ function tokenize(argv: string[]): Map<string, string> {
     const eq = a.indexOf('=');
     let key = (eq >= 0 ? a.slice(2, eq) : a.slice(2)).trim();
     if (ALIASES[key]) key = ALIASES[key]!;
-    const def = OPTS[key];
+    const def = defs[key];
     if (!def) throw new BenchUsageError(`unknown option '--${key}' (see mountless bench --help)`);
     let value: string;
     if (eq >= 0) value = a.slice(eq + 1);
@@ -288,8 +323,10 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   const plot = value<string | undefined>(parsed, 'plot', undefined);
   if (plot !== undefined && !/\.(svg|html?)$/i.test(plot)) throw new BenchUsageError(`--plot: '${plot}' must end in .svg or .html`);
 
+  const distributed = parseDistributed(parsed, env, swept[0], compare);
+
   const given: Record<string, string> = {};
-  for (const [k, v] of raw) if (k !== 'url' && k !== 'output-format' && k !== 'plot' && k !== 'compare' && k !== 'loops') given[k] = v === '' ? '1' : v;
+  for (const [k, v] of raw) if (!NOT_JOB_OPTIONS.has(k)) given[k] = v === '' ? '1' : v;
   given.name = name;
   given.rw = rw;
   given.filename = filename;
@@ -316,7 +353,39 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     plot,
     compare,
     loops: value(parsed, 'loops', 1),
+    single: value(parsed, 'single', false),
+    groupReporting: value(parsed, 'group_reporting', false),
+    distributed,
   };
+}
+
+/** Options of the run as a whole, not of its job: left out of fio's "job options". */
+const NOT_JOB_OPTIONS = new Set(['url', 'output-format', 'plot', 'compare', 'loops', 'single', 'group_reporting', 'run-id', 'worker-index', 'workers', 'barrier-timeout']);
+
+/** A run id names a directory on the export. */
+export const RUN_ID = /^[A-Za-z0-9][\w.-]{0,127}$/;
+
+function parseDistributed(parsed: Map<string, unknown>, env: NodeJS.ProcessEnv, sweep: SweepKey | undefined, compare: string | undefined): DistributedOptions | undefined {
+  const runId = value<string | undefined>(parsed, 'run-id', undefined);
+  if (runId === undefined) {
+    for (const k of ['worker-index', 'workers', 'barrier-timeout']) if (parsed.has(k)) throw new BenchUsageError(`--${k} is for a run of several workers: give --run-id too`);
+    return undefined;
+  }
+  if (!RUN_ID.test(runId)) throw new BenchUsageError(`--run-id: '${runId}' may hold only letters, digits, '.', '-' and '_' (at most 128)`);
+  if (!parsed.has('workers')) throw new BenchUsageError('--run-id needs --workers N');
+  const workers = parsed.get('workers') as number;
+  let workerIndex = value<number | undefined>(parsed, 'worker-index', undefined);
+  if (workerIndex === undefined) {
+    const fromEnv = env.JOB_COMPLETION_INDEX;
+    if (fromEnv === undefined || !/^\d+$/.test(fromEnv)) throw new BenchUsageError('no worker index: pass --worker-index I or set JOB_COMPLETION_INDEX (a Kubernetes Indexed Job sets it)');
+    workerIndex = Number(fromEnv);
+  }
+  if (workerIndex >= workers) throw new BenchUsageError(`--worker-index ${workerIndex} is not below --workers ${workers}`);
+  if (sweep) throw new BenchUsageError(`a run of several workers is one job: no list for --${sweep}`);
+  if (compare) throw new BenchUsageError('--compare is not for a run of several workers');
+  const barrierTimeout = value(parsed, 'barrier-timeout', 600);
+  if (barrierTimeout <= 0) throw new BenchUsageError('--barrier-timeout: must be more than 0 seconds');
+  return { runId, workerIndex, workers, barrierTimeout };
 }
 
 /** One JobSpec per point of the sweep (one, when nothing is swept). */
@@ -341,4 +410,142 @@ export function expandJobs(o: BenchOptions): JobSpec[] {
 
 export function isMetaRw(rw: Rw): rw is MetaRw {
   return (META_RW as readonly string[]).includes(rw);
+}
+
+/** `mountless bench report RUN`: merge a run's worker results. */
+export interface ReportOptions {
+  url: string;
+  runId: string;
+  outputFormat: 'normal' | 'json';
+  plot: string | undefined;
+  /** Seconds to wait for every worker's result (0: report what is there now). */
+  wait: number;
+}
+
+export const REPORT_USAGE = `usage: mountless bench report RUN-ID [options]
+
+  --url URL            nfs://host/export the workers used (default: $NFS_URL)
+  --output-format normal|json   json: fio's layout, one jobs[] entry per worker, plus "aggregate"
+  --plot FILE.svg|.html  IOPS and p99 latency per worker
+  --wait SECS          wait up to this long for every worker's result (default 0)`;
+
+const REPORT_OPTS: Record<string, OptDef> = {
+  url: OPTS.url!,
+  'output-format': OPTS['output-format']!,
+  plot: OPTS.plot!,
+  wait: { kind: 'seconds' },
+  help: { kind: 'bool' },
+};
+
+/** Splits `argv` into options (as `mountless bench` spells them) and positionals. */
+function split(argv: string[], defs: Record<string, OptDef>): { raw: Map<string, string>; positionals: string[] } {
+  const options: string[] = [];
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) {
+      positionals.push(a);
+      continue;
+    }
+    options.push(a);
+    const key = ALIASES[a.slice(2)] ?? a.slice(2);
+    const def = defs[key];
+    if (!a.includes('=') && def && def.kind !== 'bool' && argv[i + 1] !== undefined) options.push(argv[++i]!);
+  }
+  return { raw: tokenize(options, defs), positionals };
+}
+
+function convertAll(raw: Map<string, string>, defs: Record<string, OptDef>): Map<string, unknown> {
+  const parsed = new Map<string, unknown>();
+  for (const [key, text] of raw) {
+    try {
+      parsed.set(key, convert(key, defs[key]!, text));
+    } catch (err) {
+      throw new BenchUsageError(`--${key}: ${(err as Error).message}`);
+    }
+  }
+  return parsed;
+}
+
+export function parseReportArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): ReportOptions | 'help' {
+  const { raw, positionals } = split(argv, REPORT_OPTS);
+  if (raw.has('help')) return 'help';
+  const parsed = convertAll(raw, REPORT_OPTS);
+  if (positionals.length !== 1) throw new BenchUsageError(`bench report takes one run id (got ${positionals.length ? positionals.join(' ') : 'none'})`);
+  const runId = positionals[0]!;
+  if (!RUN_ID.test(runId)) throw new BenchUsageError(`run id '${runId}' may hold only letters, digits, '.', '-' and '_'`);
+  const url = value<string | undefined>(parsed, 'url', undefined) ?? env.NFS_URL;
+  if (!url) throw new BenchUsageError('no URL: pass --url nfs://host/export or set NFS_URL');
+  const plot = value<string | undefined>(parsed, 'plot', undefined);
+  if (plot !== undefined && !/\.(svg|html?)$/i.test(plot)) throw new BenchUsageError(`--plot: '${plot}' must end in .svg or .html`);
+  return { url, runId, outputFormat: value(parsed, 'output-format', 'normal'), plot, wait: value(parsed, 'wait', 0) };
+}
+
+/** `mountless bench k8s`: a Kubernetes Indexed Job for a run of several workers. */
+export interface K8sOptions {
+  runId: string;
+  workers: number;
+  image: string;
+  /** Secret (key `url`) the pods take NFS_URL from, unless --url is given. */
+  secret: string;
+  url: string | undefined;
+  namespace: string | undefined;
+  /** The bench options passed through to every pod, as given. */
+  benchArgs: string[];
+  /** Jobs per pod (the pods' CPU request). */
+  numjobs: number;
+}
+
+export const K8S_USAGE = `usage: mountless bench k8s --run-id ID --workers N [options] [bench options]
+
+Prints a Kubernetes Indexed Job (completionMode Indexed, parallelism = completions = N,
+non-root, no capabilities) whose pods run \`mountless bench\` as workers 0 … N-1 of run ID,
+and a second Job that waits for their results and prints the merged report.
+
+  --image IMAGE        container image with mountless (default mountless:latest,
+                       built from examples/kubernetes/Dockerfile)
+  --secret NAME        Secret whose key "url" holds the nfs:// URL (default mountless-nas)
+  --url URL            put this URL in the manifest instead of a Secret reference
+  --namespace NS       metadata.namespace of both Jobs
+  bench options        --rw, --bs, --iodepth, --numjobs, --runtime, … as for mountless bench`;
+
+const K8S_OWN = new Set(['image', 'secret', 'namespace', 'url', 'run-id', 'workers', 'help']);
+
+export function parseK8sArgs(argv: string[]): K8sOptions | 'help' {
+  const own = new Map<string, string>();
+  const pass: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const eq = a.indexOf('=');
+    const key = a.startsWith('--') ? (eq >= 0 ? a.slice(2, eq) : a.slice(2)) : '';
+    if (!K8S_OWN.has(key)) {
+      pass.push(a);
+      continue;
+    }
+    if (key === 'help') return 'help';
+    const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
+    if (v === undefined || v === '') throw new BenchUsageError(`option --${key} needs a value`);
+    if (own.has(key)) throw new BenchUsageError(`option --${key} given twice`);
+    own.set(key, v);
+  }
+  const runId = own.get('run-id');
+  if (!runId) throw new BenchUsageError('bench k8s needs --run-id ID');
+  if (!RUN_ID.test(runId)) throw new BenchUsageError(`--run-id: '${runId}' may hold only letters, digits, '.', '-' and '_'`);
+  const w = own.get('workers');
+  if (!w) throw new BenchUsageError('bench k8s needs --workers N');
+  let workers: number;
+  try {
+    workers = convert('workers', OPTS.workers!, w) as number;
+  } catch (err) {
+    throw new BenchUsageError(`--workers: ${(err as Error).message}`);
+  }
+  for (const k of ['worker-index', 'output-format', 'plot', 'compare', 'loops']) {
+    if (pass.some((a) => a === `--${k}` || a.startsWith(`--${k}=`))) throw new BenchUsageError(`--${k} is not for bench k8s (each pod's worker index comes from the Job)`);
+  }
+  // The pods' options are checked here, as worker 0 would parse them, so a typo fails now and not in N pods.
+  const url = own.get('url');
+  const probe = parseBenchArgs([...pass, '--run-id', runId, '--workers', String(workers)], { NFS_URL: url ?? 'nfs://placeholder/export', JOB_COMPLETION_INDEX: '0' });
+  if (probe === 'help') return 'help';
+  const namespace = own.get('namespace');
+  return { runId, workers, image: own.get('image') ?? 'mountless:latest', secret: own.get('secret') ?? 'mountless-nas', url, namespace, benchArgs: pass, numjobs: probe.lists.numjobs[0]! };
 }

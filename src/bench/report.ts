@@ -51,7 +51,19 @@ export function summary(r: JobResult): string {
   const usr = s > 0 ? (r.cpu.userUs / 1e4 / s).toFixed(1) : '0';
   const sys = s > 0 ? (r.cpu.systemUs / 1e4 / s).toFixed(1) : '0';
   lines.push(`  cpu: usr=${usr}%, sys=${sys}%, ${cpuUsPerOp(r).toFixed(1)} µs/op`);
+  if (r.process && r.process.wallNs > 0) {
+    const cpuS = r.process.cpuUs / 1e6;
+    const wallS = r.process.wallNs / 1e9;
+    lines.push(`  process: ${cpuS.toFixed(2)} s CPU in ${wallS.toFixed(2)} s wall (${(cpuS / wallS).toFixed(2)} cores)`);
+  }
   return lines.join('\n');
+}
+
+/** One line per job of a merged result (nothing for a single job): fio's per-clone view, compact. */
+export function jobLines(r: JobResult): string {
+  if (!r.parts || r.parts.length < 2) return '';
+  const rows = r.parts.map((p) => [`${p.worker !== undefined ? `w${p.worker} ` : ''}job ${p.job ?? '?'}`, ...metricCells(p)]);
+  return '\n' + table(['job', ...METRIC_HEADER], rows);
 }
 
 /** Left-aligns the first column, right-aligns the rest. */

@@ -1,4 +1,4 @@
-import { FIO_PERCENTILES, type Histogram } from './histogram.js';
+import { FIO_PERCENTILES, Histogram } from './histogram.js';
 import type { JobSpec } from './options.js';
 
 /** Completion latencies of one direction (read or write), in ns. */
@@ -16,6 +16,8 @@ export interface DirectionResult {
   ios: number;
   bytes: number;
   clat: LatencySummary;
+  /** The raw histogram behind `clat` (mountless runs), kept so jobs and workers merge exactly. */
+  hist?: Histogram;
 }
 
 /**
@@ -40,6 +42,14 @@ export interface JobResult {
   /** Transfer sizes the client negotiated, when known. */
   rsize?: number;
   wsize?: number;
+  /** Global job number (fio's numjobs clone), when this is one job's result. */
+  job?: number;
+  /** Index of the worker (pod) that ran it, in a run of several workers. */
+  worker?: number;
+  /** The whole process over the run (jobs on threads): CPU µs and wall ns, to show the cores used. */
+  process?: { cpuUs: number; wallNs: number };
+  /** When this is a merge (group_reporting): the results it was merged from, one per job. */
+  parts?: JobResult[];
 }
 
 export function pctKey(p: number): string {
@@ -72,4 +82,8 @@ export function cpuUsPerOp(r: JobResult): number {
 /** Latency over both directions, weighted by count: percentiles of the direction with the most ops. */
 export function mainClat(r: JobResult): LatencySummary {
   return r.write.ios > r.read.ios ? r.write.clat : r.read.clat;
+}
+
+export function direction(h: Histogram, bytes: number): DirectionResult {
+  return { ios: h.count, bytes, clat: summarize(h), hist: h };
 }

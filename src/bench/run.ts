@@ -2,16 +2,17 @@ import { readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { connect } from '../connect.js';
 import type { NfsClient } from '../fs/client.js';
-import { drive } from './engine.js';
+import { cpuSince, processCpuUsage } from './cpu.js';
 import { fioJson } from './fio-json.js';
-import { openIoWorkload } from './io-workload.js';
-import { cleanupTree, layOutFile, prepareTree } from './layout.js';
-import { metaWorkload } from './meta-workload.js';
+import { openJobs } from './jobs.js';
+import { allJobs, cleanupTree, layOutFile, prepareTree } from './layout.js';
+import { mergeJobs } from './merge.js';
 import { expandJobs, formatSize, isMetaRw, type BenchOptions, type JobSpec } from './options.js';
 import { buildLibnfsDriver, libnfsUrl, libnfsVersion, runLibnfs } from './peer-libnfs.js';
+import { runOnThreads } from './threads.js';
 import { renderHtml, renderSvg, type PlotInput } from './plot.js';
 import { Progress, type ProgressStream } from './progress.js';
-import { aggregate, compareSweepTable, compareTable, describeJob, ratios, summary, sweepTable, sweepValue } from './report.js';
+import { aggregate, compareSweepTable, compareTable, describeJob, jobLines, ratios, summary, sweepTable, sweepValue } from './report.js';
 import type { JobResult } from './result.js';
 
 export interface BenchIo {
@@ -28,33 +29,47 @@ export function packageVersion(): string {
   }
 }
 
-/** One run of `spec` through mountless on the given client(s); jobs are spread over them round-robin. */
-export async function runMountless(spec: JobSpec, clients: NfsClient[], loop: number, progress?: Progress): Promise<JobResult> {
-  const use = clients;
-  const rsize = use[0]!.backend.limits.rsize;
-  const wsize = use[0]!.backend.limits.wsize;
-  if (isMetaRw(spec.rw)) {
-    const m = metaWorkload(spec, use);
-    progress?.start(`mountless ${spec.name}`);
+/** How mountless runs a job's numjobs clones. */
+export interface RunMode {
+  /** Each job on its own worker thread with its own client (the default), or all on `clients` in this thread. */
+  threads?: { url: string; connectOptions: Record<string, unknown> };
+  /** Worker index in a run of several workers: its jobs are worker × numjobs + j. */
+  worker?: number;
+  /** Awaited after the jobs are open and before they start. */
+  gate?: () => Promise<void>;
+}
+
+/**
+ * One run of `spec` through mountless: every job's result (`parts`) and
+ * their merge (fio's group_reporting) as the returned result. Without
+ * `mode.threads` the jobs share `clients` and this event loop (round-robin),
+ * as --single asks.
+ */
+export async function runMountless(spec: JobSpec, clients: NfsClient[], loop: number, progress?: Progress, mode: RunMode = {}): Promise<JobResult> {
+  const jobs = allJobs(spec, mode.worker);
+  const label = `mountless ${spec.name}`;
+  const cpu0 = processCpuUsage();
+  const t0 = process.hrtime.bigint();
+  let parts: JobResult[];
+  if (mode.threads) {
+    parts = await runOnThreads({ ...mode.threads, spec, jobs, label, ...(mode.worker !== undefined ? { worker: mode.worker } : {}), ...(progress ? { progress } : {}), ...(mode.gate ? { gate: mode.gate } : {}) });
+  } else {
+    const ready = await openJobs(spec, clients, jobs);
     try {
-      const r = await drive(spec, m.workload, progress?.live);
-      const out: JobResult = { spec, peer: 'mountless', loop, ...r, rsize, wsize };
-      if (spec.rw === 'readdir') out.entries = m.entries();
-      return out;
+      await mode.gate?.();
+      progress?.start(label);
+      parts = await ready.run(progress?.live);
     } finally {
       progress?.stop();
+      await ready.close();
     }
+    if (mode.worker !== undefined) for (const p of parts) p.worker = mode.worker;
   }
-  const io = await openIoWorkload(spec, use);
-  let r;
-  progress?.start(`mountless ${spec.name}`);
-  try {
-    r = await drive(spec, io.workload, progress?.live);
-  } finally {
-    progress?.stop();
-    await io.close();
-  }
-  return { spec, peer: 'mountless', loop, ...r, rsize, wsize };
+  const cpu = cpuSince(cpu0, processCpuUsage());
+  for (const p of parts) p.loop = loop;
+  const merged = mergeJobs(parts);
+  merged.process = { cpuUs: cpu.userUs + cpu.systemUs, wallNs: Number(process.hrtime.bigint() - t0) };
+  return merged;
 }
 
 interface Point {
@@ -70,6 +85,7 @@ interface Point {
  * and write the plot. Returns the exit code.
  */
 export async function runBench(o: BenchOptions, io: BenchIo): Promise<number> {
+  if (o.distributed) return (await import('./distributed.js')).runWorker(o, io);
   const log = (s: string) => io.stderr.write(`mountless bench: ${s}\n`);
   const specs = expandJobs(o);
   const progress = new Progress(io.stderr);
@@ -107,7 +123,8 @@ export async function runBench(o: BenchOptions, io: BenchIo): Promise<number> {
       const loops = driver ? o.loops : 1;
       for (let loop = 1; loop <= loops; loop++) {
         const tag = driver ? loop : 0;
-        point.mountless.push(await runMountless(spec, use, tag, progress));
+        const mode: RunMode = o.single ? {} : { threads: { url: o.url, connectOptions: { ...connectOpts, ...(spec.nconnect > 1 ? { nconnect: spec.nconnect } : {}) } } };
+        point.mountless.push(await runMountless(spec, use, tag, progress, mode));
         if (driver) {
           // A create/unlink/mkdir pass changes the tree; only stat is compared, which does not.
           progress.start(`libnfs ${spec.name}`, { seconds: spec.timeBased && spec.runtime !== undefined ? spec.runtime + spec.rampTime : undefined });
@@ -120,7 +137,7 @@ export async function runBench(o: BenchOptions, io: BenchIo): Promise<number> {
       }
       if (isMetaRw(spec.rw)) await cleanupTree(use, spec);
       points.push(point);
-      if (o.outputFormat === 'normal') io.stdout.write(reportPoint(point, !!driver) + '\n\n');
+      if (o.outputFormat === 'normal') io.stdout.write(reportPoint(point, !!driver, o.groupReporting) + '\n\n');
     }
   } finally {
     progress.stop();
@@ -129,7 +146,7 @@ export async function runBench(o: BenchOptions, io: BenchIo): Promise<number> {
 
   if (o.outputFormat === 'json') {
     const all = points.flatMap((p) => interleave(p.mountless, p.libnfs));
-    const out: Record<string, unknown> = { ...fioJson(all, packageVersion()) };
+    const out: Record<string, unknown> = { ...fioJson(all, packageVersion(), new Date(), o.groupReporting) };
     if (driver) {
       out['mountless compare'] = points.map((p) => {
         const m = aggregate(p.mountless);
@@ -151,8 +168,8 @@ export async function runBench(o: BenchOptions, io: BenchIo): Promise<number> {
   return 0;
 }
 
-function reportPoint(p: Point, compare: boolean): string {
-  if (!compare) return summary(p.mountless[0]!);
+function reportPoint(p: Point, compare: boolean, groupReporting: boolean): string {
+  if (!compare) return summary(p.mountless[0]!) + (groupReporting ? '' : jobLines(p.mountless[0]!));
   const runs = interleave(p.mountless, p.libnfs).map(summary).join('\n');
   return `${runs}\n\n${compareTable(p.mountless, p.libnfs)}`;
 }

@@ -1,32 +1,52 @@
-import { BenchUsageError, parseBenchArgs, USAGE } from '../bench/options.js';
+import { BenchUsageError, K8S_USAGE, parseBenchArgs, parseK8sArgs, parseReportArgs, REPORT_USAGE, USAGE } from '../bench/options.js';
 import { PeerUnavailableError } from '../bench/peer-libnfs.js';
 import { runBench, type BenchIo } from '../bench/run.js';
 
 /**
  * `mountless bench [options]`: fio-style jobs against an NFS export (see
- * src/bench/options.ts for the options, bench/README.md for results).
- * `argv` is what follows the word `bench`. Exit codes: 0 done, 1 the run
- * failed (server, network, libnfs driver), 2 usage error or missing peer.
+ * src/bench/options.ts for the options, bench/README.md for results);
+ * `mountless bench report RUN` and `mountless bench k8s …` for runs of
+ * several workers. `argv` is what follows the word `bench`. Exit codes: 0
+ * done, 1 the run failed (server, network, libnfs driver, a worker missing
+ * at the barrier or in the report), 2 usage error or missing peer.
  */
 export async function benchCommand(argv: string[], io: BenchIo = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
-  let opts;
+  const sub = argv[0] === 'report' || argv[0] === 'k8s' ? argv[0] : undefined;
+  const prefix = `mountless bench${sub ? ' ' + sub : ''}`;
+  let action: () => Promise<number>;
   try {
-    opts = parseBenchArgs(argv);
+    if (sub === 'report') {
+      const o = parseReportArgs(argv.slice(1));
+      if (o === 'help') return help(io, REPORT_USAGE);
+      const { benchReport } = await import('../bench/run-report.js');
+      action = () => benchReport(o, io);
+    } else if (sub === 'k8s') {
+      const o = parseK8sArgs(argv.slice(1));
+      if (o === 'help') return help(io, K8S_USAGE);
+      const { k8sManifest } = await import('../bench/k8s.js');
+      io.stdout.write(k8sManifest(o));
+      return 0;
+    } else {
+      const o = parseBenchArgs(argv);
+      if (o === 'help') return help(io, USAGE);
+      action = () => runBench(o, io);
+    }
   } catch (err) {
     if (err instanceof BenchUsageError) {
-      io.stderr.write(`mountless bench: ${err.message}\n`);
+      io.stderr.write(`${prefix}: ${err.message}\n`);
       return 2;
     }
     throw err;
   }
-  if (opts === 'help') {
-    io.stdout.write(USAGE + '\n');
-    return 0;
-  }
   try {
-    return await runBench(opts, io);
+    return await action();
   } catch (err) {
-    io.stderr.write(`mountless bench: ${(err as Error)?.message ?? String(err)}\n`);
+    io.stderr.write(`${prefix}: ${(err as Error)?.message ?? String(err)}\n`);
     return err instanceof PeerUnavailableError ? 2 : 1;
   }
+}
+
+function help(io: BenchIo, text: string): number {
+  io.stdout.write(text + '\n');
+  return 0;
 }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { drive, type Workload } from '../../src/bench/engine.js';
+import { drive, type DriveResult, type Workload } from '../../src/bench/engine.js';
 import { fioJson } from '../../src/bench/fio-json.js';
 import { Histogram } from '../../src/bench/histogram.js';
 import { expandJobs, parseBenchArgs, type BenchOptions, type JobSpec } from '../../src/bench/options.js';
@@ -151,16 +151,28 @@ function fakeWorkload(limit: number, write = false): { w: Workload; started: num
   };
 }
 
-t.test('engine: limits per job, iodepth workers, counts and bytes', async (t) => {
+/** A drive's jobs added up. */
+function total(r: DriveResult) {
+  return {
+    readIos: r.jobs.reduce((a, j) => a + j.read.hist.count, 0),
+    readBytes: r.jobs.reduce((a, j) => a + j.read.bytes, 0),
+    writeIos: r.jobs.reduce((a, j) => a + j.write.hist.count, 0),
+    runtimeNs: Math.max(...r.jobs.map((j) => j.runtimeNs)),
+  };
+}
+
+t.test('engine: limits per job, iodepth workers, counts and bytes, one tally per job', async (t) => {
   const s = { ...spec('--numjobs=3', '--iodepth=4'), numjobs: 3, iodepth: 4 };
   const { w, started } = fakeWorkload(25);
-  const r = await drive(s, w);
-  t.equal(r.read.ios, 75, 'limit per job × numjobs');
-  t.equal(r.read.bytes, 75 * 16);
+  const r = await drive(s, w, 3);
+  const tot = total(r);
+  t.equal(tot.readIos, 75, 'limit per job × numjobs');
+  t.equal(tot.readBytes, 75 * 16);
+  t.same(r.jobs.map((j) => j.read.hist.count), [25, 25, 25], 'each job its own histogram');
   t.equal(started.filter((j) => j === 2).length, 25);
-  t.equal(r.write.ios, 0);
-  t.ok(r.runtimeNs > 0);
-  t.ok(r.read.clat.percentile['50.000000']! > 0);
+  t.equal(tot.writeIos, 0);
+  t.ok(tot.runtimeNs > 0);
+  t.ok(r.jobs[0]!.read.hist.percentile(50) > 0);
   t.ok(r.cpu.userUs >= 0 && r.cpu.systemUs >= 0);
 });
 
@@ -168,10 +180,10 @@ t.test('engine: runtime bounds a time-based run; ramp ops are not counted', asyn
   const s = { ...spec('--runtime=0.2', '--time_based', '--ramp_time=0.1'), iodepth: 2 };
   const { w, started } = fakeWorkload(Infinity, true);
   const t0 = Date.now();
-  const r = await drive(s, w);
+  const r = total(await drive(s, w, 1));
   const took = Date.now() - t0;
   t.ok(took >= 280 && took < 2000, `ran ramp + runtime (${took} ms)`);
-  t.ok(r.write.ios > 0 && r.write.ios < started.length, 'ops completed in the ramp are left out');
+  t.ok(r.writeIos > 0 && r.writeIos < started.length, 'ops completed in the ramp are left out');
   t.ok(r.runtimeNs >= 0.19e9 && r.runtimeNs < 1e9, `measured ≈ runtime (${r.runtimeNs} ns)`);
 });
 
@@ -183,13 +195,13 @@ t.test('engine: a failing operation stops the run and is reported', async (t) =>
     bufferSize: 0,
     step: () => (++n === 10 ? Promise.reject(new Error('EIO from server')) : new Promise((r) => setImmediate(() => r(0)))),
   };
-  await t.rejects(drive(s, w), /EIO from server/);
+  await t.rejects(drive(s, w, 1), /EIO from server/);
 });
 
 t.test('engine: a workload with nothing left ends its worker', async (t) => {
   const s = { ...spec(), iodepth: 8 };
   let left = 5;
   const w: Workload = { limit: Infinity, bufferSize: 0, step: () => (left-- > 0 ? Promise.resolve(0) : undefined) };
-  const r = await drive(s, w);
-  t.equal(r.read.ios, 5);
+  const r = total(await drive(s, w, 1));
+  t.equal(r.readIos, 5);
 });
