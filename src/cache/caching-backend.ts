@@ -6,7 +6,12 @@ import { attrTtlMs, type CachePolicy } from './policy.js';
 interface NameEntry {
   /** undefined: a negative entry (the name did not exist). */
   fh: FileHandleId | undefined;
+  /** The directory's generation when cached (see CachingBackend.dirs): a different one now means stale. */
+  dirGen: number;
 }
+
+/** What changes when a directory's entries change: mtime, and ctime (NFSv4's change attribute moves with both). */
+const marker = (a: Attrs): string => `${a.mtime.sec}.${a.mtime.nsec}/${a.ctime.sec}.${a.ctime.nsec}`;
 
 /**
  * Handles as map keys. The same handle objects come back again and again
@@ -65,10 +70,21 @@ export class CachingBackend implements Backend {
    * proportional to its maximum size (0.3 ms each, twice per REMOVE).
    */
   private pathsEpoch = 0;
+  /**
+   * Directory handle key → the change marker last seen in its attributes
+   * and the generation its cached names must carry. When any reply shows a
+   * directory's marker moved (another client added, removed or renamed an
+   * entry), its generation changes: every name cached under it is stale at
+   * once, as the kernel drops a directory's dentries when its mtime moves
+   * (nfs(5), lookupcache). A directory seen for the first time gets a new
+   * generation too, so names cached before we knew it are checked once.
+   */
+  private readonly dirs: LRUCache<string, { marker: string; gen: number }>;
+  private dirGenSeq = 0;
   private readonly inflightAttrs = new Map<string, Promise<Attrs>>();
   private readonly inflightNames = new Map<string, Promise<Looked>>();
   private gen = 0;
-  readonly stats = { attrHits: 0, attrMisses: 0, nameHits: 0, nameMisses: 0 };
+  readonly stats = { attrHits: 0, attrMisses: 0, nameHits: 0, nameMisses: 0, dirChanges: 0 };
 
   // Optional capabilities exist exactly when the wrapped backend has them.
   readonly resolvePath: NonNullable<Backend['resolvePath']>;
@@ -91,6 +107,11 @@ export class CachingBackend implements Backend {
     // component moves every path below it.
     const walkPath = inner.resolvePath ? (parts: readonly string[], start: FileHandleId, o?: CallOpts) => inner.resolvePath!(parts, start, o) : (parts: readonly string[], start: FileHandleId, o?: CallOpts) => this.lookupChain(parts, start, o);
     this.resolvePath = async (parts, start, o) => {
+      if (o?.revalidate && !o.fresh && parts.length > 0) {
+        // The last name's directory, from the caches, checked with the server.
+        const parent = parts.length > 1 ? (await this.resolvePath(parts.slice(0, -1), start, { ...o, revalidate: false })).fh : start;
+        await this.revalidateDir(parent, o);
+      }
       const k = pathKey(start, parts);
       if (!o?.fresh) {
         const e = this.paths.get(k);
@@ -139,6 +160,7 @@ export class CachingBackend implements Backend {
     this.attrs = new LRUCache({ max: policy.maxEntries, ttl: policy.acregmax * 1000 || 1, ttlAutopurge: false });
     this.names = new LRUCache({ max: policy.maxEntries, ttl: policy.acdirmax * 1000 || 1, ttlAutopurge: false });
     this.paths = new LRUCache({ max: policy.maxEntries, ttl: policy.acdirmax * 1000 || 1, ttlAutopurge: false });
+    this.dirs = new LRUCache({ max: policy.maxEntries });
   }
 
   get version(): string {
@@ -162,13 +184,37 @@ export class CachingBackend implements Backend {
     if (this.attrs.size > 0) this.attrs.clear();
     if (this.names.size > 0) this.names.clear();
     if (this.paths.size > 0) this.paths.clear();
+    if (this.dirs.size > 0) this.dirs.clear();
   }
 
   private putAttrs(fh: FileHandleId, a: Attrs | undefined, gen = this.gen): void {
-    if (!a || gen !== this.gen) return;
+    if (!a) return;
+    // Even a reply too old to cache tells whether the directory changed since we last looked.
+    if (a.kind === 'directory') this.sawDir(fh, a);
+    if (gen !== this.gen) return;
     const ttl = attrTtlMs(this.policy, a, Date.now());
     // lru-cache reads a ttl of 0 as "forever": a zero timeout means do not cache.
     if (ttl > 0) this.attrs.set(key(fh), a, { ttl });
+  }
+
+  /** Notes a directory's attributes; a moved marker makes its cached names (and every cached path) stale. */
+  private sawDir(fh: FileHandleId, a: Attrs): void {
+    const k = key(fh);
+    const m = marker(a);
+    const d = this.dirs.get(k);
+    if (d?.marker === m) return;
+    if (d) this.stats.dirChanges++;
+    this.dirs.set(k, { marker: m, gen: ++this.dirGenSeq });
+    this.pathsEpoch++;
+  }
+
+  private dirGen(dir: FileHandleId): number {
+    return this.dirs.get(key(dir))?.gen ?? 0;
+  }
+
+  /** open()'s check: the directory's attributes from the server, which drops its names if it changed. */
+  private async revalidateDir(dir: FileHandleId, o: CallOpts | undefined): Promise<void> {
+    await this.getattr(dir, { ...(o?.signal ? { signal: o.signal } : {}), fresh: true });
   }
 
   private dropAttrs(...fhs: (FileHandleId | undefined)[]): void {
@@ -179,7 +225,7 @@ export class CachingBackend implements Backend {
   private putName(dir: FileHandleId, name: string, fh: FileHandleId | undefined, gen = this.gen): void {
     if (gen !== this.gen) return;
     const ms = (fh ? this.policy.acdirmax : this.policy.acdirmin) * 1000;
-    if (ms > 0) this.names.set(nameKey(dir, name), { fh }, { ttl: ms });
+    if (ms > 0) this.names.set(nameKey(dir, name), { fh, dirGen: this.dirGen(dir) }, { ttl: ms });
   }
 
   private dropName(dir: FileHandleId, name: string): FileHandleId | undefined {
@@ -264,9 +310,11 @@ export class CachingBackend implements Backend {
 
   async lookup(dir: FileHandleId, name: string, o?: CallOpts): Promise<Looked> {
     const k = nameKey(dir, name);
+    if (o?.revalidate && !o.fresh) await this.revalidateDir(dir, o);
     if (!o?.fresh) {
       const e = this.names.get(k);
-      if (e) {
+      if (e && e.dirGen !== this.dirGen(dir)) this.names.delete(k);
+      else if (e) {
         if (!e.fh) {
           this.stats.nameHits++;
           throw negative(name);
@@ -422,6 +470,9 @@ export class CachingBackend implements Backend {
       const gen = this.gen;
       for (const e of batch) {
         if (e.fh) {
+          // The listing shows a name leading to another file than we cached (replaced by another client): paths through it are stale.
+          const had = this.names.get(nameKey(dir, e.name))?.fh;
+          if (had && !had.equals(e.fh)) this.pathsEpoch++;
           this.putName(dir, e.name, e.fh, gen);
           this.putAttrs(e.fh, e.attrs, gen);
         }

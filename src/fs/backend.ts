@@ -109,6 +109,12 @@ export interface CallOpts {
   signal?: AbortSignal | undefined;
   /** Bypass cached attributes and names (close-to-open revalidation, `direct` I/O). */
   fresh?: boolean | undefined;
+  /**
+   * Before a cached name is used, check its directory with the server and
+   * drop the directory's cached names if it changed (open()'s close-to-open:
+   * another client may have replaced the name by a rename).
+   */
+  revalidate?: boolean | undefined;
 }
 
 /** Where a READ's data may be received directly (see Backend.read). */

@@ -539,7 +539,10 @@ export class NfsClient {
     let fh: FileHandleId | undefined;
     let existing;
     try {
-      existing = await this.resolver.resolve(p, !f.noFollow, 'open', co);
+      // Close-to-open for names too: the last name's directory is checked
+      // with the server first, so a file another client replaced by rename
+      // is found under its name now, not the one the caches remember.
+      existing = await this.resolver.resolve(p, !f.noFollow, 'open', { ...co, revalidate: true });
     } catch (err) {
       if ((err as { errnoCode?: string; code?: string }).errnoCode !== 'ENOENT' || !f.create) throw err;
     }
@@ -655,7 +658,8 @@ export class NfsClient {
     }
     // As node: failing to find the file is an `open` error with the path, failing to read it a `read` error without.
     const once = async () => {
-      const r = await this.op('open', p, (co) => this.resolver.resolve(p, true, 'open', co), { signal });
+      // An open: its name is checked with the server as open()'s is (close-to-open).
+      const r = await this.op('open', p, (co) => this.resolver.resolve(p, true, 'open', { ...co, revalidate: true }), { signal });
       // No close-to-open GETATTR needed: readWhole reads past the size it was given until a short READ, so a stale cached size cannot truncate or pad the result.
       return this.op('read', undefined, () => readWhole(this.backend, r.fh, 0, signal, r.attrs), { retryStale: false, signal });
     };

@@ -25,3 +25,62 @@ for (const version of ['3', '4.1']) {
     await r.close();
   });
 }
+
+// What the README promises a caching client sees after another client's
+// rename, write and delete (issue 11, defect 5). The old file stays alive on
+// the server (the writer keeps it open), as with git refs and editors'
+// atomic saves: a stale handle would still read, so only the name tells.
+// NFSv3 has no open state, so a second link is what keeps it alive there.
+for (const version of ['3', '4.1', '4.0']) {
+  t.test(`NFSv${version}: a file replaced by rename is seen on the first open after it`, async (t) => {
+    const s = await scratch(t, `cto-rename-v${version.replace('.', '')}`);
+    const url = urlWith(s.dir.slice(1), `version=${version}&actimeo=60`);
+    const [other, cached] = await Promise.all([connect(url), connect(url)]);
+    t.teardown(() => Promise.all([other.close(), cached.close()]));
+    await other.mkdir('/refs');
+    await other.writeFile('/refs/main', 'old commit');
+    t.equal(await cached.readFile('/refs/main', 'utf8'), 'old commit', 'cached client reads and caches the name');
+    t.equal((await cached.stat('/refs/main')).size, 10);
+    await other.link('/refs/main', '/refs/main.old'); // the old file stays alive
+
+    await other.writeFile('/refs/main.tmp', 'new commit!');
+    await other.rename('/refs/main.tmp', '/refs/main');
+
+    t.equal(await cached.readFile('/refs/main', 'utf8'), 'new commit!', 'readFile by path: the new file at once');
+    const h = await cached.open('/refs/main', 'r');
+    t.equal((await h.stat()).size, 11, 'open: the new file');
+    await h.close();
+    t.equal((await cached.stat('/refs/main')).size, 11, 'and a stat after that open sees it too');
+  });
+
+  t.test(`NFSv${version}: readdir that lists a replaced name makes the next open see it`, async (t) => {
+    const s = await scratch(t, `cto-readdir-v${version.replace('.', '')}`);
+    const url = urlWith(s.dir.slice(1), `version=${version}&actimeo=60`);
+    const [other, cached] = await Promise.all([connect(url), connect(url)]);
+    t.teardown(() => Promise.all([other.close(), cached.close()]));
+    await other.writeFile('/f', 'one');
+    t.equal(await cached.readFile('/f', 'utf8'), 'one');
+    await other.link('/f', '/f.old');
+    await other.writeFile('/g', 'two!');
+    await other.rename('/g', '/f');
+    t.same((await cached.readdir('/', { withFileTypes: true })).map((d) => d.name).sort(), ['f', 'f.old']);
+    t.equal(await cached.readFile('/f', 'utf8'), 'two!');
+  });
+
+  t.test(`NFSv${version}: another client's delete and write are seen on open`, async (t) => {
+    const s = await scratch(t, `cto-del-v${version.replace('.', '')}`);
+    const url = urlWith(s.dir.slice(1), `version=${version}&actimeo=60`);
+    const [other, cached] = await Promise.all([connect(url), connect(url)]);
+    t.teardown(() => Promise.all([other.close(), cached.close()]));
+    await other.writeFile('/gone', 'x');
+    await other.writeFile('/grown', 'abc');
+    t.equal(await cached.readFile('/gone', 'utf8'), 'x');
+    t.equal(await cached.readFile('/grown', 'utf8'), 'abc');
+    await other.unlink('/gone');
+    await other.appendFile('/grown', 'def');
+    await t.rejects(cached.readFile('/gone'), { code: 'ENOENT' }, 'a deleted file is ENOENT on open, not a stale read');
+    t.equal(await cached.readFile('/grown', 'utf8'), 'abcdef', 'a file written elsewhere is read whole');
+    await other.writeFile('/gone', 'back');
+    t.equal(await cached.readFile('/gone', 'utf8'), 'back', 'a name created again after a cached ENOENT is found on open');
+  });
+}
