@@ -7,6 +7,7 @@ import { argType, checkBoolean, outOfRange, validMode } from './args.js';
 import { FileHandle, ownerAttrs, readWhole, serverStates, writeBorrowed, type SignalOpts } from './file-handle.js';
 import { parseFlags, parseMode, type OpenFlags } from './flags.js';
 import { readInto } from './io.js';
+import { SillyRenames } from './silly-rename.js';
 import { checkName, MAX_SYMLINKS, parsePath, PathResolver, toPathString, type ParsedPath, type PathLike } from './paths.js';
 import { BigIntStats, bigintStatFs, Dirent, StatFs, Stats } from './stats.js';
 import { ReadStream, WriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
@@ -49,6 +50,8 @@ export interface ClientSettings {
  */
 export class NfsClient {
   private readonly resolver: PathResolver;
+  /** Open files that a remove must not kill (NFSv3 only: see silly-rename.ts). */
+  private readonly silly: SillyRenames;
   private closed = false;
 
   constructor(
@@ -57,6 +60,7 @@ export class NfsClient {
     private readonly settings: ClientSettings,
   ) {
     this.resolver = new PathResolver(backend);
+    this.silly = new SillyRenames(backend);
   }
 
   get version(): string {
@@ -390,7 +394,7 @@ export class NfsClient {
         const a = l.attrs ?? (await this.backend.getattr(l.fh));
         throw fsError(a.kind === 'directory' ? 'EISDIR' : 'ENOTDIR', 'unlink', p.display);
       }
-      await this.backend.remove(dir, name);
+      if (!(await this.silly.hideIfOpen(dir, name))) await this.backend.remove(dir, name);
     }, { signal });
   }
 
@@ -417,7 +421,7 @@ export class NfsClient {
       const { dir, name } = await this.resolver.resolveParent(p, 'rm', co);
       if (name === undefined) throw fsError('EBUSY', 'rm', p.display);
       if (isDir) await this.removeTree(dir, name, top.fh);
-      else await this.backend.remove(dir, name, co);
+      else if (!(await this.silly.hideIfOpen(dir, name, co))) await this.backend.remove(dir, name, co);
     }, { signal });
   }
 
@@ -473,6 +477,8 @@ export class NfsClient {
         // Renaming the root, or a name that is '.', is EBUSY on Linux.
         if (a.name === undefined || b.name === undefined || a.name === '.' || b.name === '.') throw fsError('EBUSY', 'rename', from.display, to.display);
         checkName(b.name, 'rename', to.display);
+        // A target still open here is moved aside first, so its handle outlives the rename (NFSv3).
+        if (!(a.dir.equals(b.dir) && a.name === b.name)) await this.silly.hideIfOpen(b.dir, b.name, co);
         await this.backend.rename(a.dir, a.name, b.dir, b.name, co);
       },
       { dest: to.display, signal },
@@ -579,7 +585,9 @@ export class NfsClient {
     const state = this.backend.open && !isDir ? await this.openState(p, fh, { ...f, truncate: existing !== undefined && f.truncate && f.write }, co) : undefined;
     // By name (4.0) the OPEN finds whatever the name leads to now: the handle follows it.
     if (state) fh = state.fh;
-    return new FileHandle(this.backend, fh, f, p.display, this.blksize, state);
+    // Without server open state (NFSv3) the client keeps an unlinked open file alive itself.
+    const release = this.backend.open ? undefined : this.silly.opened(fh);
+    return new FileHandle(this.backend, fh, f, p.display, this.blksize, state, release);
   }
 
   /**

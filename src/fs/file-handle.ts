@@ -136,6 +136,8 @@ export class FileHandle extends EventEmitter implements StreamSource {
     private readonly blksize: number,
     /** NFSv4 open state (READ/WRITE present it; CLOSE releases it); undefined on v3. */
     private readonly state?: OpenState,
+    /** Called once the handle is released (after its COMMIT): the last close of an unlinked file removes it (silly-rename.ts). */
+    private readonly onRelease?: () => Promise<void>,
   ) {
     super();
     this.stable = flags.sync === 'file' ? 'file' : flags.sync === 'data' ? 'data' : 'unstable';
@@ -592,6 +594,7 @@ export class FileHandle extends EventEmitter implements StreamSource {
       // Locks go with the handle, as with OFD locks; then the server's open state.
       await this.locks?.close().catch(() => {});
       if (this.state && this.backend.closeState) await this.backend.closeState(this.state).catch(() => {});
+      await this.onRelease?.();
     }
   }
 
