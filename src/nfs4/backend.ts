@@ -17,6 +17,7 @@ import type {
   OpenState,
   ReadDest,
 } from '../fs/backend.js';
+import { WrongSecurityError } from '../rpc/gss/errors.js';
 import { NfsStatusError } from '../errors.js';
 import { releaseWithin } from '../core/release.js';
 import { DEFAULT_IO_SIZE, ioSize } from '../core/io-size.js';
@@ -239,7 +240,7 @@ export class Nfs4Backend implements Backend {
         connectTimeout: r.connectTimeout,
         timeout,
         maxInFlight,
-        auth: t.auth,
+        auth: t.gss?.credential(100003, 4) ?? t.auth,
         retry: retryPolicy(r),
         ...(r.tls ? { tls: r.tls } : {}),
         ...(r.xprtsec ? { starttls: { prog: 100003, vers: 4, tls: r.xprtsec } } : {}),
@@ -276,6 +277,11 @@ export class Nfs4Backend implements Backend {
       const names = o.path.split('/').filter((c) => c !== '' && c !== '.');
       if (names.includes('..')) throw statusError('NFS4ERR_ACCESS', 'EACCES', 'mount', `path '${o.path}' climbs with '..'`);
       const { fh, fattr } = await walk(ch, 'root', names, MOUNT_REQUEST).catch((err: unknown) => {
+        if (err instanceof WalkError && err.failure.status === nfsstat4.NFS4ERR_WRONGSEC) {
+          // The pseudo-root took our flavor, the export does not (RFC 8881 2.6.3.1).
+          const used = t.gss?.name ?? 'sys';
+          throw new WrongSecurityError(`mount ${t.host}:${o.path}: this export wants another security flavor than ${used} (NFS4ERR_WRONGSEC at '${names[err.at]}'): krb5/krb5i/krb5p with sec=`, ['krb5', 'krb5i', 'krb5p'].filter((n) => n !== used), used, { cause: err });
+        }
         throw err instanceof WalkError ? new Nfs4PathError(err.failure, err.at, names[err.at]!) : err;
       });
       const idmap = cachingIdMapper(o.idmap ?? ownerToId);
@@ -296,7 +302,8 @@ export class Nfs4Backend implements Backend {
       };
       const lease = fattr.leaseTime && fattr.leaseTime > 0 ? fattr.leaseTime : 90;
       if (o.nconnect > 1 && !o.rpc) {
-        const extra = Array.from({ length: o.nconnect - 1 }, () => new RpcClient(rpc.opts));
+        // An RPCSEC_GSS context serves one connection: each gets its own.
+        const extra = Array.from({ length: o.nconnect - 1 }, () => new RpcClient({ ...rpc.opts, auth: t.gss?.credential(100003, 4) ?? rpc.opts.auth }));
         try {
           await ch.addConnections(extra);
         } catch (err) {
