@@ -267,7 +267,10 @@ export class Nfs3Backend implements Backend {
       }
       const info = await nfs3Fsinfo(rpc, root);
       if (!info.ok) throw fail(info.status, 'NFSPROC3_FSINFO');
-      const attrs = info.objAttributes ?? (await getattrOrThrow(rpc, root));
+      // A krb5-only export answers FSINFO under AUTH_SYS and refuses (AUTH_TOOWEAK) everything
+      // after: when MNT did not list AUTH_SYS, a GETATTR makes that refusal come at mount.
+      const sysDoubtful = !t.gss && offered.length > 0 && !offered.includes('sys');
+      const attrs = (!sysDoubtful && info.objAttributes) || (await getattrOrThrow(rpc, root));
       if (attrs.type !== ftype3.NF3DIR) throw new NfsStatusError('NFS3ERR_NOTDIR', 'ENOTDIR', 'NFSPROC3_FSINFO', `mount path '${o.path}' is not a directory`);
       const rsize = ioSize(o.rsize, info.rtpref, info.rtmax);
       const wsize = ioSize(o.wsize, info.wtpref, info.wtmax);
