@@ -69,9 +69,12 @@ if (process.getuid?.() !== 0) {
     t.equal((v3.error as { code: string }).code, 'ERR_NFS_WRONGSEC');
     t.match((v3.error as { message: string }).message, /this export wants krb5.*krb5i.*krb5p|this export wants krb5p\/krb5i\/krb5/);
     t.same(new Set((v3.error as { wanted: string[] }).wanted), new Set(['krb5', 'krb5i', 'krb5p']), 'from MOUNT\'s flavor list');
-    const v4 = await run({ kind: 'fs', url: `${URL_BASE}?version=4.1&sec=sys`, options: {}, dir: '/unused' });
-    t.equal((v4.error as { code: string }).code, 'ERR_NFS_WRONGSEC');
-    t.match((v4.error as { message: string }).message, /this export wants/);
+    for (const version of ['4.1', '4.0']) {
+      const v4 = await run({ kind: 'fs', url: `${URL_BASE}?version=${version}&sec=sys`, options: {}, dir: '/unused' });
+      t.equal((v4.error as { code: string }).code, 'ERR_NFS_WRONGSEC', `NFSv${version}`);
+      t.match((v4.error as { message: string }).message, /this export wants krb5p\/krb5i\/krb5, not sys \(NFS4ERR_WRONGSEC at 'export', flavors from SECINFO\)/);
+      t.same(new Set((v4.error as { wanted: string[] }).wanted), new Set(['krb5', 'krb5i', 'krb5p']), `NFSv${version}: from SECINFO`);
+    }
   });
 
   t.test('sec=sys:krb5i falls through to krb5i', async (t) => {
