@@ -72,11 +72,15 @@ export interface RpcSecurity {
    */
   prepare(client: import('./client.js').RpcClient): Promise<void> | undefined;
   /**
-   * Writes the call from xid to the end of the arguments for one
-   * transmission and returns what the reply is checked against (the
-   * RPCSEC_GSS seq_num of this transmission).
+   * Writes the call from xid through the verifier for one transmission,
+   * then, when `wrapsArgs`, the protected arguments (`args`, XDR-encoded
+   * in pieces, `argsLength` bytes in all); otherwise the client sends
+   * `args` as they are after what this wrote. Returns what the reply is
+   * checked against (the RPCSEC_GSS seq_num of this transmission).
    */
-  encodeCall(w: XdrWriter, xid: number, call: CallLabel, args: Buffer): number;
+  encodeCall(w: XdrWriter, xid: number, call: CallLabel, args: readonly Buffer[], argsLength: number): number;
+  /** True when the arguments are wrapped (integrity, privacy) rather than sent as they are. */
+  readonly wrapsArgs: boolean;
   /**
    * Checks the reply's verifier (body `verf`) against one of `sent` (the
    * values encodeCall returned for this call, oldest first; `epoch` the

@@ -148,8 +148,9 @@ interface PendingCall {
    * encoded once.
    */
   sec: RpcSecurity | undefined;
-  /** The procedure's arguments alone, wrapped anew per transmission. */
-  args: Buffer | undefined;
+  /** The procedure's arguments alone (XDR pieces, bytes not copied), wrapped anew per transmission. */
+  args: Buffer[] | undefined;
+  argsLength: number;
   /** What each transmission's reply may be checked against (its seq_num), newest last, at most SEC_SENT_KEPT. */
   secSent: number[] | undefined;
   /** sec.epoch at the last transmission. */
@@ -299,12 +300,12 @@ export class RpcClient {
     }
     const xid = this.nextXid();
     const w = new XdrWriter(256);
-    let args: Buffer | undefined;
+    let args: Buffer[] | undefined;
     try {
       if (sec) {
         // Only the arguments now; header, credential and verifier go on per transmission (send()).
         if (encode) encode(w);
-        args = w.toBuffer();
+        args = w.buffers();
       } else {
         const setMark = w.reserve32();
         encodeCallHeader(w, xid, label.prog, label.vers, label.proc, auth);
@@ -342,6 +343,7 @@ export class RpcClient {
         retransmits: 0,
         sec,
         args,
+        argsLength: sec ? w.length : 0,
         secSent: undefined,
         secEpoch: 0,
         secRecoveries: 0,
@@ -412,21 +414,25 @@ export class RpcClient {
    * not encode it; the call has failed then.
    */
   private encodeSecured(pc: PendingCall): boolean {
-    const w = new XdrWriter(pc.args!.length + 256);
+    const sec = pc.sec!;
+    const w = new XdrWriter(256);
+    let bytes: number;
     try {
       const setMark = w.reserve32();
-      const token = pc.sec!.encodeCall(w, pc.xid, pc.label, pc.args!);
-      setMark(recordMark(w.length - 4));
+      const token = sec.encodeCall(w, pc.xid, pc.label, pc.args!, pc.argsLength);
+      bytes = w.length + (sec.wrapsArgs ? 0 : pc.argsLength);
+      setMark(recordMark(bytes - 4));
       const sent = (pc.secSent ??= []);
       sent.push(token);
       if (sent.length > SEC_SENT_KEPT) sent.shift();
-      pc.secEpoch = pc.sec!.epoch;
+      pc.secEpoch = sec.epoch;
     } catch (err) {
       this.settle(pc, true, err);
       return false;
     }
-    pc.bufs = w.buffers();
-    pc.bytes = w.length;
+    // Unwrapped arguments follow as the caller encoded them: no copy of a WRITE's data.
+    pc.bufs = sec.wrapsArgs ? w.buffers() : w.buffers().concat(pc.args!);
+    pc.bytes = bytes;
     return true;
   }
 

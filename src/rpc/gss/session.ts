@@ -107,6 +107,10 @@ export class GssSession implements RpcSecurity {
     return this.opts.service !== rpc_gss_svc_none;
   }
 
+  get wrapsArgs(): boolean {
+    return this.opts.service !== rpc_gss_svc_none;
+  }
+
   /** The seq_window of the current context (for tests and diagnostics). */
   get window(): number | undefined {
     return this.ctx?.window;
@@ -190,14 +194,14 @@ export class GssSession implements RpcSecurity {
     const service = this.opts.service;
     const security: RpcSecurity = {
       prepare: () => undefined,
-      encodeCall(w, xid, call, args) {
+      encodeCall(w, xid, call) {
         const head = encodeGssCallHead(xid, call.prog, call.vers, call.proc, gssProc, seq, service, handle);
         w.fixed(head);
         if (mech) w.u32(RPCSEC_GSS).opaque(mech.getMic(head));
         else w.fixed(NULL_VERF);
-        w.fixed(args);
         return seq;
       },
+      wrapsArgs: false,
       openReply(r, verf) {
         onVerf(Buffer.from(verf));
         return r;
@@ -209,20 +213,19 @@ export class GssSession implements RpcSecurity {
     return { flavor: RPCSEC_GSS, encoded: NO_HANDLE, security };
   }
 
-  encodeCall(w: XdrWriter, xid: number, call: CallLabel, args: Buffer): number {
+  encodeCall(w: XdrWriter, xid: number, call: CallLabel, args: readonly Buffer[], argsLength: number): number {
     const c = this.ctx!;
     const seq = c.seq++;
     const service = this.opts.service;
     const head = encodeGssCallHead(xid, call.prog, call.vers, call.proc, RPCSEC_GSS_DATA, seq, service, c.handle);
     w.fixed(head);
     w.u32(RPCSEC_GSS).opaque(c.mech.getMic(head));
-    if (service === rpc_gss_svc_none) {
-      w.fixed(args);
-    } else {
+    if (service !== rpc_gss_svc_none) {
       // rpc_gss_data_t: the seq_num, then the arguments, under one MIC or one Wrap.
-      const body = Buffer.allocUnsafe(4 + args.length);
+      const body = Buffer.allocUnsafe(4 + argsLength);
       body.writeUInt32BE(seq, 0);
-      args.copy(body, 4);
+      let at = 4;
+      for (const a of args) at += a.copy(body, at);
       if (service === rpc_gss_svc_integrity) w.opaque(body).opaque(c.mech.getMic(body));
       else w.opaque(c.mech.wrap(body, true));
     }
