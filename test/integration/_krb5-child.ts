@@ -82,6 +82,9 @@ async function fsJob(url: string): Promise<Record<string, unknown>> {
     const text = await nfs.readFile(`${d}/b.txt`, 'utf8');
     const st = await nfs.stat(`${d}/b.txt`);
     const names = (await nfs.readdir(d)).sort();
+    // Calls in flight together: with nconnect they spread over the connections.
+    await Promise.all(Array.from({ length: 6 }, (_, i) => nfs.writeFile(`${d}/p${i}`, `p${i}`)));
+    await Promise.all(Array.from({ length: 6 }, (_, i) => nfs.unlink(`${d}/p${i}`)));
     await nfs.writeFile(`${d}/gone.txt`, 'x');
     await nfs.unlink(`${d}/gone.txt`);
     let missing: unknown;

@@ -95,6 +95,22 @@ if (process.getuid?.() !== 0) {
     }
   });
 
+  const more = [
+    { what: 'NFSv3 krb5p over nconnect=3 (a context per connection)', contexts: 3, j: job({ kind: 'fs', url: `${URL_BASE}?version=3&sec=krb5p&nconnect=3`, options: alice }, 'krb5-nconnect3') },
+    { what: 'NFSv4.1 krb5i over nconnect=3 (a context per connection)', contexts: 3, j: job({ kind: 'fs', url: `${URL_BASE}?version=4.1&sec=krb5i&nconnect=3`, options: alice }, 'krb5-nconnect41') },
+    { what: 'NFSv4.1 krb5 with a password instead of a keytab', contexts: 1, j: job({ kind: 'fs', url: `${URL_BASE}?version=4.1&sec=krb5`, options: { krb5: { principal: 'alice', password: env.MOUNTLESS_KDC_CLIENT_PASSWORD } } }, 'krb5-password') },
+  ];
+  for (const { what, contexts, j } of more) {
+    later(what, async (t) => {
+      const r = await j.result();
+      t.same(r.error, undefined, 'no error');
+      t.equal(r.inits, contexts, `${contexts} RPCSEC_GSS_INIT (one per connection used)`);
+      t.equal(r.text, 'first+more');
+      t.equal(r.bigEqual, true);
+      t.equal(statSync(`${EXPORT_DIR}/${j.dir}/b.txt`).uid, ALICE_UID, "owner on disk is alice's uid");
+    });
+  }
+
   const list = job({ kind: 'fs', url: `${URL_BASE}?version=3&sec=sys:krb5i`, options: alice }, 'krb5-list');
   later('sec=sys:krb5i falls through to krb5i', async (t) => {
     const r = await list.result();
