@@ -322,3 +322,45 @@ t.test('close() destroys the context (RPCSEC_GSS_DESTROY with its handle)', asyn
   t.ok(destroy, 'RPCSEC_GSS_DESTROY sent');
   t.equal(s.contexts.size, 0, 'the server dropped the context');
 });
+
+t.test('near the end of its ticket the context is replaced in the background; calls on the old one still verify', async (t) => {
+  const { creds, keytab } = mint();
+  let now = Date.now();
+  let held: FakeCall | undefined;
+  let holdNext = false;
+  const s = await gssServer(keytab, {
+    onData: (c) => {
+      if (!holdNext) return true;
+      holdNext = false;
+      held = c;
+      return false;
+    },
+  });
+  t.teardown(() => s.server.close());
+  const mech = mechanism({ ...creds, endtime: new Date(now + 100_000) });
+  const session = new GssSession({ mechanism: mech, service: 2, prog: PROG, vers: VERS, timeout: 5000, now: () => now });
+  const rpc = new RpcClient({ host: s.server.host, port: s.server.port, auth: session.credential });
+  t.teardown(() => rpc.close());
+  t.same(await echo(rpc, Buffer.from('one')), Buffer.from('one'));
+  const first = session.epoch;
+  // A call on the wire under the first context, answered only after it was replaced.
+  holdNext = true;
+  const slow = echo(rpc, Buffer.from('slow'));
+  await new Promise((r) => setTimeout(r, 50));
+  t.ok(held, 'the slow call is on the wire');
+  now += 95_000; // 5 s before the end: within the renewal margin
+  t.same(await echo(rpc, Buffer.from('two')), Buffer.from('two'), 'a call made while renewing goes on');
+  for (let i = 0; i < 50 && session.epoch === first; i++) await new Promise((r) => setTimeout(r, 10));
+  t.equal(mech.starts, 2, 'a new context was made');
+  t.not(session.epoch, first, 'and is in use');
+  // Answer the held call under the first context: its reply must still verify.
+  const heldCred = parseCred(held!.cred.body);
+  const acc = s.contexts.get(heldCred.handle.toString('hex'))!;
+  const args = held!.args.subarray(4, 4 + held!.args.readUInt32BE(0)).subarray(4);
+  const body = Buffer.concat([u32(heldCred.seq), args]);
+  gssReply(held!, acc.getMic(u32(heldCred.seq)), Buffer.concat([opaque(body), opaque(acc.getMic(body))]));
+  t.same(await slow, Buffer.from('slow'), 'the reply to a call under the old context verified');
+  t.same(await echo(rpc, Buffer.from('three')), Buffer.from('three'));
+  const handles = new Set(s.seen.filter((x) => x.cred.proc === 0).map((x) => x.cred.handle.toString('hex')));
+  t.equal(handles.size, 2, 'DATA calls went out under both contexts');
+});
