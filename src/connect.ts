@@ -5,8 +5,13 @@ import { CachingBackend } from './cache/caching-backend.js';
 import { ReadonlyBackend } from './core/readonly.js';
 import { Nfs3Backend } from './nfs3/backend.js';
 import { Nfs4Backend } from './nfs4/backend.js';
-import { MAX_AUTH_SYS_GIDS, resolveOptions, type ConnectOptions } from './options.js';
-import { authSys } from './rpc/auth.js';
+import { majorTimeoutMs, MAX_AUTH_SYS_GIDS, resolveOptions, type ConnectOptions, type ResolvedOptions } from './options.js';
+import { authSys, type Credential } from './rpc/auth.js';
+import { RpcDeniedError } from './rpc/errors.js';
+import { RpcGssError, WrongSecurityError } from './rpc/gss/errors.js';
+import { gssForMount } from './rpc/gss/mount-security.js';
+import { isKrb5Error } from './krb5/errors.js';
+import type { MountTarget } from './fs/backend.js';
 import { parseNfsUrl } from './url.js';
 
 /**
@@ -23,8 +28,7 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   const auth = authSys({ uid: o.uid, gid: o.gid, gids: authSysGids(o.gids), machineName: o.machineName });
   let backend: Backend;
   try {
-    // NFSv4 needs neither rpcbind nor MOUNT: one port, the pseudo-fs path walked in one COMPOUND.
-    backend = o.version === '3' ? await Nfs3Backend.mount({ host: u.host, path: u.path, auth }, o) : await Nfs4Backend.mount({ host: u.host, path: u.path, auth }, o);
+    backend = await mountWithSec(u.host, u.path, u.user, auth, o);
   } catch (err) {
     // A path below the export is looked up with NFS calls; report their
     // failure as mount(2) would: ENOENT/ENOTDIR/EACCES naming the path.
@@ -34,6 +38,32 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
   // Below the caches (which the fs layer must reach to invalidate), above the wire: every caller passes through it.
   if (o.readonly) backend = new ReadonlyBackend(backend);
   return new NfsClient(o.cache ? new CachingBackend(backend, o.cache) : backend, { umask: o.umask, readonly: o.readonly });
+}
+
+/**
+ * Mounts with each flavor of sec= in turn until one works: the next is
+ * tried when the server refuses the flavor (WRONGSEC, AUTH_ERROR) or no
+ * context can be made with it; the last one's error is the answer.
+ */
+async function mountWithSec(host: string, path: string, user: string | undefined, auth: Credential, o: ResolvedOptions): Promise<Backend> {
+  const krb5 = { ...o.krb5 };
+  if (krb5.principal === undefined && user !== undefined) krb5.principal = user;
+  let last: unknown;
+  for (const name of o.sec) {
+    const t: MountTarget = { host, path, auth, gss: name === 'sys' ? undefined : gssForMount(name, host, krb5, majorTimeoutMs(o)) };
+    try {
+      // NFSv4 needs neither rpcbind nor MOUNT: one port, the pseudo-fs path walked in one COMPOUND.
+      return o.version === '3' ? await Nfs3Backend.mount(t, o) : await Nfs4Backend.mount(t, o);
+    } catch (err) {
+      last = err;
+      if (!refusesFlavor(err) || name === o.sec[o.sec.length - 1]) throw err;
+    }
+  }
+  throw last;
+}
+
+function refusesFlavor(err: unknown): boolean {
+  return err instanceof WrongSecurityError || err instanceof RpcGssError || (err instanceof RpcDeniedError && err.authStat !== undefined) || isKrb5Error(err);
 }
 
 /** Code of the warning for groups AUTH_SYS cannot carry. */

@@ -3,7 +3,7 @@
  * The public surface only; internals live in their protocol folders.
  */
 export { connect, GROUPS_WARNING } from './connect.js';
-export { OPTIONS, type ConnectOptions, type NfsVersion } from './options.js';
+export { OPTIONS, type ConnectOptions, type NfsVersion, type SecName, type Krb5CredentialOptions } from './options.js';
 export { parseNfsUrl, type NfsUrl } from './url.js';
 export { NfsClient } from './fs/client.js';
 export { FileHandle } from './fs/file-handle.js';
@@ -28,5 +28,7 @@ export {
   isNfsError,
 } from './errors.js';
 export { Nfs4OpError } from './nfs4/compound.js';
+export { RpcGssError, WrongSecurityError } from './rpc/gss/errors.js';
+export { Krb5Error, isKrb5Error, type Krb5ErrorCode } from './krb5/errors.js';
 export { Nfs4PathError } from './nfs4/backend.js';
 export { CLOSE_WARNING } from './core/release.js';

@@ -29,7 +29,30 @@ type Kind =
   | { type: 'string' }
   | { type: 'xprtsec' }
   /** true/false in a URL; true, false or node's tls.connect options in code. */
-  | { type: 'tls' };
+  | { type: 'tls' }
+  /** sys|krb5|krb5i|krb5p, or a ':'-list of them tried in order (URL and code); an array in code too. */
+  | { type: 'sec' }
+  /** Code only: the Kerberos credentials object (Krb5Options' public fields). */
+  | { type: 'krb5' };
+
+/** sec= names (nfs(5), libnfs), weakest first. */
+export const SEC_NAMES = ['sys', 'krb5', 'krb5i', 'krb5p'] as const;
+export type SecName = (typeof SEC_NAMES)[number];
+
+/** Where the Kerberos credentials come from; unset fields come from the environment as MIT tools read it (KRB5_CONFIG, KRB5CCNAME, KRB5_CLIENT_KTNAME). */
+export interface Krb5CredentialOptions {
+  /** Client principal (alice or alice@REALM); default the URL's user, else the ccache's, else the keytab's first. */
+  principal?: string;
+  /** Client keytab (FILE:path or path). */
+  keytab?: string;
+  /** Credential cache (FILE:path or path). */
+  ccache?: string;
+  password?: string;
+  /** KDC address(es) host[:port] instead of krb5.conf's. */
+  kdc?: string | string[];
+  realm?: string;
+}
+const KRB5_KEYS = ['principal', 'keytab', 'ccache', 'password', 'kdc', 'realm'] as const;
 
 interface Spec<V> {
   /** The URL query key (matched case-insensitively), or none for code-only options. */
@@ -79,6 +102,8 @@ export const OPTIONS = {
   acdirmax: { url: 'acdirmax', kind: uint(0, 3600, 's'), defaultDoc: '60', doc: 'Most seconds a directory\'s attributes and cached names are trusted.' } as Spec<number>,
   tls: { url: 'tls', kind: { type: 'tls' }, defaultDoc: 'false', doc: 'TLS from the first byte to a TLS-terminating proxy (stunnel, a cloud NAS helper): true, or node\'s tls.connect options (ca, cert, key, servername). The certificate is verified. NFSv3 needs nfsport and mountport (rpcbind is not tunnelled).' } as Spec<boolean | TlsOptions>,
   xprtsec: { url: 'xprtsec', kind: { type: 'xprtsec' }, defaultDoc: `'none'`, doc: `'tls': RPC-with-TLS (RFC 9289, STARTTLS on the NFS connection); certificates as for tls. Never falls back to plaintext.` } as Spec<'tls' | 'none'>,
+  sec: { url: 'sec', kind: { type: 'sec' }, defaultDoc: `'sys'`, doc: `Security flavor: 'sys' (AUTH_SYS), 'krb5' (Kerberos authentication), 'krb5i' (and integrity of every call and reply), 'krb5p' (and privacy: encrypted). A ':'-list (krb5p:krb5i) is tried in order against the flavors the server offers. The service principal is nfs/<the URL's host name>.` } as Spec<SecName | string | SecName[]>,
+  krb5: { kind: { type: 'krb5' }, defaultDoc: 'the environment', doc: `Kerberos credentials for sec=krb5*: { principal, keytab, ccache, password, kdc, realm }; what is left out comes from KRB5_CONFIG, KRB5CCNAME and KRB5_CLIENT_KTNAME as with MIT tools, the principal from the URL's user.` } as Spec<Krb5CredentialOptions>,
   umask: { kind: uint(0, 0o777), defaultDoc: 'process.umask()', doc: 'Mode bits cleared from files and directories this client creates.' } as Spec<number>,
 } as const;
 
@@ -136,7 +161,18 @@ export interface ResolvedOptions {
   tls: TlsOptions | undefined;
   /** RFC 9289 STARTTLS with these TLS options. */
   xprtsec: TlsOptions | undefined;
+  /** Flavors to try, in order. */
+  sec: SecName[];
+  krb5: Krb5CredentialOptions;
   umask: number;
+}
+
+/** The sec= list in `v` (a name, a ':'-list or an array of names), or why it is not one. */
+function parseSec(v: unknown): SecName[] | string {
+  const parts = typeof v === 'string' ? v.split(':') : Array.isArray(v) ? v : undefined;
+  if (!parts || parts.length === 0) return 'a security flavor name, a \':\'-list or an array of them';
+  for (const p of parts) if (typeof p !== 'string' || !(SEC_NAMES as readonly string[]).includes(p)) return `one of ${SEC_NAMES.join(', ')} (or a ':'-list of them), got '${String(p)}'`;
+  return parts as SecName[];
 }
 
 function outOfRange(name: string, range: string, v: unknown): InvalidArgError {
@@ -183,6 +219,19 @@ function checkValue(name: OptionName, v: unknown): void {
     case 'tls':
       if (typeof v !== 'boolean' && (v === null || typeof v !== 'object')) throw typeError(name, 'of type boolean or object', v);
       return;
+    case 'sec': {
+      const r = parseSec(v);
+      if (typeof r === 'string') throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `The property 'options.${name}' must be ${r}. Received ${describeType(v)}`);
+      return;
+    }
+    case 'krb5':
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) throw typeError(name, 'of type object', v);
+      for (const [k, x] of Object.entries(v)) {
+        if (!(KRB5_KEYS as readonly string[]).includes(k)) throw new InvalidArgError('ERR_INVALID_ARG_VALUE', `Unknown option 'krb5.${k}' (known: ${KRB5_KEYS.join(', ')})`);
+        const ok = x === undefined || typeof x === 'string' || (k === 'kdc' && Array.isArray(x) && x.every((e) => typeof e === 'string'));
+        if (!ok) throw typeError(`${name}.${k}`, k === 'kdc' ? 'a string or an array of strings' : 'of type string', x);
+      }
+      return;
   }
 }
 
@@ -221,6 +270,12 @@ export function parseUrlValue(name: OptionName, raw: string): { value: unknown }
       return { value: raw };
     case 'string':
       return { value: raw };
+    case 'sec': {
+      const r = parseSec(raw);
+      return typeof r === 'string' ? { why: `sec must be ${r}` } : { value: r };
+    }
+    case 'krb5':
+      return { why: 'krb5 is given in code, not in the URL' };
   }
 }
 
@@ -304,6 +359,8 @@ export function resolveOptions(fromUrl: ConnectOptions, fromCode: ConnectOptions
     cache: cachePolicy(o),
     tls: xprtsec ? undefined : tlsConf,
     xprtsec,
+    sec: o.sec === undefined ? ['sys'] : (parseSec(o.sec) as SecName[]),
+    krb5: { ...(o.krb5 ?? {}) },
     umask: o.umask ?? process.umask(),
   };
 }
@@ -327,7 +384,7 @@ export function optionsMarkdown(): string {
     const s = OPTIONS[n] as Spec<unknown>;
     const k = s.kind;
     const type =
-      k.type === 'int' ? `integer ${k.min}..${k.max === U32 ? '2³²−1' : k.max}${k.unit ? ` (${k.unit})` : ''}` : k.type === 'gids' ? 'integer[]' : k.type === 'version' ? 'string' : k.type === 'tls' ? 'boolean or object' : k.type === 'xprtsec' ? `'tls' \\| 'none'` : k.type === 'bool' ? 'boolean' : 'string';
+      k.type === 'int' ? `integer ${k.min}..${k.max === U32 ? '2³²−1' : k.max}${k.unit ? ` (${k.unit})` : ''}` : k.type === 'gids' ? 'integer[]' : k.type === 'version' ? 'string' : k.type === 'tls' ? 'boolean or object' : k.type === 'xprtsec' ? `'tls' \\| 'none'` : k.type === 'bool' ? 'boolean' : k.type === 'sec' ? 'string or string[]' : k.type === 'krb5' ? 'object' : 'string';
     return `| \`${n}\` | ${s.url ? `\`${s.url}\`` : '—'} | ${type} | ${s.defaultDoc} | ${s.doc.replace(/\|/g, '\\|')} |`;
   });
   return ['| option | URL key | type | default | meaning |', '|---|---|---|---|---|', ...rows].join('\n');

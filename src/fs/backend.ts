@@ -16,6 +16,12 @@ export interface MountTarget {
   /** Path on the server: an export, or a directory inside one. */
   path: string;
   auth: import('../rpc/auth.js').Credential;
+  /**
+   * RPCSEC_GSS for the NFS connections (sec=krb5*): a new credential per
+   * connection, since a context serves one. Absent: `auth` (AUTH_SYS) for
+   * everything. rpcbind and MOUNT always use `auth`.
+   */
+  gss?: { name: import('../options.js').SecName; credential(prog: number, vers: number): import('../rpc/auth.js').Credential } | undefined;
 }
 
 export type FileKind = 'file' | 'directory' | 'symlink' | 'block' | 'char' | 'socket' | 'fifo';

@@ -1,7 +1,7 @@
 // The Kerberos v5 mechanism's surface for the RPCSEC_GSS layer: getting a
 // service ticket the way MIT tools would (environment, ccache, keytab,
-// password), and a GSS context over it. Nothing here is wired into connect()
-// yet; src/rpc will use these.
+// password), and a GSS context over it. src/rpc/gss/mechanism.ts uses these
+// for sec=krb5, krb5i and krb5p.
 export { Krb5Error, isKrb5Error, type Krb5ErrorCode } from './errors.js';
 export { getServiceTicket, getInitialCredentials, krb5Context, type Krb5Options, type Krb5Context } from './acquire.js';
 export type { Credentials } from './credentials.js';

@@ -9,7 +9,9 @@ import { majorTimeoutMs, resolveOptions, retryPolicy, type ResolvedOptions } fro
 import { RpcClient, type RetryPolicy } from '../rpc/client.js';
 import { NlmLocker } from '../nlm/locks.js';
 import type { TlsOptions } from '../rpc/transport.js';
-import { RpcConnectionError } from '../rpc/errors.js';
+import { RpcConnectionError, RpcDeniedError } from '../rpc/errors.js';
+import { WrongSecurityError } from '../rpc/gss/errors.js';
+import { secNameOf } from '../rpc/gss/cred.js';
 import { ftype3, NFS_PROGRAM, NFS_V3 } from './constants.js';
 import { ioSize } from '../core/io-size.js';
 import { ListingGuard } from '../core/listing.js';
@@ -216,11 +218,15 @@ export class Nfs3Backend implements Backend {
     const mountRpc = new RpcClient({ host: o.host, port: mountport!, ...rpcOpts, ...tlsOpts, ...(o.xprtsec ? { starttls: { prog: MOUNT_PROGRAM, vers: MOUNT_V3, tls: o.xprtsec } } : {}) });
     let exportPath: string;
     let root: Buffer;
+    /** The flavors MNT says the export takes (RFC 1813 5.2.1), as sec= names. */
+    let offered: string[] = [];
     try {
       const chosen = await chooseExport(mountRpc, o.path);
       exportPath = chosen.path;
       try {
-        root = (await mnt(mountRpc, exportPath)).fhandle;
+        const m = await mnt(mountRpc, exportPath);
+        root = m.fhandle;
+        offered = m.authFlavors.map(secNameOf);
       } catch (err) {
         // Ganesha refuses a path it does not export with MNT3ERR_ACCES; when
         // its export list confirms there is no such export, say that instead.
@@ -233,13 +239,19 @@ export class Nfs3Backend implements Backend {
       await mountRpc.close();
       throw err;
     }
+    const used = t.gss?.name ?? 'sys';
+    if (t.gss && offered.length > 0 && !offered.includes(used)) {
+      await mountRpc.close();
+      throw new WrongSecurityError(`mount ${o.host}:${exportPath}: this export wants ${offered.join('/')}, not ${used} (MOUNT's auth flavors)`, offered, used);
+    }
     // After a server restart rpcbind may hand out a new NFS port; ask again unless the port was given.
     const resolvePort = o.nfsport === undefined ? () => askPort(o, NFS_PROGRAM, NFS_V3, 'NFS v3') : undefined;
     const retry = { ...o.retry, ...(resolvePort ? { resolvePort } : {}) };
     const nfsOpts = { host: o.host, port: nfsport!, maxInFlight: o.maxInFlight, ...rpcOpts, ...tlsOpts, retry, ...(o.xprtsec ? { starttls: { prog: NFS_PROGRAM, vers: NFS_V3, tls: o.xprtsec } } : {}) };
-    const rpc = new RpcClient(nfsOpts);
+    const nfsAuth = (): Credential => t.gss?.credential(NFS_PROGRAM, NFS_V3) ?? o.auth;
+    const rpc = new RpcClient({ ...nfsOpts, auth: nfsAuth() });
     // nconnect: more TCP connections to the same server, calls spread over them (as the kernel's nconnect).
-    const extra = Array.from({ length: Math.max(0, o.nconnect - 1) }, () => new RpcClient({ ...nfsOpts, owner: rpc.opts.owner }));
+    const extra = Array.from({ length: Math.max(0, o.nconnect - 1) }, () => new RpcClient({ ...nfsOpts, auth: nfsAuth(), owner: rpc.opts.owner }));
     const unmount = async () => {
       try {
         await umnt(mountRpc, exportPath, { timeout: Math.max(1, o.closeTimeout) });
@@ -259,7 +271,10 @@ export class Nfs3Backend implements Backend {
       }
       const info = await nfs3Fsinfo(rpc, root);
       if (!info.ok) throw fail(info.status, 'NFSPROC3_FSINFO');
-      const attrs = info.objAttributes ?? (await getattrOrThrow(rpc, root));
+      // A krb5-only export answers FSINFO under AUTH_SYS and refuses (AUTH_TOOWEAK) everything
+      // after: when MNT did not list AUTH_SYS, a GETATTR makes that refusal come at mount.
+      const sysDoubtful = !t.gss && offered.length > 0 && !offered.includes('sys');
+      const attrs = (!sysDoubtful && info.objAttributes) || (await getattrOrThrow(rpc, root));
       if (attrs.type !== ftype3.NF3DIR) throw new NfsStatusError('NFS3ERR_NOTDIR', 'ENOTDIR', 'NFSPROC3_FSINFO', `mount path '${o.path}' is not a directory`);
       const rsize = ioSize(o.rsize, info.rtpref, info.rtmax);
       const wsize = ioSize(o.wsize, info.wtpref, info.wtmax);
@@ -268,6 +283,11 @@ export class Nfs3Backend implements Backend {
     } catch (err) {
       await Promise.all([rpc, ...extra].map((c) => c.close()));
       await unmount();
+      // AUTH_TOOWEAK: the export takes only stronger flavors than the one used (krb5 exports refuse AUTH_SYS here, after MNT).
+      if (err instanceof RpcDeniedError && err.authStat === 5) {
+        const wanted = offered.filter((n) => n !== used);
+        throw new WrongSecurityError(`mount ${o.host}:${exportPath}: this export wants ${wanted.length ? wanted.join('/') : 'a stronger security flavor'}, not ${used} (AUTH_TOOWEAK); give sec=${wanted[0] ?? 'krb5'}`, wanted, used, { cause: err });
+      }
       throw err;
     }
   }

@@ -17,6 +17,8 @@ import type {
   OpenState,
   ReadDest,
 } from '../fs/backend.js';
+import { WrongSecurityError } from '../rpc/gss/errors.js';
+import { secNameOf } from '../rpc/gss/cred.js';
 import { NfsStatusError } from '../errors.js';
 import { releaseWithin } from '../core/release.js';
 import { DEFAULT_IO_SIZE, ioSize } from '../core/io-size.js';
@@ -58,6 +60,7 @@ import {
   opLink,
   opLookup,
   opLookupp,
+  opSecinfo,
   opNverify,
   opOffloadStatus,
   opPutfh,
@@ -239,7 +242,7 @@ export class Nfs4Backend implements Backend {
         connectTimeout: r.connectTimeout,
         timeout,
         maxInFlight,
-        auth: t.auth,
+        auth: t.gss?.credential(100003, 4) ?? t.auth,
         retry: retryPolicy(r),
         ...(r.tls ? { tls: r.tls } : {}),
         ...(r.xprtsec ? { starttls: { prog: 100003, vers: 4, tls: r.xprtsec } } : {}),
@@ -275,7 +278,8 @@ export class Nfs4Backend implements Backend {
       const ch = channel!;
       const names = o.path.split('/').filter((c) => c !== '' && c !== '.');
       if (names.includes('..')) throw statusError('NFS4ERR_ACCESS', 'EACCES', 'mount', `path '${o.path}' climbs with '..'`);
-      const { fh, fattr } = await walk(ch, 'root', names, MOUNT_REQUEST).catch((err: unknown) => {
+      const { fh, fattr } = await walk(ch, 'root', names, MOUNT_REQUEST).catch(async (err: unknown) => {
+        if (err instanceof WalkError && err.failure.status === nfsstat4.NFS4ERR_WRONGSEC) throw await wrongSec(ch, t, names, err);
         throw err instanceof WalkError ? new Nfs4PathError(err.failure, err.at, names[err.at]!) : err;
       });
       const idmap = cachingIdMapper(o.idmap ?? ownerToId);
@@ -296,7 +300,8 @@ export class Nfs4Backend implements Backend {
       };
       const lease = fattr.leaseTime && fattr.leaseTime > 0 ? fattr.leaseTime : 90;
       if (o.nconnect > 1 && !o.rpc) {
-        const extra = Array.from({ length: o.nconnect - 1 }, () => new RpcClient(rpc.opts));
+        // An RPCSEC_GSS context serves one connection: each gets its own.
+        const extra = Array.from({ length: o.nconnect - 1 }, () => new RpcClient({ ...rpc.opts, auth: t.gss?.credential(100003, 4) ?? rpc.opts.auth }));
         try {
           await ch.addConnections(extra);
         } catch (err) {
@@ -835,6 +840,30 @@ export class Nfs4Backend implements Backend {
     this.require42('OP_DEALLOCATE');
     await this.channel.run('deallocate', [opPutfh(state.fh), opDeallocate(state.ioStateid(this.minorVersion), offset, length)], this.so(o));
   }
+}
+
+/**
+ * The pseudo-root took our flavor, the export does not (RFC 7530 3.2.1):
+ * SECINFO on the refusing component says which flavors it takes.
+ */
+async function wrongSec(ch: Channel, t: MountTarget, names: readonly string[], err: WalkError): Promise<WrongSecurityError> {
+  const used = t.gss?.name ?? 'sys';
+  const at = names[err.at]!;
+  let wanted: string[] = [];
+  try {
+    const [, ...rest] = await ch.run('secinfo', [opPutrootfh(), ...names.slice(0, err.at).map(step), opSecinfo(at)]);
+    wanted = [...new Set((rest[rest.length - 1] as number[]).map(secNameOf))];
+  } catch {
+    // Not every server answers SECINFO under the refused flavor: name what we would try.
+  }
+  const listed = wanted.length > 0;
+  if (!listed) wanted = ['krb5', 'krb5i', 'krb5p'].filter((n) => n !== used);
+  return new WrongSecurityError(
+    `mount ${t.host}:/${names.join('/')}: this export wants ${wanted.join('/')}, not ${used} (NFS4ERR_WRONGSEC at '${at}'${listed ? ', flavors from SECINFO' : ''}); give sec=${wanted[0] ?? 'krb5'}`,
+    wanted,
+    used,
+    { cause: err },
+  );
 }
 
 function step(name: string): Op<void> {

@@ -134,6 +134,29 @@ export function opLookup(name: string): Op<void> {
   checkName(name, 'LOOKUP');
   return op(C.OP_LOOKUP, false, (w) => w.string(name), noResult);
 }
+/**
+ * SECINFO (RFC 7530 16.31): the security flavors the server takes for the
+ * object `name` in the current directory, as RFC 2623 pseudo-flavors
+ * (390003..390005 for krb5/krb5i/krb5p; RPCSEC_GSS entries with another
+ * mechanism come back as 6). Consumes the current filehandle.
+ */
+const KRB5_OID_DER = Buffer.from('06092a864886f712010202', 'hex');
+export function opSecinfo(name: string): Op<number[]> {
+  checkName(name, 'SECINFO');
+  return op(C.OP_SECINFO, false, (w) => w.string(name), (r) =>
+    r.array(64, 4, (x) => {
+      const flavor = x.u32('secinfo4.flavor');
+      if (flavor !== 6) return flavor;
+      const oid = x.opaque(64, 'rpcsec_gss_info.oid');
+      x.u32('rpcsec_gss_info.qop');
+      const service = x.u32('rpcsec_gss_info.service');
+      // 1.2.840.113554.1.2.2, the krb5 mechanism: DER as RFC 7530 says, or its content bytes alone (Ganesha).
+      const krb5 = oid.equals(KRB5_OID_DER) || oid.equals(KRB5_OID_DER.subarray(2));
+      return krb5 && service >= 1 && service <= 3 ? 390002 + service : 6;
+    }, 'secinfo'),
+  );
+}
+
 export function opLookupp(): Op<void> {
   return op(C.OP_LOOKUPP, false, noArgs, noResult);
 }

@@ -1,5 +1,7 @@
 import { hostname } from 'node:os';
+import type { XdrReader } from '../xdr/reader.js';
 import { XdrWriter } from '../xdr/writer.js';
+import type { CallLabel } from './message.js';
 
 export const AUTH_NONE = 0;
 export const AUTH_SYS = 1;
@@ -10,8 +12,10 @@ export const AUTH_SYS = 1;
  */
 export interface Credential {
   readonly flavor: number;
-  /** opaque_auth as it goes on the wire: flavor + length-prefixed body. */
+  /** opaque_auth as it goes on the wire: flavor + length-prefixed body (unused with `security`). */
   readonly encoded: Buffer;
+  /** Set for flavors that encode each call themselves (RPCSEC_GSS). */
+  readonly security?: RpcSecurity;
 }
 
 export function authNone(): Credential {
@@ -51,4 +55,50 @@ export function authSys(p: AuthSysParams): Credential {
   w.u32(AUTH_SYS);
   w.opaque(bodyBuf);
   return { flavor: AUTH_SYS, encoded: w.toBuffer() };
+}
+
+/**
+ * A security flavor that protects each call itself (RPCSEC_GSS): it writes
+ * the header, credential, verifier and (wrapped) arguments anew at every
+ * transmission, and checks and unwraps every reply before the procedure's
+ * decoder runs. A Credential without one is copied verbatim (AUTH_NONE,
+ * AUTH_SYS), and the RPC client's path for those does not look further.
+ */
+export interface RpcSecurity {
+  /**
+   * Resolves once the flavor can encode calls for `client` (an RPCSEC_GSS
+   * context made over it); undefined when it already can, so a ready
+   * flavor costs no promise per call.
+   */
+  prepare(client: import('./client.js').RpcClient): Promise<void> | undefined;
+  /**
+   * Writes the call from xid through the verifier for one transmission,
+   * then, when `wrapsArgs`, the protected arguments (`args`, XDR-encoded
+   * in pieces, `argsLength` bytes in all); otherwise the client sends
+   * `args` as they are after what this wrote. Returns what the reply is
+   * checked against (the RPCSEC_GSS seq_num of this transmission).
+   */
+  encodeCall(w: XdrWriter, xid: number, call: CallLabel, args: readonly Buffer[], argsLength: number): number;
+  /** True when the arguments are wrapped (integrity, privacy) rather than sent as they are. */
+  readonly wrapsArgs: boolean;
+  /**
+   * Checks the reply's verifier (body `verf`) against one of `sent` (the
+   * values encodeCall returned for this call, oldest first; `epoch` the
+   * flavor's epoch at the last of them) and returns a
+   * reader over the results, unwrapped. Throws a typed error when the reply
+   * is not genuine.
+   */
+  openReply(r: XdrReader, verf: Buffer, call: CallLabel, sent: readonly number[], epoch: number): XdrReader;
+  /** Changes whenever the flavor starts over (a new RPCSEC_GSS context); recover() is told which one a call used. */
+  readonly epoch: number;
+  /** True when results are wrapped (integrity, privacy): no reply payload may be placed before openReply. */
+  readonly wrapsResults: boolean;
+  /**
+   * The server refused a call made under `epoch` with AUTH_ERROR `authStat`:
+   * a promise that resolves when re-sending it may succeed (a new context),
+   * or undefined when this flavor cannot help.
+   */
+  recover(authStat: number, epoch: number): Promise<void> | undefined;
+  /** Releases server state for `client` before it closes (RPCSEC_GSS_DESTROY); never rejects. */
+  release?(client: import('./client.js').RpcClient): Promise<void>;
 }

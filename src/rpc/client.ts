@@ -1,8 +1,8 @@
 import { XdrReader } from '../xdr/reader.js';
 import { XdrWriter } from '../xdr/writer.js';
-import { authNone, type Credential } from './auth.js';
+import { authNone, type Credential, type RpcSecurity } from './auth.js';
 import { XdrDecodeError } from '../xdr/errors.js';
-import { AbortError, RpcClosedError, RpcConnectionError, RpcDeadlineError, RpcRecordError, RpcTimeoutError } from './errors.js';
+import { AbortError, RpcClosedError, RpcConnectionError, RpcDeadlineError, RpcDeniedError, RpcRecordError, RpcTimeoutError } from './errors.js';
 import { callMessage, callRetransmit, callSettle, callStart, connectChannel, nextConnectionId, replyDropped, settleMessage } from './diagnostics.js';
 import { decodeReplyHeader, encodeCallHeader, REPLY, type CallLabel } from './message.js';
 import { recordMark, type Placement } from './record.js';
@@ -142,7 +142,27 @@ interface PendingCall {
   /** performance.now() at call() when the settle channel had subscribers, else -1 (no clock read for nobody). */
   started: number;
   retransmits: number;
+  /**
+   * A flavor that encodes each transmission itself (RPCSEC_GSS), else
+   * undefined and the fields below are unused: `bufs` then holds the call
+   * encoded once.
+   */
+  sec: RpcSecurity | undefined;
+  /** The procedure's arguments alone (XDR pieces, bytes not copied), wrapped anew per transmission. */
+  args: Buffer[] | undefined;
+  argsLength: number;
+  /** What each transmission's reply may be checked against (its seq_num), newest last, at most SEC_SENT_KEPT. */
+  secSent: number[] | undefined;
+  /** sec.epoch at the last transmission. */
+  secEpoch: number;
+  /** Times the call was re-sent after the flavor recovered from AUTH_ERROR. */
+  secRecoveries: number;
 }
+
+/** Transmissions of one call whose replies are still accepted (older ones fell out of the server's window long ago). */
+const SEC_SENT_KEPT = 16;
+/** Re-sends of one call after a context re-creation before its AUTH_ERROR is final. */
+const SEC_RECOVERIES = 3;
 
 /** Counters for observability and tests. */
 export interface RpcStats {
@@ -249,6 +269,14 @@ export class RpcClient {
     await this.ensureTransport();
   }
 
+  /**
+   * Lowers the calls on the wire at once to `n` (never raises it): an
+   * RPCSEC_GSS server drops calls whose seq_num fell behind its window.
+   */
+  limitInFlight(n: number): void {
+    if (Number.isInteger(n) && n >= 1 && n < this.opts.maxInFlight) (this.opts as { maxInFlight: number }).maxInFlight = n;
+  }
+
   /** Calls not yet settled: waiting for a reply plus waiting for a slot. */
   get pending(): number {
     return this.byXid.size;
@@ -264,17 +292,30 @@ export class RpcClient {
     const signal = opts?.signal;
     if (signal?.aborted) return Promise.reject(new AbortError(undefined, { cause: signal.reason }));
 
+    const auth = opts?.auth ?? this.opts.auth;
+    const sec = auth.security;
+    if (sec) {
+      const ready = sec.prepare(this);
+      if (ready) return ready.then(() => this.call(label, encode, decode, opts));
+    }
     const xid = this.nextXid();
     const w = new XdrWriter(256);
+    let args: Buffer[] | undefined;
     try {
-      const setMark = w.reserve32();
-      encodeCallHeader(w, xid, label.prog, label.vers, label.proc, opts?.auth ?? this.opts.auth);
-      if (encode) encode(w);
-      setMark(recordMark(w.length - 4));
+      if (sec) {
+        // Only the arguments now; header, credential and verifier go on per transmission (send()).
+        if (encode) encode(w);
+        args = w.buffers();
+      } else {
+        const setMark = w.reserve32();
+        encodeCallHeader(w, xid, label.prog, label.vers, label.proc, auth);
+        if (encode) encode(w);
+        setMark(recordMark(w.length - 4));
+      }
     } catch (err) {
       return Promise.reject(err);
     }
-    const bufs = w.buffers();
+    const bufs = sec ? [] : w.buffers();
     this.stats.calls++;
 
     return new Promise<T>((resolve, reject) => {
@@ -282,7 +323,7 @@ export class RpcClient {
         xid,
         label,
         bufs,
-        bytes: w.length,
+        bytes: sec ? 0 : w.length,
         decode,
         resolve: resolve as (v: unknown) => void,
         reject,
@@ -295,10 +336,17 @@ export class RpcClient {
         minors: 0,
         repliesAtSend: 0,
         info: opts?.info,
-        into: opts?.into,
+        // A payload wrapped by the flavor can only be read after it is unwrapped.
+        into: sec?.wrapsResults ? undefined : opts?.into,
         placement: undefined,
         started: callSettle.hasSubscribers ? performance.now() : -1,
         retransmits: 0,
+        sec,
+        args,
+        argsLength: sec ? w.length : 0,
+        secSent: undefined,
+        secEpoch: 0,
+        secRecoveries: 0,
       };
       if (callStart.hasSubscribers) callStart.publish(callMessage(this, pc));
       // The deadline: a call given one gives up then, whatever the retry
@@ -353,9 +401,61 @@ export class RpcClient {
     // The retry clock starts when the call first goes out, not when it was queued.
     if (this.opts.retry && pc.attempts === 0) this.armRetry(pc);
     if (pc.attempts++ > 0) this.noteRetransmit(pc);
+    if (pc.sec && !this.encodeSecured(pc)) return;
     t.write(pc.bufs, pc.bytes);
     // The payload is on its way; without a retry policy the call no longer needs to pin it.
     if (!this.opts.retry) pc.bufs = [];
+  }
+
+  /**
+   * Encodes one transmission of a call under its security flavor: every
+   * transmission gets its own sequence number (RFC 2203 section 5.3.3.1),
+   * so a retransmission is never a byte copy. False when the flavor could
+   * not encode it; the call has failed then.
+   */
+  private encodeSecured(pc: PendingCall): boolean {
+    const sec = pc.sec!;
+    const w = new XdrWriter(256);
+    let bytes: number;
+    try {
+      const setMark = w.reserve32();
+      const token = sec.encodeCall(w, pc.xid, pc.label, pc.args!, pc.argsLength);
+      bytes = w.length + (sec.wrapsArgs ? 0 : pc.argsLength);
+      setMark(recordMark(bytes - 4));
+      const sent = (pc.secSent ??= []);
+      sent.push(token);
+      if (sent.length > SEC_SENT_KEPT) sent.shift();
+      pc.secEpoch = sec.epoch;
+    } catch (err) {
+      this.settle(pc, true, err);
+      return false;
+    }
+    // Unwrapped arguments follow as the caller encoded them: no copy of a WRITE's data.
+    pc.bufs = sec.wrapsArgs ? w.buffers() : w.buffers().concat(pc.args!);
+    pc.bytes = bytes;
+    return true;
+  }
+
+  /**
+   * The server refused the call's credential (RPCSEC_GSS_CREDPROBLEM,
+   * CTXPROBLEM): once the flavor has a new context the call goes out again,
+   * same xid, instead of failing. True when it will.
+   */
+  private recoverSecured(pc: PendingCall, err: unknown): boolean {
+    if (!(err instanceof RpcDeniedError) || err.authStat === undefined || pc.secRecoveries >= SEC_RECOVERIES) return false;
+    const ready = pc.sec!.recover(err.authStat, pc.secEpoch);
+    if (!ready) return false;
+    pc.secRecoveries++;
+    pc.sent = false;
+    this.onWire--;
+    ready.then(
+      () => {
+        if (this.byXid.get(pc.xid) === pc && !this.closed) this.enqueue(pc);
+      },
+      (e: unknown) => this.settle(pc, true, e),
+    );
+    if (this.queueHead < this.queue.length) this.pump();
+    return true;
   }
 
   private noteRetransmit(pc: PendingCall): void {
@@ -439,6 +539,7 @@ export class RpcClient {
     const t = this.transport;
     if (pc.sent && t && !t.isClosed) {
       this.noteRetransmit(pc);
+      if (pc.sec && !this.encodeSecured(pc)) return;
       t.write(pc.bufs, pc.bytes);
     }
   }
@@ -602,9 +703,10 @@ export class RpcClient {
       } else if (placement) {
         throw new XdrDecodeError('reply payload was placed for a call that asked for none', 'payload');
       }
-      decodeReplyHeader(r, pc.label);
-      value = pc.decode(r);
+      const verf = decodeReplyHeader(r, pc.label);
+      value = pc.decode(pc.sec ? pc.sec.openReply(r, verf, pc.label, pc.secSent!, pc.secEpoch) : r);
     } catch (err) {
+      if (pc.sec && this.recoverSecured(pc, err)) return;
       if (err instanceof XdrDecodeError) {
         this.stats.badReplies++;
         (err as Error).message = `${pc.label.name ?? 'RPC reply'}: ${(err as Error).message}`;
@@ -694,6 +796,19 @@ export class RpcClient {
    */
   close(): Promise<void> {
     if (this.closing) return this.closing;
+    // A flavor holding server state for this connection (an RPCSEC_GSS
+    // context) releases it first, over the connection still open; release()
+    // has its own deadline and never rejects.
+    const release = this.transport && !this.transport.isClosed ? this.opts.auth.security?.release?.(this) : undefined;
+    if (release) {
+      this.closing = release.then(() => this.shutdown());
+      return this.closing;
+    }
+    this.closing = this.shutdown();
+    return this.closing;
+  }
+
+  private shutdown(): Promise<void> {
     this.closed = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.scanTimer) clearInterval(this.scanTimer);
@@ -702,14 +817,13 @@ export class RpcClient {
     const connecting = this.connecting;
     this.connectAbort?.abort(new RpcClosedError());
     this.failAll(new RpcClosedError('RPC client closed with the call pending'));
-    this.closing = (async () => {
+    return (async () => {
       if (t) {
         t.destroy();
         await t.whenClosed;
       }
       if (connecting) await connecting.catch(noop);
     })();
-    return this.closing;
   }
 }
 

@@ -73,17 +73,18 @@ function label(c: CallLabel): string {
 /**
  * Reads the reply header after xid and msg_type. On MSG_ACCEPTED/SUCCESS it
  * returns with the reader positioned at the procedure's results; every other
- * outcome is thrown as a typed error naming the call.
+ * outcome is thrown as a typed error naming the call. Returns the reply
+ * verifier's body (a view), which only RPCSEC_GSS looks at.
  */
-export function decodeReplyHeader(r: XdrReader, call: CallLabel): void {
+export function decodeReplyHeader(r: XdrReader, call: CallLabel): Buffer {
   const replyStat = r.u32('reply_stat');
   if (replyStat === MSG_ACCEPTED) {
     r.u32('verf.flavor');
-    r.opaque(400, 'verf.body');
+    const verf = r.opaque(400, 'verf.body');
     const stat = r.u32('accept_stat');
     switch (stat) {
       case SUCCESS:
-        return;
+        return verf;
       case PROG_UNAVAIL:
         throw new RpcAcceptedError(`${label(call)}: PROG_UNAVAIL (program ${call.prog} not served)`, 'ERR_RPC_PROG_UNAVAIL', stat);
       case PROG_MISMATCH: {

@@ -30,6 +30,8 @@ t.test('with nothing given, every option is at the default the table documents',
   t.equal(r.tls, undefined);
   t.equal(r.xprtsec, undefined);
   t.equal(r.umask, process.umask());
+  t.same(r.sec, ['sys']);
+  t.same(r.krb5, {});
   // Each default the README states is the one resolved above.
   const documented: Partial<Record<keyof typeof OPTIONS, unknown>> = { portmapPort: 111, retrans: 2, connectTimeout: 10000, closeTimeout: 5000, rsize: 1048576, wsize: 1048576, nconnect: 1, maxInFlight: 128, acregmin: 3, acregmax: 60, acdirmin: 30, acdirmax: 60 };
   for (const [k, v] of Object.entries(documented)) t.equal(OPTIONS[k as keyof typeof OPTIONS].defaultDoc, String(v), `${k}'s documented default`);
@@ -62,7 +64,7 @@ t.test('every option with a URL key parses from the URL to the same value as giv
     version: ['4.1', '4.1'], uid: ['5', 5], gid: ['6', 6], gids: ['1,2', [1, 2]], nfsport: ['2049', 2049], mountport: ['20048', 20048], portmapPort: ['1111', 1111],
     timeo: ['7', 7], retrans: ['3', 3], hard: ['1', true], soft: ['0', false], connectTimeout: ['100', 100], closeTimeout: ['0', 0], rsize: ['65536', 65536], wsize: ['8192', 8192],
     readonly: ['', true], nconnect: ['4', 4], maxInFlight: ['16', 16], noac: ['yes', true], actimeo: ['1', 1], acregmin: ['1', 1], acregmax: ['2', 2], acdirmin: ['3', 3], acdirmax: ['4', 4],
-    tls: ['true', true], xprtsec: ['none', 'none'],
+    tls: ['true', true], xprtsec: ['none', 'none'], sec: ['krb5p:krb5i', ['krb5p', 'krb5i']],
   };
   for (const [key, name] of URL_KEYS) {
     const s = samples[name];
@@ -96,4 +98,17 @@ t.test('the README option table is the one generated from the table', async (t) 
   const table = optionsMarkdown();
   t.ok(readme.includes(table), 'README.md holds optionsMarkdown() verbatim (regenerate: node -e "import(\'./dist/options.js\').then(m => console.log(m.optionsMarkdown()))")');
   for (const name of Object.keys(OPTIONS)) t.match(table, new RegExp(`\\| \`${name}\` \\|`), `${name} has a row`);
+});
+
+t.test('sec: one flavor or a list tried in order, from the URL or code; krb5 credentials only in code', async (t) => {
+  t.same(resolveOptions(parseNfsUrl('nfs://h/e?sec=krb5').options).sec, ['krb5']);
+  t.same(resolveOptions({}, { sec: 'krb5p:krb5i' }).sec, ['krb5p', 'krb5i']);
+  t.same(resolveOptions({}, { sec: ['krb5i', 'sys'] }).sec, ['krb5i', 'sys']);
+  t.throws(() => parseNfsUrl('nfs://h/e?sec=krb4'), /sec must be one of sys, krb5, krb5i, krb5p/);
+  t.throws(() => resolveOptions({}, { sec: 'krb5:' }), { code: 'ERR_INVALID_ARG_VALUE' });
+  t.throws(() => resolveOptions({}, { sec: [] }), { code: 'ERR_INVALID_ARG_VALUE' });
+  t.same(resolveOptions({}, { krb5: { principal: 'alice', keytab: '/k', kdc: ['a', 'b'] } }).krb5, { principal: 'alice', keytab: '/k', kdc: ['a', 'b'] });
+  t.throws(() => resolveOptions({}, { krb5: { user: 'x' } as never }), { code: 'ERR_INVALID_ARG_VALUE', message: /Unknown option 'krb5.user'/ });
+  t.throws(() => resolveOptions({}, { krb5: { keytab: 3 } as never }), { code: 'ERR_INVALID_ARG_TYPE' });
+  t.throws(() => resolveOptions({}, { krb5: 'alice' as never }), { code: 'ERR_INVALID_ARG_TYPE' });
 });

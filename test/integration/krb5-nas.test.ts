@@ -1,0 +1,150 @@
+// RPCSEC_GSS against a real Kerberos NAS: NFS-Ganesha with krb5, krb5i and
+// krb5p exports and its own MIT KDC, in a private namespace
+// (scripts/krb5-nas). The client runs inside the namespace as a child
+// (_krb5-child.ts) that prints what it saw; this file asserts.
+import t, { type Test } from 'tap';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { uniqueName } from './_env.js';
+
+const SCRIPT = fileURLToPath(new URL('../../scripts/krb5-nas', import.meta.url));
+const CHILD = fileURLToPath(new URL('./_krb5-child.ts', import.meta.url));
+
+if (process.getuid?.() !== 0) {
+  t.test('the Kerberos NAS', { skip: 'needs root (namespaces, bind mounts)' }, () => {});
+} else {
+  const env: Record<string, string> = {};
+  const out = execFileSync(SCRIPT, ['start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  for (const line of out.split('\n')) {
+    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
+    if (m) env[m[1]!] = m[2]!;
+  }
+  const URL_BASE = env.MOUNTLESS_KRB5_NAS_URL!;
+  const EXPORT_DIR = env.MOUNTLESS_KRB5_NAS_EXPORT_DIR!;
+  const ALICE_UID = Number(env.MOUNTLESS_KRB5_NAS_ALICE_UID);
+  const alice = { krb5: { keytab: env.MOUNTLESS_KDC_CLIENT_KEYTAB, principal: 'alice' } };
+
+  type Result = Record<string, unknown>;
+  /** Runs the jobs in one child inside the namespace (a child costs seconds to start). */
+  const runAll = (jobs: Record<string, unknown>[]): Promise<Result[]> =>
+    new Promise((resolve, reject) => {
+      const c = spawn(SCRIPT, ['exec', process.execPath, ...process.execArgv, CHILD, JSON.stringify(jobs)], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      c.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+      c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      c.on('error', reject);
+      c.on('close', (code) => {
+        const line = stdout.trim().split('\n').pop() ?? '';
+        try {
+          resolve(JSON.parse(line) as Result[]);
+        } catch {
+          reject(new Error(`child exited ${code} without a result: ${stdout}\n${stderr}`));
+        }
+      });
+    });
+
+  const cleanup = (dir: string) => rmSync(`${EXPORT_DIR}/${dir}`, { recursive: true, force: true });
+
+  // Every job is declared here and all run in one child, started when the
+  // first test asks for a result; each test asserts on its own jobs.
+  const jobs: Record<string, unknown>[] = [];
+  const dirs: string[] = [];
+  let batch: Promise<Result[]> | undefined;
+  const job = (j: Record<string, unknown>, tag: string): { dir: string; result: () => Promise<Result> } => {
+    const dir = uniqueName(tag);
+    dirs.push(dir);
+    const i = jobs.push({ ...j, dir: `/${dir}` }) - 1;
+    return { dir, result: async () => (await (batch ??= runAll(jobs)))[i]! };
+  };
+  t.teardown(() => dirs.forEach(cleanup));
+
+  // tap starts a subtest as soon as it is declared: declare the tests only
+  // once every job is queued, so the one child runs them all.
+  const tests: (() => void)[] = [];
+  const later = (name: string, fn: (t: Test) => Promise<void>): void => {
+    tests.push(() => t.test(name, fn));
+  };
+
+  for (const version of ['3', '4.1', '4.0']) {
+    for (const sec of ['krb5', 'krb5i', 'krb5p']) {
+      const j = job({ kind: 'fs', url: `${URL_BASE}?version=${version}&sec=${sec}`, options: alice }, `krb5-${version}-${sec}`);
+      later(`NFSv${version} sec=${sec}: write, read, readdir, stat, rename, unlink; files are alice's on the server's disk`, async (t) => {
+        const r = await j.result();
+        t.same(r.error, undefined, 'no error');
+        t.equal(r.text, 'first+more');
+        t.equal(r.size, 'first+more'.length);
+        t.same(r.names, ['b.txt', 'big.bin']);
+        t.equal(r.bigEqual, true, '300 KiB read back equal');
+        t.equal(r.missing, 'ENOENT', 'unlinked file is gone');
+        t.ok(existsSync(`${EXPORT_DIR}/${j.dir}/b.txt`), 'the file is on the server');
+        t.equal(statSync(`${EXPORT_DIR}/${j.dir}/b.txt`).uid, ALICE_UID, "owner on disk is alice's uid");
+        t.equal(statSync(`${EXPORT_DIR}/${j.dir}`).uid, ALICE_UID, "directory owner on disk is alice's uid");
+      });
+    }
+  }
+
+  const sysJobs = ['3', '4.1', '4.0'].map((version) => ({ version, j: job({ kind: 'fs', url: `${URL_BASE}?version=${version}&sec=sys`, options: {} }, 'krb5-sys') }));
+  later('sec=sys on the krb5-only export: an error that names the flavors the export wants', async (t) => {
+    for (const { version, j } of sysJobs) {
+      const e = (await j.result()).error as { code: string; message: string; wanted: string[] };
+      t.equal(e.code, 'ERR_NFS_WRONGSEC', `NFSv${version}`);
+      t.match(e.message, version === '3' ? /this export wants krb5p\/krb5i\/krb5, not sys \(AUTH_TOOWEAK\)/ : /this export wants krb5p\/krb5i\/krb5, not sys \(NFS4ERR_WRONGSEC at 'export', flavors from SECINFO\)/);
+      t.same(new Set(e.wanted), new Set(['krb5', 'krb5i', 'krb5p']), `NFSv${version}: ${version === '3' ? "MOUNT's flavor list" : 'SECINFO'}`);
+    }
+  });
+
+  const more = [
+    { what: 'NFSv3 krb5p over nconnect=3 (a context per connection)', contexts: 3, j: job({ kind: 'fs', url: `${URL_BASE}?version=3&sec=krb5p&nconnect=3`, options: alice }, 'krb5-nconnect3') },
+    { what: 'NFSv4.1 krb5i over nconnect=3 (a context per connection)', contexts: 3, j: job({ kind: 'fs', url: `${URL_BASE}?version=4.1&sec=krb5i&nconnect=3`, options: alice }, 'krb5-nconnect41') },
+    { what: 'NFSv4.1 krb5 with a password instead of a keytab', contexts: 1, j: job({ kind: 'fs', url: `${URL_BASE}?version=4.1&sec=krb5`, options: { krb5: { principal: 'alice', password: env.MOUNTLESS_KDC_CLIENT_PASSWORD } } }, 'krb5-password') },
+  ];
+  for (const { what, contexts, j } of more) {
+    later(what, async (t) => {
+      const r = await j.result();
+      t.same(r.error, undefined, 'no error');
+      t.equal(r.inits, contexts, `${contexts} RPCSEC_GSS_INIT (one per connection used)`);
+      t.equal(r.text, 'first+more');
+      t.equal(r.bigEqual, true);
+      t.equal(statSync(`${EXPORT_DIR}/${j.dir}/b.txt`).uid, ALICE_UID, "owner on disk is alice's uid");
+    });
+  }
+
+  const list = job({ kind: 'fs', url: `${URL_BASE}?version=3&sec=sys:krb5i`, options: alice }, 'krb5-list');
+  later('sec=sys:krb5i falls through to krb5i', async (t) => {
+    const r = await list.result();
+    t.same(r.error, undefined);
+    t.equal(r.text, 'first+more');
+  });
+
+  for (const version of ['3', '4.1']) {
+    const marker = `MOUNTLESS-MARKER-${uniqueName('m')}`;
+    const relayJobs = (['krb5p', 'krb5i'] as const).map((sec) => ({ sec, j: job({ kind: 'relay', url: `${URL_BASE}?version=${version}&sec=${sec}`, options: alice, marker }, `krb5-relay-${sec}`) }));
+    later(`NFSv${version}: a marker written over krb5p never crosses the wire in clear, over krb5i it does`, async (t) => {
+      for (const { sec, j } of relayJobs) {
+        const r = await j.result();
+        const onWire = sec === 'krb5i';
+        t.same(r.error, undefined, `${sec}: no error`);
+        t.equal(r.bigEqual, true, `${sec}: data read back equal through the relay`);
+        t.ok((r.bytesUp as number) > 300 * 1024, `${sec}: the data went through the relay`);
+        t.equal(r.markerOnWire, onWire, `${sec}: marker ${onWire ? 'is' : 'is not'} on the wire in clear`);
+      }
+    });
+  }
+
+  const life = Number(env.MOUNTLESS_KRB5_NAS_SHORT_LIFE) * 1000;
+  const expiry = job(
+    { kind: 'expiry', url: `${URL_BASE}?version=4.1&sec=krb5i`, options: { krb5: { keytab: env.MOUNTLESS_KRB5_NAS_BOB_KEYTAB, principal: 'bob' } }, runMs: life + 10_000 },
+    'krb5-expiry',
+  );
+  later('a ticket that expires mid-run (bob: short max life) fails no call', async (t) => {
+    const r = await expiry.result();
+    t.same(r.error, undefined, 'no error');
+    t.same(r.failures, [], 'no call failed');
+    t.ok((r.calls as number) > 0, 'calls were made');
+    t.ok((r.inits as number) >= 2, `a new context was made when the ticket neared its end (${String(r.inits)} RPCSEC_GSS_INIT calls)`);
+  });
+
+  for (const declare of tests) declare();
+}
