@@ -179,18 +179,28 @@ export class Dirent extends NodeDirent {
 }
 
 /** node's StatFs shape (`statfs` returns counts in `bsize` blocks). */
+/**
+ * node 24 added `frsize` to fs.statfs's result (between bsize and blocks);
+ * the StatFs here has the keys of the node it runs on, as a drop-in for it.
+ */
+const STATFS_FRSIZE = 'frsize' in nodeFs.statfsSync('/');
+
 export class StatFs {
-  type: number;
-  bsize: number;
-  blocks: number;
-  bfree: number;
-  bavail: number;
-  files: number;
-  ffree: number;
+  // Declared, not defined: the constructor sets them in node's key order, frsize in its place.
+  declare type: number;
+  declare bsize: number;
+  declare frsize?: number;
+  declare blocks: number;
+  declare bfree: number;
+  declare bavail: number;
+  declare files: number;
+  declare ffree: number;
   constructor(s: StatFsResult) {
     // 0x6969 is NFS_SUPER_MAGIC, what statfs(2) reports on an NFS mount.
     this.type = 0x6969;
     this.bsize = s.bsize;
+    // NFS statfs(2) reports the fragment size as the block size.
+    if (STATFS_FRSIZE) this.frsize = s.bsize;
     this.blocks = Math.floor(s.totalBytes / s.bsize);
     this.bfree = Math.floor(s.freeBytes / s.bsize);
     this.bavail = Math.floor(s.availBytes / s.bsize);
@@ -203,6 +213,7 @@ export function bigintStatFs(s: StatFs) {
   return {
     type: BigInt(s.type),
     bsize: BigInt(s.bsize),
+    ...(s.frsize !== undefined ? { frsize: BigInt(s.frsize) } : {}),
     blocks: BigInt(s.blocks),
     bfree: BigInt(s.bfree),
     bavail: BigInt(s.bavail),
