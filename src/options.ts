@@ -8,6 +8,7 @@
 import { hostname } from 'node:os';
 import { DEFAULT_IO_SIZE, MAX_IO_SIZE } from './core/io-size.js';
 import { InvalidArgError, describeType } from './errors.js';
+import type { Krb5Options } from './krb5/acquire.js';
 import type { RetryPolicy } from './rpc/client.js';
 import type { TlsOptions } from './rpc/transport.js';
 
@@ -40,18 +41,12 @@ export const SEC_NAMES = ['sys', 'krb5', 'krb5i', 'krb5p'] as const;
 export type SecName = (typeof SEC_NAMES)[number];
 
 /** Where the Kerberos credentials come from; unset fields come from the environment as MIT tools read it (KRB5_CONFIG, KRB5CCNAME, KRB5_CLIENT_KTNAME). */
-export interface Krb5CredentialOptions {
-  /** Client principal (alice or alice@REALM); default the URL's user, else the ccache's, else the keytab's first. */
-  principal?: string;
-  /** Client keytab (FILE:path or path). */
-  keytab?: string;
-  /** Credential cache (FILE:path or path). */
-  ccache?: string;
-  password?: string;
-  /** KDC address(es) host[:port] instead of krb5.conf's. */
-  kdc?: string | string[];
-  realm?: string;
-}
+/**
+ * Kerberos credentials as connect() takes them (the `krb5` option): what
+ * src/krb5 acquires tickets from. The principal defaults to the URL's user,
+ * else the ccache's, else the keytab's first.
+ */
+export type Krb5CredentialOptions = Pick<Krb5Options, 'principal' | 'keytab' | 'ccache' | 'password' | 'kdc' | 'realm'>;
 const KRB5_KEYS = ['principal', 'keytab', 'ccache', 'password', 'kdc', 'realm'] as const;
 
 interface Spec<V> {
