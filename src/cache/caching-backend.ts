@@ -127,8 +127,11 @@ export class CachingBackend implements Backend {
       const gen = this.gen;
       const epoch = this.pathsEpoch;
       const l = await walkPath(parts, start, o);
-      if (gen === this.gen && epoch === this.pathsEpoch && this.policy.acdirmax > 0) this.paths.set(k, { fh: l.fh, epoch }, { ttl: this.policy.acdirmax * 1000 });
+      // Nothing changed while the server walked it: the path is as fresh as the reply, even if the
+      // reply itself is what shows a directory for the first time (putAttrs then moves the epoch).
+      const settled = gen === this.gen && epoch === this.pathsEpoch;
       this.putAttrs(l.fh, l.attrs, gen);
+      if (settled && this.policy.acdirmax > 0) this.paths.set(k, { fh: l.fh, epoch: this.pathsEpoch }, { ttl: this.policy.acdirmax * 1000 });
       return l;
     };
     if (inner.open) {
