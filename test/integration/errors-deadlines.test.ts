@@ -80,13 +80,13 @@ for (const version of ['3', '4.0', '4.1', '4.2'] as const) {
     const took = Date.now() - started;
     // Not a timing assertion: a hang would never get here (tap's timeout fails it).
     t.comment(`close() took ${took} ms`);
-    t.ok(true, 'close() resolved');
     if (version !== '3') {
       const w = warnings.find((w) => (w as { code?: string }).code === CLOSE_WARNING);
       t.ok(w, 'a warning says what was not released');
       t.match(w?.message, /could not release: .*(CLOSE|DESTROY_SESSION|client id)/, w?.message ?? '');
     } else {
-      t.pass('NFSv3 holds no state but NLM locks and the mount entry (both over other connections)');
+      // NFSv3 holds no state on the dead connection: its NLM locks and mount entry live on other connections, which still answer.
+      t.same(warnings.filter((w) => (w as { code?: string }).code === CLOSE_WARNING).map((w) => w.message), [], 'NFSv3 released everything it held');
     }
     await fh.close().catch(() => undefined);
   });
