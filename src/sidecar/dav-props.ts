@@ -6,6 +6,7 @@ import { DAV, lockDiscoveryContent, multistatus, propContent, propElement, respo
 import { HttpError } from './http-errors.js';
 import { fsPath, hrefOf, RESERVED_PREFIX } from './jail.js';
 import { contentTypeOf } from './mime.js';
+import { propTime, setTimes, timeProp, type SetTimes } from './mtime.js';
 import { propKey, propsFileOf, PROPS_DIR, type DeadProp, type PropOp } from './props.js';
 import { elements, escapeText, parseXml, XmlError, type XmlElement } from './xml.js';
 
@@ -147,7 +148,15 @@ async function propfindResponse(ctx: Ctx, t: Target, request: PropfindRequest, s
   return responseXml(href, stats);
 }
 
-/** PROPPATCH (RFC 4918 §9.2): all or nothing, in document order; live DAV: properties are protected. */
+/**
+ * PROPPATCH (RFC 4918 §9.2): all or nothing, in document order; live DAV:
+ * properties are protected, except that setting a time property
+ * (mtime.ts: DAV:getlastmodified, ownCloud's DAV:lastmodified, Windows'
+ * Win32LastModifiedTime and Win32LastAccessTime) sets the file's time. Other
+ * Win32 properties (Win32CreationTime, which NFS cannot set, and
+ * Win32FileAttributes) are kept as dead properties, so Windows gets its 200
+ * and reads back what it wrote.
+ */
 export async function handleProppatch(ctx: Ctx, submitted: ReadonlySet<string>): Promise<void> {
   const { nfs, props } = ctx.s;
   const body = await readBody(ctx, XML_BODY_MAX);
@@ -159,28 +168,40 @@ export async function handleProppatch(ctx: Ctx, submitted: ReadonlySet<string>):
   authorizeWrite(ctx, submitted, [{ parts: ctx.path.parts, kind: 'resource' }]);
   const ops: PropOp[] = [];
   const names: PropName[] = [];
+  const refused = new Map<string, { name: PropName; status: 403 | 409 }>();
+  const times: SetTimes = {};
   for (const instr of elements(root)) {
     if (instr.ns !== DAV || (instr.local !== 'set' && instr.local !== 'remove')) continue;
     for (const prop of elements(instr).filter((e) => e.ns === DAV && e.local === 'prop')) {
       for (const p of elements(prop)) {
-        names.push({ ns: p.ns, local: p.local });
-        ops.push(instr.local === 'set' ? { op: 'set', prop: { ns: p.ns, local: p.local, value: p.children } } : { op: 'remove', ns: p.ns, local: p.local });
+        const name = { ns: p.ns, local: p.local };
+        names.push(name);
+        const time = instr.local === 'set' ? timeProp(p.ns, p.local) : undefined;
+        if (time) {
+          const ms = propTime(p.children);
+          if (ms === undefined) refused.set(propKey(p.ns, p.local), { name, status: 409 });
+          else times[time] = ms;
+        } else if (p.ns === DAV && LIVE_SET.has(p.local)) refused.set(propKey(p.ns, p.local), { name, status: 403 });
+        else ops.push(instr.local === 'set' ? { op: 'set', prop: { ns: p.ns, local: p.local, value: p.children } } : { op: 'remove', ns: p.ns, local: p.local });
       }
     }
   }
-  const protectedNames = names.filter((n) => n.ns === DAV && LIVE_SET.has(n.local));
   const href = hrefOf(ctx.path.parts, st.isDirectory());
   const unique = (ns: PropName[]) => [...new Map(ns.map((n) => [propKey(n.ns, n.local), n])).values()];
-  if (protectedNames.length > 0) {
-    const bad = new Set(protectedNames.map((n) => propKey(n.ns, n.local)));
-    const others = unique(names).filter((n) => !bad.has(propKey(n.ns, n.local)));
+  if (refused.size > 0) {
+    const others = unique(names).filter((n) => !refused.has(propKey(n.ns, n.local)));
+    const byStatus = (status: number) => [...refused.values()].filter((r) => r.status === status).map((r) => propElement(r.name.ns, r.name.local));
     const stats: PropStat[] = [
-      { status: 403, props: unique(protectedNames).map((n) => propElement(n.ns, n.local)) },
+      { status: 403, props: byStatus(403) },
+      { status: 409, props: byStatus(409) },
       { status: 424, props: others.map((n) => propElement(n.ns, n.local)) },
-    ];
-    sendXml(ctx.res, 207, multistatus([responseXml(href, stats, 'protected properties cannot be changed')]));
+    ].filter((s) => s.props.length > 0);
+    const why = byStatus(403).length > 0 ? 'protected properties cannot be changed' : 'a time property holds no time (seconds since the epoch or an HTTP date)';
+    sendXml(ctx.res, 207, multistatus([responseXml(href, stats, why)]));
     return;
   }
-  await props.patch(ctx.path.parts, ops);
+  // The time first: it is one SETATTR, and the dead properties' write is the step more likely to fail.
+  await setTimes(nfs, ctx.fsp, times);
+  if (ops.length > 0) await props.patch(ctx.path.parts, ops);
   sendXml(ctx.res, 207, multistatus([responseXml(href, [{ status: 200, props: unique(names).map((n) => propElement(n.ns, n.local)) }])]));
 }

@@ -4,6 +4,7 @@ import { code, header, etagOfStats, hasBody, parentOf, send, statOf, type Ctx } 
 import { authorizeWrite, type Touch } from './dav-locks.js';
 import { HttpError } from './http-errors.js';
 import { fsPath, isWithin, parseDestination, type VolPath } from './jail.js';
+import { OC_MTIME_ACCEPTED, ocMtime, setTimes } from './mtime.js';
 import { PROPS_TMP_PREFIX } from './props.js';
 import { UPLOAD_PREFIX } from './put.js';
 
@@ -51,7 +52,7 @@ function allowFor(dir: boolean): string {
   return dir ? 'OPTIONS, GET, HEAD, DELETE, PROPFIND, PROPPATCH, COPY, MOVE, LOCK, UNLOCK' : 'OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, COPY, MOVE, LOCK, UNLOCK';
 }
 
-/** COPY and MOVE (RFC 4918 §9.8, §9.9). */
+/** COPY and MOVE (RFC 4918 §9.8, §9.9); `X-OC-Mtime` sets a copied or moved file's mtime (mtime.ts). */
 export async function handleCopyMove(ctx: Ctx, submitted: ReadonlySet<string>): Promise<void> {
   const { nfs, props, locks } = ctx.s;
   const move = ctx.method === 'MOVE';
@@ -61,6 +62,7 @@ export async function handleCopyMove(ctx: Ctx, submitted: ReadonlySet<string>): 
   if (dest === 'other-server') throw new HttpError(502, 'the Destination is on another server');
   const overwriteH = (header(ctx.req, 'overwrite') ?? 'T').trim().toUpperCase();
   if (overwriteH !== 'T' && overwriteH !== 'F') throw new HttpError(400, 'Overwrite must be T or F');
+  const mtime = ocMtime(ctx.req.headers['x-oc-mtime']);
   const depthH = header(ctx.req, 'depth')?.trim().toLowerCase();
   let deep: boolean;
   if (depthH === undefined || depthH === 'infinity') deep = true;
@@ -110,7 +112,10 @@ export async function handleCopyMove(ctx: Ctx, submitted: ReadonlySet<string>): 
     else await nfs.copyFile(ctx.fsp, dstPath);
     await props.copy(src, dst);
   }
-  send(ctx.res, dst0 ? 204 : 201);
+  // Files only: a collection's mtime follows its members, and utimes would follow a symlink out of the copy.
+  const timed = mtime !== undefined && sst.isFile();
+  if (timed) await setTimes(nfs, dstPath, { mtime });
+  send(ctx.res, dst0 ? 204 : 201, undefined, timed ? OC_MTIME_ACCEPTED : {});
 }
 
 /** lstat, or undefined when nothing is there. */

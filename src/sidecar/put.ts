@@ -5,6 +5,7 @@ import { continueBody, etagOfStats, parentOf, send, statOf, type Ctx } from './c
 import { authorizeWrite } from './dav-locks.js';
 import { HttpError } from './http-errors.js';
 import { fsPath, RESERVED_PREFIX } from './jail.js';
+import { OC_MTIME_ACCEPTED, ocMtime, setHandleMtime } from './mtime.js';
 
 /** Upload data is written in WRITEs of this size (one in flight while the next fills). */
 export const WRITE_BATCH = 256 * 1024;
@@ -23,6 +24,11 @@ export const UPLOAD_PREFIX = `${RESERVED_PREFIX}upload-`;
  * removes the temporary file, so the final name holds either the old
  * content or the complete new content, never a part. A replaced file's
  * mode is carried over to the new one.
+ *
+ * Without Content-Length (chunked), macOS Finder states the size in
+ * `X-Expected-Entity-Length`: a body of another length is refused (400)
+ * rather than stored, as it is for Content-Length. `X-OC-Mtime` sets the
+ * new file's mtime (mtime.ts).
  */
 export async function handlePut(ctx: Ctx, submitted: ReadonlySet<string>): Promise<void> {
   const { nfs, config } = ctx.s;
@@ -31,6 +37,9 @@ export async function handlePut(ctx: Ctx, submitted: ReadonlySet<string>): Promi
   if (req.headers['content-range'] !== undefined) throw new HttpError(400, 'partial PUT (Content-Range) is not supported');
   const declared = req.headers['content-length'] !== undefined ? Number(req.headers['content-length']) : undefined;
   if (declared !== undefined && declared > config.maxBody) throw new HttpError(413, `request body larger than ${config.maxBody} bytes`);
+  const expected = declared === undefined ? expectedLength(req.headers['x-expected-entity-length']) : undefined;
+  if (expected !== undefined && expected > config.maxBody) throw new HttpError(413, `request body larger than ${config.maxBody} bytes`);
+  const mtime = ocMtime(req.headers['x-oc-mtime']);
 
   const parentParts = parentOf(ctx.path.parts);
   const [parent, existing] = await Promise.all([statOf(nfs, fsPath(parentParts)), statOf(nfs, ctx.fsp)]);
@@ -45,13 +54,17 @@ export async function handlePut(ctx: Ctx, submitted: ReadonlySet<string>): Promi
   let ok = false;
   try {
     continueBody(ctx);
-    await receive(ctx, h, config.maxBody);
+    const received = await receive(ctx, h, config.maxBody);
+    if (expected !== undefined && received !== expected) {
+      throw new HttpError(400, `the body has ${received} bytes, X-Expected-Entity-Length said ${expected}`);
+    }
     if (existing) await h.chmod(existing.mode & 0o7777);
+    if (mtime !== undefined) await setHandleMtime(h, mtime);
     const st = await h.stat();
     await h.close();
     await nfs.rename(tmp, ctx.fsp);
     ok = true;
-    send(res, existing ? 204 : 201, undefined, { ETag: etagOfStats(st), 'Last-Modified': httpDate(st.mtimeMs) });
+    send(res, existing ? 204 : 201, undefined, { ETag: etagOfStats(st), 'Last-Modified': httpDate(st.mtimeMs), ...(mtime !== undefined ? OC_MTIME_ACCEPTED : {}) });
   } finally {
     if (!ok) {
       await h.close().catch(() => {});
@@ -60,8 +73,16 @@ export async function handlePut(ctx: Ctx, submitted: ReadonlySet<string>): Promi
   }
 }
 
-/** Copies the request body into the handle: batched WRITEs, one in flight, COMMIT every COMMIT_EVERY bytes. */
-async function receive(ctx: Ctx, h: FileHandle, max: number): Promise<void> {
+/** `X-Expected-Entity-Length`: a byte count, or undefined when absent; anything else is a 400. */
+function expectedLength(h: string | string[] | undefined): number | undefined {
+  if (h === undefined) return undefined;
+  const v = (Array.isArray(h) ? h[0]! : h).trim();
+  if (!/^\d{1,15}$/.test(v)) throw new HttpError(400, 'X-Expected-Entity-Length must be a byte count');
+  return Number(v);
+}
+
+/** Copies the request body into the handle: batched WRITEs, one in flight, COMMIT every COMMIT_EVERY bytes. Returns the bytes received. */
+async function receive(ctx: Ctx, h: FileHandle, max: number): Promise<number> {
   let pos = 0;
   let sinceCommit = 0;
   let bufs: Buffer[] = [];
@@ -99,4 +120,5 @@ async function receive(ctx: Ctx, h: FileHandle, max: number): Promise<void> {
   if (!ctx.req.complete) throw new HttpError(400, 'the request body ended early');
   if (buffered > 0) await start();
   if (inflight) await inflight;
+  return received;
 }
