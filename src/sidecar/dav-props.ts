@@ -20,6 +20,29 @@ type PropfindRequest = { kind: 'allprop'; include: PropName[] } | { kind: 'propn
 /** DAV: properties the server computes; PROPPATCH cannot change them (RFC 4918 §15). */
 const LIVE = ['creationdate', 'getcontentlength', 'getcontenttype', 'getetag', 'getlastmodified', 'resourcetype', 'lockdiscovery', 'supportedlock'] as const;
 const LIVE_SET = new Set<string>(LIVE);
+/**
+ * RFC 4331 quota properties of collections, from the file system's FSSTAT
+ * (the whole export's: NFS knows no per-directory quota). Computed, so
+ * returned only when asked for by name, never in allprop (RFC 4331 §3).
+ * davfs2 asks at mount time (for df), as do Finder and `rclone about`.
+ */
+const QUOTA = new Set(['quota-available-bytes', 'quota-used-bytes']);
+const isLive = (n: PropName) => n.ns === DAV && (LIVE_SET.has(n.local) || QUOTA.has(n.local));
+
+type Quota = Map<string, string>;
+
+async function quotaOf(ctx: Ctx): Promise<Quota | undefined> {
+  try {
+    const fs = await ctx.s.nfs.statfs(ctx.fsp);
+    return new Map([
+      ['quota-available-bytes', String(fs.bavail * fs.bsize)],
+      ['quota-used-bytes', String(Math.max(0, fs.blocks - fs.bfree) * fs.bsize)],
+    ]);
+  } catch {
+    // No figures is an answer (404 for the properties), not a failed PROPFIND.
+    return undefined;
+  }
+}
 /** Members stat'ed at once for Depth 1 (mostly cache hits after READDIRPLUS). */
 const STAT_PARALLEL = 32;
 
@@ -90,23 +113,24 @@ export async function handlePropfind(ctx: Ctx): Promise<void> {
       if (s) targets.push({ parts: [...ctx.path.parts, n], st: s });
     });
     // Which members have dead properties: one READDIR instead of one lookup per member.
-    if (request.kind !== 'prop' || request.names.some((p) => p.ns !== DAV || !LIVE_SET.has(p.local))) {
+    if (request.kind !== 'prop' || request.names.some((p) => !isLive(p))) {
       stored = new Set(await nfs.readdir(`${base}/${PROPS_DIR}`).catch(() => [] as string[]));
     }
   }
+  const quota = request.kind === 'prop' && request.names.some((n) => n.ns === DAV && QUOTA.has(n.local)) ? await quotaOf(ctx) : undefined;
   const responses: string[] = [];
-  for (const t of targets) responses.push(await propfindResponse(ctx, t, request, t === targets[0] ? undefined : stored));
+  for (const t of targets) responses.push(await propfindResponse(ctx, t, request, t === targets[0] ? undefined : stored, quota));
   sendXml(ctx.res, 207, multistatus(responses));
 }
 
-async function propfindResponse(ctx: Ctx, t: Target, request: PropfindRequest, stored: Set<string> | undefined): Promise<string> {
+async function propfindResponse(ctx: Ctx, t: Target, request: PropfindRequest, stored: Set<string> | undefined, quota: Quota | undefined): Promise<string> {
   const { locks, props } = ctx.s;
   const dir = t.st.isDirectory();
   const href = hrefOf(t.parts, dir);
   const p = fsPath(t.parts);
   const name = t.parts[t.parts.length - 1] ?? '';
   const live = liveProps(t.st, name);
-  const needDead = request.kind !== 'prop' || request.names.some((n) => n.ns !== DAV || !LIVE_SET.has(n.local));
+  const needDead = request.kind !== 'prop' || request.names.some((n) => !isLive(n));
   let dead: DeadProp[] = [];
   if (needDead) {
     const file = propsFileOf(t.parts);
@@ -117,6 +141,7 @@ async function propfindResponse(ctx: Ctx, t: Target, request: PropfindRequest, s
   const liveValue = (local: string): string | undefined => {
     if (local === 'lockdiscovery') return lockDiscoveryContent(locks.covering(p), locks);
     if (local === 'supportedlock') return SUPPORTED_LOCK_CONTENT;
+    if (QUOTA.has(local)) return dir ? quota?.get(local) : undefined;
     return live.get(local);
   };
   if (request.kind === 'propname') {
@@ -135,7 +160,7 @@ async function propfindResponse(ctx: Ctx, t: Target, request: PropfindRequest, s
     const k = propKey(n.ns, n.local);
     if (seen.has(k)) continue;
     seen.add(k);
-    const v = n.ns === DAV && LIVE_SET.has(n.local) ? liveValue(n.local) : undefined;
+    const v = isLive(n) ? liveValue(n.local) : undefined;
     if (v !== undefined) ok.push(propElement(DAV, n.local, v));
     else {
       const d = deadMap.get(k);
@@ -181,7 +206,7 @@ export async function handleProppatch(ctx: Ctx, submitted: ReadonlySet<string>):
           const ms = propTime(p.children);
           if (ms === undefined) refused.set(propKey(p.ns, p.local), { name, status: 409 });
           else times[time] = ms;
-        } else if (p.ns === DAV && LIVE_SET.has(p.local)) refused.set(propKey(p.ns, p.local), { name, status: 403 });
+        } else if (isLive(name)) refused.set(propKey(p.ns, p.local), { name, status: 403 });
         else ops.push(instr.local === 'set' ? { op: 'set', prop: { ns: p.ns, local: p.local, value: p.children } } : { op: 'remove', ns: p.ns, local: p.local });
       }
     }

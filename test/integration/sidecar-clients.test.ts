@@ -5,7 +5,7 @@
 // the end state is checked on the server's disk.
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile, stat, statfs, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { request, startSidecar, type Reply } from './_sidecar.js';
 
@@ -154,6 +154,20 @@ t.test('davfs2 (use_locks 1): the sequence davfs2 1.6.1 sends, as captured', asy
     body: '<?xml version="1.0" encoding="utf-8"?>\n<propfind xmlns="DAV:"><prop>\n<quota-available-bytes xmlns="DAV:"/>\n<quota-used-bytes xmlns="DAV:"/>\n</prop></propfind>\n',
   });
   t.equal(quota.status, 207, 'the quota request (statfs) is answered');
+  const avail = Number(/<D:quota-available-bytes>(\d+)<\/D:quota-available-bytes>/.exec(quota.text)?.[1]);
+  const used = Number(/<D:quota-used-bytes>(\d+)<\/D:quota-used-bytes>/.exec(quota.text)?.[1]);
+  const disk = await statfs(r.volLocal);
+  const total = disk.blocks * disk.bsize;
+  // Others write to the same disk meanwhile: the figures agree within 5% of its size.
+  t.ok(Math.abs(avail - disk.bavail * disk.bsize) < total * 0.05, `quota-available-bytes ${avail} is what the server's disk has free`);
+  t.ok(Math.abs(used - (disk.blocks - disk.bfree) * disk.bsize) < total * 0.05, `quota-used-bytes ${used} is what it has in use`);
+  const all = await request(r.port, 'PROPFIND', '/', { headers: { ...ua, Depth: '0' } });
+  t.notMatch(all.text, 'quota', 'not in allprop (RFC 4331 §3)');
+  const onFile = await request(r.port, 'PROPFIND', '/cached.txt', {
+    headers: { ...ua, ...xml, Depth: '0' },
+    body: '<?xml version="1.0"?><propfind xmlns="DAV:"><prop><quota-used-bytes/></prop></propfind>',
+  });
+  t.match(onFile.text, /<D:quota-used-bytes\/><\/D:prop><D:status>HTTP\/1\.1 404/, 'a file has no quota');
 
   // Creating a file: LOCK of the unmapped URL creates it, HEAD for its ETag,
   // then PUT with If-Match and the lock in a tagged If list, then UNLOCK.
