@@ -1,7 +1,7 @@
 import type { ReplyInto, RpcClient } from '../rpc/client.js';
 import type { CallLabel } from '../rpc/message.js';
 import { sleep, type Clock } from './clock.js';
-import { decodeCompound, encodeCompound, okResults, type CompoundReply, type DecodeOptions, type OpResults } from './compound.js';
+import { decodeLed, encodeCompound, okResults, type CompoundReply, type DecodeOptions, type LedReply, type OpResults } from './compound.js';
 import { NFS4_PROGRAM, NFS_V4, NFSPROC4_COMPOUND } from './constants.js';
 import type { AnyOp } from './ops.js';
 import { nfsstat4 } from './status.js';
@@ -152,12 +152,19 @@ export abstract class Channel {
 
   /** One COMPOUND on the wire: encode, send, decode. */
   protected call<const T extends readonly AnyOp[]>(tag: string, ops: T, o?: SendOptions, decodeOpts?: DecodeOptions, rpc: RpcClient = this.pickRpc()): Promise<CompoundReply<T>> {
+    return this.callLed(tag, undefined, ops, o, decodeOpts?.prefixOnly === true, rpc);
+  }
+
+  /** call() with `lead` (4.1's SEQUENCE) sent ahead of `ops`, its result kept apart (LedReply). */
+  protected callLed<const T extends readonly AnyOp[]>(tag: string, lead: AnyOp | undefined, ops: T, o: SendOptions | undefined, prefixOnly: boolean, rpc: RpcClient): Promise<LedReply<T>> {
     this.stats.compounds++;
+    const minor = this.minorVersion;
+    // SendOptions carries what RpcClient's CallOptions reads (signal, timeout, into) under the same names.
     return rpc.call(
       labelFor(tag),
-      (w) => encodeCompound(w, tag, this.minorVersion, ops),
-      (r) => decodeCompound(r, ops, decodeOpts),
-      o && (o.signal || o.timeout !== undefined || o.into) ? { signal: o.signal, ...(o.timeout !== undefined ? { timeout: o.timeout } : {}), ...(o.into ? { into: o.into } : {}) } : undefined,
+      (w) => encodeCompound(w, tag, minor, ops, lead),
+      (r) => decodeLed(r, lead, ops, prefixOnly, tag),
+      o && (o.signal || o.timeout !== undefined || o.into) ? o : undefined,
     );
   }
 }
