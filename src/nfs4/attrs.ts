@@ -229,6 +229,49 @@ function decodeFsid4(r: XdrReader): Fsid4 {
   return lastFsid;
 }
 
+/**
+ * A uint64 identifier (fileid) as a bigint, made from its two halves: one
+ * BigInt when the high half is 0, as it is for the inode numbers servers
+ * send, where Buffer.readBigUInt64BE always makes four.
+ */
+function decodeId64(r: XdrReader, what: string): bigint {
+  const hi = r.u32(what);
+  const lo = r.u32(what);
+  return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/**
+ * owner and owner_group strings decoded lately, with their bytes: every
+ * GETATTR carries the same few names, so a name whose bytes match one of
+ * these is not decoded (nor a view of it made) again. Round robin over
+ * NAME_SLOTS entries; names longer than NAME_CACHE_BYTES are not kept.
+ */
+const NAME_SLOTS = 4;
+const NAME_CACHE_BYTES = 64;
+const recentNames: { bytes: Buffer; text: string }[] = [];
+let nextNameSlot = 0;
+
+function decodeName(v: XdrReader, what: string): string {
+  const n = v.u32(what);
+  if (n > NFS4_OPAQUE_LIMIT) throw new XdrDecodeError(`XDR: ${what} length ${n} exceeds maximum ${NFS4_OPAQUE_LIMIT}`, what);
+  const at = v.pos;
+  v.skip(n, what);
+  const buf = v.buf;
+  for (let k = 0; k < recentNames.length; k++) {
+    const e = recentNames[k]!;
+    if (e.bytes.length !== n) continue;
+    let i = 0;
+    while (i < n && e.bytes[i] === buf[at + i]) i++;
+    if (i === n) return e.text;
+  }
+  const text = buf.toString('utf8', at, at + n);
+  if (n <= NAME_CACHE_BYTES) {
+    recentNames[nextNameSlot] = { bytes: Buffer.from(buf.subarray(at, at + n)), text };
+    nextNameSlot = (nextNameSlot + 1) % NAME_SLOTS;
+  }
+  return text;
+}
+
 /** nfstime4: int64 seconds + uint32 nseconds, read without a BigInt. */
 function decodeNfstime4(r: XdrReader, what: string): Time {
   const hi = r.i32(what);
@@ -326,7 +369,7 @@ function decodeOne(v: XdrReader, a: number, f: Fattr4): void {
       f.filehandle = Buffer.from(v.opaque(NFS4_FHSIZE, 'filehandle'));
       return;
     case FATTR4_FILEID:
-      f.fileid = v.u64('fileid');
+      f.fileid = decodeId64(v, 'fileid');
       return;
     case FATTR4_FILES_AVAIL:
       f.filesAvail = v.u64n('files_avail');
@@ -368,10 +411,10 @@ function decodeOne(v: XdrReader, a: number, f: Fattr4): void {
       f.numlinks = v.u32('numlinks');
       return;
     case FATTR4_OWNER:
-      f.owner = v.string(NFS4_OPAQUE_LIMIT, 'owner');
+      f.owner = decodeName(v, 'owner');
       return;
     case FATTR4_OWNER_GROUP:
-      f.ownerGroup = v.string(NFS4_OPAQUE_LIMIT, 'owner_group');
+      f.ownerGroup = decodeName(v, 'owner_group');
       return;
     case FATTR4_QUOTA_AVAIL_HARD:
       f.quotaAvailHard = v.u64n('quota_avail_hard');
@@ -419,7 +462,7 @@ function decodeOne(v: XdrReader, a: number, f: Fattr4): void {
       f.timeModify = decodeNfstime4(v, 'time_modify');
       return;
     case FATTR4_MOUNTED_ON_FILEID:
-      f.mountedOnFileid = v.u64('mounted_on_fileid');
+      f.mountedOnFileid = decodeId64(v, 'mounted_on_fileid');
       return;
     case FATTR4_SUPPATTR_EXCLCREAT:
       f.suppattrExclcreat = decodeBitmap4(v, 'suppattr_exclcreat');

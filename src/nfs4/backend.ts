@@ -358,7 +358,8 @@ export class Nfs4Backend implements Backend {
   private async withState<T>(state: Nfs4OpenState | Stateid | undefined, o: CallOpts | undefined, fn: (sid: Stateid) => Promise<T>): Promise<T> {
     if (!(state instanceof Nfs4OpenState)) return fn(stateidOf(state, this.minorVersion));
     for (let attempt = 0; ; attempt++) {
-      await this.ensureOpen(state, o);
+      // Nothing to wait for or re-open on the hot path: no await.
+      if (state.recovery || state.lost || (!state.closed && state.epoch !== this.channel.stateEpoch)) await this.ensureOpen(state, o);
       const gen = state.generation;
       try {
         return await fn(state.ioStateid(this.minorVersion));
@@ -517,7 +518,7 @@ export class Nfs4Backend implements Backend {
   async read(fh: FileHandleId, offset: number, length: number, o?: CallOpts, state?: Nfs4OpenState | Stateid, dest?: ReadDest): Promise<{ data: Buffer; eof: boolean; attrs?: Attrs | undefined }> {
     const count = Math.max(0, Math.min(length, this.limits.rsize));
     const into = dest && count > 0 ? { dest: dest.buf, destOffset: dest.offset, max: count, locate: locateRead4data } : undefined;
-    const so = into ? { ...this.so(o), into } : this.so(o);
+    const so = into ? { signal: o?.signal, into } : this.so(o);
     return this.withState(state, o, async (sid) => {
       const [, r] = await this.channel.run('read', [opPutfh(fh), opRead(sid, offset, count, into)], so);
       return { data: r.data, eof: r.eof };

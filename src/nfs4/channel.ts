@@ -1,7 +1,7 @@
 import type { ReplyInto, RpcClient } from '../rpc/client.js';
 import type { CallLabel } from '../rpc/message.js';
 import { sleep, type Clock } from './clock.js';
-import { decodeCompound, encodeCompound, okResults, type CompoundReply, type DecodeOptions, type OpResults } from './compound.js';
+import { decodeLed, encodeCompound, okResults, type CompoundReply, type DecodeOptions, type LedReply, type OpResults } from './compound.js';
 import { NFS4_PROGRAM, NFS_V4, NFSPROC4_COMPOUND } from './constants.js';
 import type { AnyOp } from './ops.js';
 import { nfsstat4 } from './status.js';
@@ -130,34 +130,55 @@ export abstract class Channel {
   /** Sends `ops` as one COMPOUND; a reply whose first failure is DELAY or GRACE is retried after a pause. */
   async send<const T extends readonly AnyOp[]>(tag: string, ops: T, o?: SendOptions): Promise<CompoundReply<T>> {
     const start = this.clock.now();
-    const budget = this.timeout > 0 && Number.isFinite(this.timeout) ? this.timeout : Infinity;
-    let delay = RETRY_MIN_MS;
-    for (;;) {
-      const reply = await this.sendOnce(tag, ops, o);
-      const f = reply.failure;
-      if (!f || !RETRY_LATER.has(f.status)) return reply;
-      // RESOURCE is a 4.0 status; for a whole COMPOUND refused it means "too long", which waiting won't fix.
-      if (f.status === nfsstat4.NFS4ERR_RESOURCE && (this.minorVersion > 0 || f.opnum === -1)) return reply;
-      if (this.clock.now() - start + delay > budget) return reply;
-      this.stats.delayRetries++;
-      await sleep(this.clock, delay, o?.signal);
-      delay = Math.min(delay * 2, RETRY_MAX_MS);
-    }
+    const reply = await this.sendOnce(tag, ops, o);
+    return this.retriesLater(reply) ? this.retryLater(tag, ops, o, start, reply) : reply;
   }
 
   /** send(), then the results, or the first failing op thrown as Nfs4OpError. */
   async run<const T extends readonly AnyOp[]>(tag: string, ops: T, o?: SendOptions): Promise<OpResults<T>> {
-    return okResults(await this.send(tag, ops, o));
+    const start = this.clock.now();
+    let reply = await this.sendOnce(tag, ops, o);
+    if (reply.failure && this.retriesLater(reply)) reply = await this.retryLater(tag, ops, o, start, reply);
+    return okResults(reply);
+  }
+
+  private retriesLater(reply: CompoundReply<readonly AnyOp[]>): boolean {
+    const f = reply.failure;
+    if (!f || !RETRY_LATER.has(f.status)) return false;
+    // RESOURCE is a 4.0 status; for a whole COMPOUND refused it means "too long", which waiting won't fix.
+    return !(f.status === nfsstat4.NFS4ERR_RESOURCE && (this.minorVersion > 0 || f.opnum === -1));
+  }
+
+  /** The DELAY/GRACE loop of send(), after the first reply (sent at `start`) asked to wait. */
+  private async retryLater<const T extends readonly AnyOp[]>(tag: string, ops: T, o: SendOptions | undefined, start: number, first: CompoundReply<T>): Promise<CompoundReply<T>> {
+    const budget = this.timeout > 0 && Number.isFinite(this.timeout) ? this.timeout : Infinity;
+    let delay = RETRY_MIN_MS;
+    let reply = first;
+    for (;;) {
+      if (this.clock.now() - start + delay > budget) return reply;
+      this.stats.delayRetries++;
+      await sleep(this.clock, delay, o?.signal);
+      delay = Math.min(delay * 2, RETRY_MAX_MS);
+      reply = await this.sendOnce(tag, ops, o);
+      if (!this.retriesLater(reply)) return reply;
+    }
   }
 
   /** One COMPOUND on the wire: encode, send, decode. */
   protected call<const T extends readonly AnyOp[]>(tag: string, ops: T, o?: SendOptions, decodeOpts?: DecodeOptions, rpc: RpcClient = this.pickRpc()): Promise<CompoundReply<T>> {
+    return this.callLed(tag, undefined, ops, o, decodeOpts?.prefixOnly === true, rpc);
+  }
+
+  /** call() with `lead` (4.1's SEQUENCE) sent ahead of `ops`, its result kept apart (LedReply). */
+  protected callLed<const T extends readonly AnyOp[]>(tag: string, lead: AnyOp | undefined, ops: T, o: SendOptions | undefined, prefixOnly: boolean, rpc: RpcClient): Promise<LedReply<T>> {
     this.stats.compounds++;
+    const minor = this.minorVersion;
+    // SendOptions carries what RpcClient's CallOptions reads (signal, timeout, into) under the same names.
     return rpc.call(
       labelFor(tag),
-      (w) => encodeCompound(w, tag, this.minorVersion, ops),
-      (r) => decodeCompound(r, ops, decodeOpts),
-      o && (o.signal || o.timeout !== undefined || o.into) ? { signal: o.signal, ...(o.timeout !== undefined ? { timeout: o.timeout } : {}), ...(o.into ? { into: o.into } : {}) } : undefined,
+      (w) => encodeCompound(w, tag, minor, ops, lead),
+      (r) => decodeLed(r, lead, ops, prefixOnly, tag),
+      o && (o.signal || o.timeout !== undefined || o.into) ? o : undefined,
     );
   }
 }

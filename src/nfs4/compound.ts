@@ -12,7 +12,7 @@
 import { NfsStatusError } from '../errors.js';
 import { XdrDecodeError } from '../xdr/errors.js';
 import type { XdrReader } from '../xdr/reader.js';
-import type { XdrWriter } from '../xdr/writer.js';
+import { XdrWriter } from '../xdr/writer.js';
 import { NFS4_OPAQUE_LIMIT, OP_ILLEGAL, opName } from './constants.js';
 import type { AnyOp, Op } from './ops.js';
 import { NFS4_OK, nfsstat4Errno, nfsstat4Name } from './status.js';
@@ -69,12 +69,38 @@ export function statusError(status: string, errnoCode: string, op: string, why: 
   return new NfsStatusError(status, errnoCode, op, why);
 }
 
-export function encodeCompound(w: XdrWriter, tag: string, minorversion: number, ops: readonly AnyOp[]): void {
-  if (ops.length > MAX_COMPOUND_OPS) throw new RangeError(`COMPOUND: ${ops.length} ops exceed ${MAX_COMPOUND_OPS}`);
-  w.string(tag);
+/**
+ * COMPOUND4args' tag, encoded once per tag: the same few tags ('read',
+ * 'write', 'getattr', ...) head every request. At most TAG_CACHE_MAX are
+ * kept; past that a tag is encoded anew each time.
+ */
+const tagBytes = new Map<string, Buffer>();
+const TAG_CACHE_MAX = 256;
+
+function encodedTag(tag: string): Buffer {
+  let b = tagBytes.get(tag);
+  if (b === undefined) {
+    const w = new XdrWriter(8 + tag.length * 3);
+    w.string(tag);
+    b = w.toBuffer();
+    if (tagBytes.size < TAG_CACHE_MAX) tagBytes.set(tag, b);
+  }
+  return b;
+}
+
+/** COMPOUND4args; with `lead` (4.1's SEQUENCE), that op goes first, ahead of `ops`. */
+export function encodeCompound(w: XdrWriter, tag: string, minorversion: number, ops: readonly AnyOp[], lead?: AnyOp): void {
+  const n = ops.length + (lead ? 1 : 0);
+  if (n > MAX_COMPOUND_OPS) throw new RangeError(`COMPOUND: ${n} ops exceed ${MAX_COMPOUND_OPS}`);
+  w.fixed(encodedTag(tag));
   w.u32(minorversion);
-  w.u32(ops.length);
-  for (const o of ops) {
+  w.u32(n);
+  if (lead) {
+    w.u32(lead.opnum);
+    lead.encode(w);
+  }
+  for (let i = 0; i < ops.length; i++) {
+    const o = ops[i]!;
     w.u32(o.opnum);
     o.encode(w);
   }
@@ -94,50 +120,74 @@ export interface DecodeOptions {
  * promises: each result answers the op at its position (or is OP_ILLEGAL),
  * only the last result may fail, and a reply claiming success answers
  * every op.
+ *
+ * The reply's tag is skipped, not decoded: servers echo the request's, and
+ * nothing reads it (`tag` is the one sent, when given).
  */
-export function decodeCompound<const T extends readonly AnyOp[]>(r: XdrReader, ops: T, opts?: DecodeOptions): CompoundReply<T> {
+export function decodeCompound<const T extends readonly AnyOp[]>(r: XdrReader, ops: T, opts?: DecodeOptions, sentTag = ''): CompoundReply<T> {
+  return decodeLed(r, undefined, ops, opts?.prefixOnly === true, sentTag);
+}
+
+/**
+ * A COMPOUND reply whose first result answers `lead` (4.1's SEQUENCE), sent
+ * ahead of `ops`: the lead's status and result are kept apart, so indexes
+ * in `results`, `statuses` and `failure` are those of `ops` (a failing lead
+ * has index -1).
+ */
+export interface LedReply<T extends readonly AnyOp[]> extends CompoundReply<T> {
+  /** The lead's status, or undefined when the COMPOUND failed before it ran. */
+  leadStatus: number | undefined;
+  /** The lead's result when leadStatus is NFS4_OK. */
+  leadResult: unknown;
+}
+
+export function decodeLed<const T extends readonly AnyOp[]>(r: XdrReader, lead: AnyOp | undefined, ops: T, prefixOnly: boolean, sentTag: string): LedReply<T> {
   const status = r.u32('COMPOUND4res.status');
-  const tag = r.string(NFS4_OPAQUE_LIMIT, 'COMPOUND4res.tag');
-  const prefixOnly = opts?.prefixOnly === true;
-  const n = r.count(prefixOnly ? MAX_COMPOUND_OPS : ops.length, 8, 'resarray');
-  const results: unknown[] = [];
-  const statuses: number[] = [];
+  const tagLen = r.u32('COMPOUND4res.tag');
+  if (tagLen > NFS4_OPAQUE_LIMIT) throw new XdrDecodeError(`XDR: COMPOUND4res.tag length ${tagLen} exceeds maximum ${NFS4_OPAQUE_LIMIT}`, 'COMPOUND4res.tag');
+  r.skip(tagLen, 'COMPOUND4res.tag');
+  const off = lead ? 1 : 0;
+  const sent = ops.length + off;
+  const n = r.count(prefixOnly ? MAX_COMPOUND_OPS : sent, 8, 'resarray');
+  const upto = Math.min(n, sent);
+  const results: unknown[] = new Array(Math.max(0, upto - off));
+  const statuses: number[] = new Array(Math.max(0, upto - off));
+  const reply: LedReply<T> = { status, tag: sentTag, results: results as Partial<OpResults<T>>, statuses, leadStatus: undefined, leadResult: undefined };
   let failure: OpFailure | undefined;
-  const upto = Math.min(n, ops.length);
   for (let i = 0; i < upto; i++) {
-    const o = ops[i]!;
+    const o = i < off ? lead! : ops[i - off]!;
     const resop = r.u32('resop');
     const st = r.u32('nfsstat4');
-    statuses.push(st);
+    if (i < off) reply.leadStatus = st;
+    else statuses[i - off] = st;
     if (resop === OP_ILLEGAL) {
       // The server did not know the op: NFS4ERR_OP_ILLEGAL with no body.
-      failure = { index: i, opnum: o.opnum, op: o.name, status: st };
-      results.push(undefined);
+      failure = { index: i - off, opnum: o.opnum, op: o.name, status: st };
+      if (i >= off) results[i - off] = undefined;
     } else if (resop !== o.opnum) {
       throw new XdrDecodeError(`COMPOUND: result ${i} is for ${opName(resop)}, but ${o.name} was sent`, 'resop');
     } else if (st === NFS4_OK) {
-      results.push(o.decode(r));
+      if (i < off) reply.leadResult = o.decode(r);
+      else results[i - off] = o.decode(r);
       continue;
     } else {
       const detail = o.decodeFailure?.(r, st);
-      failure = detail !== undefined ? { index: i, opnum: o.opnum, op: o.name, status: st, detail } : { index: i, opnum: o.opnum, op: o.name, status: st };
-      results.push(undefined);
+      failure = detail !== undefined ? { index: i - off, opnum: o.opnum, op: o.name, status: st, detail } : { index: i - off, opnum: o.opnum, op: o.name, status: st };
+      if (i >= off) results[i - off] = undefined;
     }
     if (i !== n - 1 && !prefixOnly) throw new XdrDecodeError(`COMPOUND: ${o.name} failed but ${n - 1 - i} more results follow`, 'resarray');
+    // Results are kept only up to the failing op.
+    results.length = statuses.length = Math.max(0, i + 1 - off);
     break;
   }
-  if (prefixOnly) return finish(status, tag, results, statuses, failure);
-  r.done('COMPOUND4res');
-  if (!failure && status !== NFS4_OK) {
-    failure = { index: n, opnum: -1, op: 'NFSPROC4_COMPOUND', status };
-  } else if (!failure && n < ops.length) {
-    throw new XdrDecodeError(`COMPOUND: NFS4_OK with ${n} results for ${ops.length} ops`, 'resarray');
+  if (!prefixOnly) {
+    r.done('COMPOUND4res');
+    if (!failure && status !== NFS4_OK) {
+      failure = { index: n - off, opnum: -1, op: 'NFSPROC4_COMPOUND', status };
+    } else if (!failure && n < sent) {
+      throw new XdrDecodeError(`COMPOUND: NFS4_OK with ${n} results for ${sent} ops`, 'resarray');
+    }
   }
-  return finish(status, tag, results, statuses, failure);
-}
-
-function finish<T extends readonly AnyOp[]>(status: number, tag: string, results: unknown[], statuses: number[], failure: OpFailure | undefined): CompoundReply<T> {
-  const reply: CompoundReply<T> = { status, tag, results: results as Partial<OpResults<T>>, statuses };
   if (failure) reply.failure = failure;
   return reply;
 }

@@ -138,8 +138,16 @@ export class Nfs4OpenState {
    */
   ioStateid(minorVersion: number): Stateid {
     const s = this.lockStateid ?? this.stateid;
-    return minorVersion >= 1 ? { seqid: 0, other: s.other } : s;
+    if (minorVersion < 1) return s;
+    if (this.ioOf !== s) {
+      this.ioOf = s;
+      this.io = { seqid: 0, other: s.other };
+    }
+    return this.io!;
   }
+  /** ioStateid's 4.1 answer, made once per stateid it stands for (`ioOf`) instead of once per READ or WRITE. */
+  private io: Stateid | undefined;
+  private ioOf: Stateid | undefined;
 
   /** @internal Runs `fn` with no other LOCK/LOCKU of this open in flight. */
   async lockExclusive<T>(fn: () => Promise<T>): Promise<T> {

@@ -41,7 +41,8 @@ export interface Op<T> {
 export type AnyOp = Op<any>;
 
 function op<T>(opnum: number, nonIdempotent: boolean, encode: (w: XdrWriter) => void, decode: (r: XdrReader) => T, extra?: Partial<Op<T>>): Op<T> {
-  return { opnum, name: C.opName(opnum), nonIdempotent, encode, decode, ...extra };
+  const o: Op<T> = { opnum, name: C.opName(opnum), nonIdempotent, encode, decode };
+  return extra ? Object.assign(o, extra) : o;
 }
 
 const noArgs = (): void => {};
@@ -114,15 +115,53 @@ function checkU64(name: string, v: number | bigint): void {
 
 // ---- filehandle ops ----------------------------------------------------------
 
+/*
+ * The ops every I/O, stat and lookup sends (PUTFH, GETFH, LOOKUP, GETATTR,
+ * READ, WRITE, SEQUENCE) are classes: one object per op, with encode and
+ * decode on the prototype, where the op() builder makes two closures.
+ */
+
+class PutfhOp implements Op<void> {
+  readonly opnum = C.OP_PUTFH;
+  readonly name = 'OP_PUTFH';
+  readonly nonIdempotent = false;
+  constructor(private readonly fh: Buffer) {}
+  encode(w: XdrWriter): void {
+    encodeFh(w, this.fh);
+  }
+  decode(): void {}
+}
+
+class GetfhOp implements Op<Buffer> {
+  readonly opnum = C.OP_GETFH;
+  readonly name = 'OP_GETFH';
+  readonly nonIdempotent = false;
+  encode(): void {}
+  decode(r: XdrReader): Buffer {
+    return Buffer.from(r.opaque(C.NFS4_FHSIZE, 'nfs_fh4'));
+  }
+}
+
+class LookupOp implements Op<void> {
+  readonly opnum = C.OP_LOOKUP;
+  readonly name = 'OP_LOOKUP';
+  readonly nonIdempotent = false;
+  constructor(private readonly component: string) {}
+  encode(w: XdrWriter): void {
+    w.string(this.component);
+  }
+  decode(): void {}
+}
+
 export function opPutfh(fh: Buffer): Op<void> {
-  return op(C.OP_PUTFH, false, (w) => encodeFh(w, fh), noResult);
+  return new PutfhOp(fh);
 }
 export function opPutrootfh(): Op<void> {
   return op(C.OP_PUTROOTFH, false, noArgs, noResult);
 }
 /** The handle is copied out of the reply: handles outlive it. */
 export function opGetfh(): Op<Buffer> {
-  return op(C.OP_GETFH, false, noArgs, (r) => Buffer.from(r.opaque(C.NFS4_FHSIZE, 'nfs_fh4')));
+  return new GetfhOp();
 }
 export function opSavefh(): Op<void> {
   return op(C.OP_SAVEFH, false, noArgs, noResult);
@@ -132,7 +171,7 @@ export function opRestorefh(): Op<void> {
 }
 export function opLookup(name: string): Op<void> {
   checkName(name, 'LOOKUP');
-  return op(C.OP_LOOKUP, false, (w) => w.string(name), noResult);
+  return new LookupOp(name);
 }
 /**
  * SECINFO (RFC 7530 16.31): the security flavors the server takes for the
@@ -165,7 +204,20 @@ export function opLookupp(): Op<void> {
 
 /** `request` is an encoded bitmap4 (attrs.ts bitmap4Bytes), built once per attribute set. */
 export function opGetattr(request: Buffer): Op<Fattr4> {
-  return op(C.OP_GETATTR, false, (w) => w.fixed(request), (r) => decodeFattr4(r, 'obj_attributes'));
+  return new GetattrOp(request);
+}
+
+class GetattrOp implements Op<Fattr4> {
+  readonly opnum = C.OP_GETATTR;
+  readonly name = 'OP_GETATTR';
+  readonly nonIdempotent = false;
+  constructor(private readonly request: Buffer) {}
+  encode(w: XdrWriter): void {
+    w.fixed(this.request);
+  }
+  decode(r: XdrReader): Fattr4 {
+    return decodeFattr4(r, 'obj_attributes');
+  }
 }
 
 /** Result: attrsset, the attributes the server changed; a failed SETATTR carries it too. */
@@ -248,20 +300,30 @@ export function locateRead4data(res: Buffer): { at: number; length: number } | u
 /** With `into`, the data may have been received into the caller's buffer (the COMPOUND's last op must be this READ). */
 export function opRead(stateid: Stateid, offset: number, count: number, into?: ReplyInto): Op<ReadResult> {
   checkU64('READ offset', offset);
-  return op(
-    C.OP_READ,
-    false,
-    (w) => {
-      encodeStateid(w, stateid);
-      w.u64(offset);
-      w.u32(count);
-    },
-    (r) => {
-      const eof = r.bool('eof');
-      const data = into?.placed !== undefined ? placedOpaque(r, into, 'data') : r.opaque(count, 'data');
-      return { eof, data };
-    },
-  );
+  return new ReadOp(stateid, offset, count, into);
+}
+
+class ReadOp implements Op<ReadResult> {
+  readonly opnum = C.OP_READ;
+  readonly name = 'OP_READ';
+  readonly nonIdempotent = false;
+  constructor(
+    private readonly stateid: Stateid,
+    private readonly offset: number,
+    private readonly count: number,
+    private readonly into: ReplyInto | undefined,
+  ) {}
+  encode(w: XdrWriter): void {
+    encodeStateid(w, this.stateid);
+    w.u64(this.offset);
+    w.u32(this.count);
+  }
+  decode(r: XdrReader): ReadResult {
+    const eof = r.bool('eof');
+    const into = this.into;
+    const data = into?.placed !== undefined ? placedOpaque(r, into, 'data') : r.opaque(this.count, 'data');
+    return { eof, data };
+  }
 }
 
 export interface WriteResult4 {
@@ -272,23 +334,45 @@ export interface WriteResult4 {
 const STABLE = new Set([C.UNSTABLE4, C.DATA_SYNC4, C.FILE_SYNC4]);
 export function opWrite(stateid: Stateid, offset: number, stable: number, data: Buffer): Op<WriteResult4> {
   checkU64('WRITE offset', offset);
-  return op(
-    C.OP_WRITE,
-    false,
-    (w) => {
-      encodeStateid(w, stateid);
-      w.u64(offset);
-      w.u32(stable);
-      w.opaque(data);
-    },
-    (r) => {
-      const count = r.u32('count');
-      const committed = r.enumOf<number>(STABLE, 'committed');
-      const verf = Buffer.from(r.fixed(C.NFS4_VERIFIER_SIZE, 'writeverf'));
-      if (count > data.length) throw new XdrDecodeError(`OP_WRITE: server claims ${count} bytes written of ${data.length} sent`, 'count');
-      return { count, committed, verf };
-    },
-  );
+  return new WriteOp(stateid, offset, stable, data);
+}
+
+/**
+ * The write verifier of the last WRITE reply, reused while replies carry
+ * the same one (they do until the server restarts): no copy per WRITE.
+ * Frozen contents by convention: callers compare verifiers, never write them.
+ */
+let lastVerf: Buffer | undefined;
+
+function writeVerf(r: XdrReader, what: string): Buffer {
+  const v = r.fixed(C.NFS4_VERIFIER_SIZE, what);
+  if (lastVerf === undefined || !lastVerf.equals(v)) lastVerf = Buffer.from(v);
+  return lastVerf;
+}
+
+class WriteOp implements Op<WriteResult4> {
+  readonly opnum = C.OP_WRITE;
+  readonly name = 'OP_WRITE';
+  readonly nonIdempotent = false;
+  constructor(
+    private readonly stateid: Stateid,
+    private readonly offset: number,
+    private readonly stable: number,
+    private readonly data: Buffer,
+  ) {}
+  encode(w: XdrWriter): void {
+    encodeStateid(w, this.stateid);
+    w.u64(this.offset);
+    w.u32(this.stable);
+    w.opaque(this.data);
+  }
+  decode(r: XdrReader): WriteResult4 {
+    const count = r.u32('count');
+    const committed = r.enumOf<number>(STABLE, 'committed');
+    const verf = writeVerf(r, 'writeverf');
+    if (count > this.data.length) throw new XdrDecodeError(`OP_WRITE: server claims ${count} bytes written of ${this.data.length} sent`, 'count');
+    return { count, committed, verf };
+  }
 }
 
 export function opCommit(offset = 0, count = 0): Op<Buffer> {
@@ -857,7 +941,6 @@ export interface SequenceArgs {
   cachethis: boolean;
 }
 export interface SequenceResult {
-  sessionid: Buffer;
   sequenceid: number;
   slotid: number;
   highestSlotid: number;
@@ -866,25 +949,38 @@ export interface SequenceResult {
 }
 
 export function opSequence(a: SequenceArgs): Op<SequenceResult> {
-  return op(
-    C.OP_SEQUENCE,
-    false,
-    (w) => {
-      w.fixed(a.sessionid);
-      w.u32(a.sequenceid);
-      w.u32(a.slotid);
-      w.u32(a.highestSlotid);
-      w.bool(a.cachethis);
-    },
-    (r) => ({
-      sessionid: r.fixed(C.NFS4_SESSIONID_SIZE, 'sr_sessionid'),
+  return new SequenceOp(a.sessionid, a.sequenceid, a.slotid, a.highestSlotid, a.cachethis);
+}
+
+/** SEQUENCE. The reply's sr_sessionid is skipped, not copied: the reply is matched to its call by xid, and its slot and sequenceid are checked (session.ts). */
+export class SequenceOp implements Op<SequenceResult> {
+  readonly opnum = C.OP_SEQUENCE;
+  readonly name = 'OP_SEQUENCE';
+  readonly nonIdempotent = false;
+  constructor(
+    readonly sessionid: Buffer,
+    readonly sequenceid: number,
+    readonly slotid: number,
+    readonly highestSlotid: number,
+    readonly cachethis: boolean,
+  ) {}
+  encode(w: XdrWriter): void {
+    w.fixed(this.sessionid);
+    w.u32(this.sequenceid);
+    w.u32(this.slotid);
+    w.u32(this.highestSlotid);
+    w.bool(this.cachethis);
+  }
+  decode(r: XdrReader): SequenceResult {
+    r.skip(C.NFS4_SESSIONID_SIZE, 'sr_sessionid');
+    return {
       sequenceid: r.u32('sr_sequenceid'),
       slotid: r.u32('sr_slotid'),
       highestSlotid: r.u32('sr_highest_slotid'),
       targetHighestSlotid: r.u32('sr_target_highest_slotid'),
       statusFlags: r.u32('sr_status_flags'),
-    }),
-  );
+    };
+  }
 }
 
 // ---- 4.2 ---------------------------------------------------------------------------------

@@ -8,7 +8,7 @@
  * delegations either (OPENs also say OPEN4_SHARE_ACCESS_WANT_NO_DELEG),
  * and SEQUENCE replies carry SEQ4_STATUS_CB_PATH_DOWN, which is expected.
  */
-import { Nfs4OpError, okResults, type CompoundReply } from './compound.js';
+import { Nfs4OpError, okResults, type CompoundReply, type LedReply } from './compound.js';
 import { Channel, isConnectionLoss, RETRY_MAX_MS, RETRY_MIN_MS, settleOps, type SendOptions } from './channel.js';
 import { realClock, sleep, type Clock } from './clock.js';
 import { NFS4_CALLBACK_PROGRAM, OP_SEQUENCE } from './constants.js';
@@ -21,6 +21,7 @@ import {
   opReclaimComplete,
   opBindConnToSession,
   opSequence,
+  SequenceOp,
   type AnyOp,
   type ChannelAttrs,
   type SequenceResult,
@@ -246,16 +247,20 @@ export class Session extends Channel {
 
   // ---- one COMPOUND ----------------------------------------------------------
 
+  /** A free slot whose sequenceid is known, taken without waiting, or undefined (then acquire()). */
+  private fastLease(signal: AbortSignal | undefined): SlotLease | undefined {
+    if (this.closed || this.recovering || signal?.aborted) return undefined;
+    const l = this.slots.tryAcquireInTurn();
+    if (l && !l.uncertain) return l;
+    if (l) this.slots.release(l, 'not-processed');
+    return undefined;
+  }
+
   /**
    * A slot whose sequenceid is known, probing uncertain slots first. Waits
    * for a recovery in progress, unless it is the recovery asking.
    */
   private async acquire(signal: AbortSignal | undefined, inRecovery: boolean): Promise<SlotLease> {
-    if (!this.closed && !this.recovering && !signal?.aborted) {
-      const l = this.slots.tryAcquireInTurn();
-      if (l && !l.uncertain) return l;
-      if (l) this.slots.release(l, 'not-processed');
-    }
     for (;;) {
       if (this.closed) throw new RpcClosedError('NFSv4.1 session closed');
       if (this.recovering && !inRecovery) await this.recovering;
@@ -310,40 +315,33 @@ export class Session extends Channel {
    * not wait for the recovery it is part of, nor start another.
    */
   private async sequenced<T extends readonly AnyOp[]>(tag: string, ops: T, o: SendOptions | undefined, inRecovery: boolean): Promise<CompoundReply<T>> {
-    const cachethis = ops.some((x) => x.nonIdempotent);
+    const cachethis = anyNonIdempotent(ops);
     const signal = o?.signal;
     let recoveries = 0;
     let delay = RETRY_MIN_MS;
     for (;;) {
-      const lease = await this.acquire(signal, inRecovery);
-      const seq = opSequence({
-        sessionid: this.sessionid,
-        sequenceid: lease.sequenceid,
-        slotid: lease.slotid,
-        highestSlotid: lease.highestSlotid,
-        cachethis,
-      });
-      const all = [seq, ...ops] as const;
+      const lease = this.fastLease(signal) ?? (await this.acquire(signal, inRecovery));
+      const seq = new SequenceOp(this.sessionid, lease.sequenceid, lease.slotid, lease.highestSlotid, cachethis);
       const sentAt = this.clock.now();
       const rpc = this.pickRpc();
-      let reply: CompoundReply<readonly AnyOp[]>;
+      let reply: LedReply<T>;
       try {
         try {
-          reply = await this.call(tag, all, o, undefined, rpc);
+          reply = await this.callLed(tag, seq, ops, o, false, rpc);
         } catch (err) {
           // Lost with the request in flight: send it again, same slot and
           // sequenceid. The server's reply cache makes that safe: it runs
           // the request if it never saw it, or answers from the cache.
           if (!isConnectionLoss(err) || this.closed) throw err;
-          reply = await this.call(tag, all, o, undefined, rpc);
+          reply = await this.callLed(tag, seq, ops, o, false, rpc);
         }
       } catch (err) {
         this.slots.release(lease, 'unknown');
         throw err;
       }
-      const st = reply.statuses[0];
+      const st = reply.leadStatus;
       if (st === NFS4_OK) {
-        const sr = reply.results[0] as SequenceResult;
+        const sr = reply.leadResult as SequenceResult;
         if (sr.slotid !== lease.slotid || sr.sequenceid !== lease.sequenceid) {
           this.slots.release(lease, 'unknown');
           throw new XdrDecodeError(`SEQUENCE: reply names slot ${sr.slotid} seq ${sr.sequenceid}, sent slot ${lease.slotid} seq ${lease.sequenceid}`, 'sr_sequenceid');
@@ -352,14 +350,13 @@ export class Session extends Channel {
         this.slots.release(lease, 'processed');
         if (lease.generation === this.slots.generation) this.slots.setTarget(sr.targetHighestSlotid);
         this.renewer?.renewed(sentAt);
-        const out = stripSequence(reply) as CompoundReply<T>;
-        settleOps(ops, out.statuses);
-        return out;
+        settleOps(ops, reply.statuses);
+        return reply;
       }
       if (st === undefined) {
         // COMPOUND-level failure before SEQUENCE ran.
         this.slots.release(lease, 'not-processed');
-        return stripSequence(reply) as CompoundReply<T>;
+        return reply;
       }
       if (st === nfsstat4.NFS4ERR_RETRY_UNCACHED_REP || st === nfsstat4.NFS4ERR_SEQ_FALSE_RETRY) {
         // Our resend after a lost connection reached a server that had run
@@ -400,18 +397,12 @@ export class Session extends Channel {
   }
 }
 
-function seqFailure(reply: CompoundReply<readonly AnyOp[]>, st: number): Nfs4OpError {
-  return new Nfs4OpError(reply.failure && reply.failure.index === 0 ? { ...reply.failure, index: -1 } : { index: -1, opnum: OP_SEQUENCE, op: 'OP_SEQUENCE', status: st });
+function anyNonIdempotent(ops: readonly AnyOp[]): boolean {
+  for (let i = 0; i < ops.length; i++) if (ops[i]!.nonIdempotent) return true;
+  return false;
 }
 
-/** The reply as if SEQUENCE had not been there: indexes match the caller's ops. */
-function stripSequence(reply: CompoundReply<readonly AnyOp[]>): CompoundReply<readonly AnyOp[]> {
-  const out: CompoundReply<readonly AnyOp[]> = {
-    status: reply.status,
-    tag: reply.tag,
-    results: (reply.results as unknown[]).slice(1) as CompoundReply<readonly AnyOp[]>['results'],
-    statuses: reply.statuses.slice(1),
-  };
-  if (reply.failure) out.failure = { ...reply.failure, index: reply.failure.index - 1 };
-  return out;
+/** SEQUENCE's failure (index -1, as it precedes the caller's ops). */
+function seqFailure(reply: CompoundReply<readonly AnyOp[]>, st: number): Nfs4OpError {
+  return new Nfs4OpError(reply.failure && reply.failure.index === -1 ? reply.failure : { index: -1, opnum: OP_SEQUENCE, op: 'OP_SEQUENCE', status: st });
 }
