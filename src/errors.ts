@@ -69,11 +69,17 @@ export function errnoMessage(code: string): string {
  * was one, and `cause` keeps the NFS-level error (which op failed, and why).
  */
 export class FsError extends Error {
+  /** The errno name, e.g. `ENOENT`, `EACCES`, `ESTALE`. */
   declare code: string;
+  /** The negative errno number, as node's system errors carry it (libuv style: -2 for ENOENT). */
   declare errno: number;
+  /** The node fs operation that failed, as node names it (`open`, `stat`, `scandir`, `rename`, …). */
   declare syscall: string;
+  /** The path the call was given. */
   declare path?: string;
+  /** For two-path calls (rename, link, symlink, copyfile): the second path. */
   declare dest?: string;
+  /** The NFS status the server returned, by its spec name (`NFS3ERR_NOENT`, `NFS4ERR_ACCESS`), when one caused this. */
   declare nfsStatus?: string;
   constructor(code: string, syscall: string, path?: string, dest?: string, extra?: { nfsStatus?: string; cause?: unknown; message?: string }) {
     let msg = `${code}: ${extra?.message ?? errnoMessage(code)}, ${syscall}`;
@@ -123,6 +129,7 @@ export class NfsStatusError extends Error {
 /** node-style argument errors (ERR_INVALID_ARG_TYPE / ERR_INVALID_ARG_VALUE). */
 export class InvalidArgError extends TypeError {
   constructor(
+    /** node's code for the argument error. */
     readonly code: 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE' | 'ERR_OUT_OF_RANGE' | 'ERR_INVALID_URL',
     message: string,
   ) {

@@ -12,6 +12,7 @@ import type { Krb5Options } from './krb5/acquire.js';
 import type { RetryPolicy } from './rpc/client.js';
 import type { TlsOptions } from './rpc/transport.js';
 
+/** NFS versions connect() can be asked for: `'4'` takes the highest minor version the server accepts. */
 export type NfsVersion = '3' | '4' | '4.0' | '4.1' | '4.2';
 
 export const NFS_VERSIONS: readonly NfsVersion[] = ['3', '4', '4.0', '4.1', '4.2'];
@@ -38,6 +39,7 @@ type Kind =
 
 /** sec= names (nfs(5), libnfs), weakest first. */
 export const SEC_NAMES = ['sys', 'krb5', 'krb5i', 'krb5p'] as const;
+/** An RPC security flavor as `sec=` names it: AUTH_SYS, or Kerberos 5 with authentication, integrity or privacy. */
 export type SecName = (typeof SEC_NAMES)[number];
 
 /** Where the Kerberos credentials come from; unset fields come from the environment as MIT tools read it (KRB5_CONFIG, KRB5CCNAME, KRB5_CLIENT_KTNAME). */
@@ -68,6 +70,9 @@ const bool = (): Kind => ({ type: 'bool' });
 /**
  * The table. Order is the README's. Keys are the option names in code; URL
  * keys are the same names lower-cased (libnfs and mount(8) spell them so).
+ * Exported for tools that list or check options (a CLI's help, a config
+ * validator): each entry has its `url` key, `kind` (type and range),
+ * `defaultDoc` and `doc`. Read it; connect() takes the values.
  */
 export const OPTIONS = {
   version: { url: 'version', kind: { type: 'version' }, defaultDoc: `'3'`, doc: `NFS version: '3', '4' (the highest minor version the server accepts), '4.0', '4.1', '4.2'.` } as Spec<NfsVersion>,
@@ -109,6 +114,8 @@ type ValueOf<S> = S extends Spec<infer V> ? V : never;
  * What connect() accepts, in code or as URL query arguments (see OPTIONS for
  * each option's meaning, range and default; the README's table lists them).
  * An option set to undefined counts as not given.
+ *
+ * @interface
  */
 export type ConnectOptions = { [K in OptionName]?: ValueOf<(typeof OPTIONS)[K]> | undefined };
 

@@ -3,12 +3,15 @@ import { parseUrlValue, URL_KEYS, type ConnectOptions } from './options.js';
 
 /** An nfs:// URL taken apart: where to connect, which path, and the options it carries. */
 export interface NfsUrl {
+  /** Host name or IP address (IPv6 without brackets, with its `%zone` if it had one). */
   host: string;
   /** The URL's port is the NFS port, like `nfsport`. */
   port?: number;
+  /** The user part (`nfs://user@host/…`): the Kerberos principal for `sec=krb5*`. */
   user?: string;
   /** Absolute path on the server: an export, or a directory inside one. */
   path: string;
+  /** The query arguments, parsed and checked as connect() options. */
   options: ConnectOptions;
 }
 

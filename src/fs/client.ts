@@ -63,6 +63,7 @@ export class NfsClient {
     this.silly = new SillyRenames(backend);
   }
 
+  /** The protocol this client speaks, as negotiated at connect: `'3'`, `'4.0'`, `'4.1'` or `'4.2'`. */
   get version(): string {
     return this.backend.version;
   }
@@ -137,6 +138,19 @@ export class NfsClient {
 
   // ---- metadata ----
 
+  /**
+   * Attributes of a file, following symlinks, as `fs.promises.stat`.
+   * Served from the attribute cache while it is fresh (see the `ac*` options), so
+   * it may not send anything; `noac` makes every call ask the server.
+   *
+   * @throws {@link FsError} `ENOENT` (no such path), `ENOTDIR` (a component is not a directory),
+   *   `ELOOP` (too many symlinks), `EACCES`; RPC errors such as {@link RpcTimeoutError} on a `soft` mount.
+   * @example
+   * ```ts
+   * const st = await nfs.stat('/data/file.bin');
+   * console.log(st.size, st.isFile(), st.mtime);
+   * ```
+   */
   stat(path: PathLike, opts: { bigint: true } & SignalOpts): Promise<BigIntStats>;
   stat(path: PathLike, opts?: { bigint?: false } & SignalOpts): Promise<Stats>;
   stat(path: PathLike, opts?: { bigint?: boolean } & SignalOpts): Promise<Stats | BigIntStats>;
@@ -148,6 +162,11 @@ export class NfsClient {
     return opts?.bigint ? new BigIntStats(r.attrs, this.blksize) : new Stats(r.attrs, this.blksize);
   }
 
+  /**
+   * As {@link NfsClient.stat}, but a symlink at the end of the path is described itself, not followed.
+   *
+   * @throws {@link FsError} `ENOENT`, `ENOTDIR`, `EACCES`.
+   */
   lstat(path: PathLike, opts: { bigint: true } & SignalOpts): Promise<BigIntStats>;
   lstat(path: PathLike, opts?: { bigint?: false } & SignalOpts): Promise<Stats>;
   lstat(path: PathLike, opts?: { bigint?: boolean } & SignalOpts): Promise<Stats | BigIntStats>;
@@ -159,6 +178,17 @@ export class NfsClient {
     return opts?.bigint ? new BigIntStats(r.attrs, this.blksize) : new Stats(r.attrs, this.blksize);
   }
 
+  /**
+   * Checks that the path exists and, with `R_OK`/`W_OK`/`X_OK` (from `fs.constants`), that the
+   * server grants this user that access (NFS ACCESS, so ACLs and id mapping are the server's to judge).
+   *
+   * @throws {@link FsError} `ENOENT`, `EACCES` (not granted), `EROFS` (`W_OK` on a `readonly` client).
+   * @example
+   * ```ts
+   * import { constants } from 'node:fs';
+   * await nfs.access('/shared/report.csv', constants.R_OK | constants.W_OK);
+   * ```
+   */
   async access(path: PathLike, accessMode: number = constants.F_OK, opts?: SignalOpts): Promise<void> {
     const p = parsePath(path, 'access');
     const mode = validMode(accessMode);
@@ -176,6 +206,11 @@ export class NfsClient {
     }, { signal });
   }
 
+  /**
+   * The target of a symlink, as stored on the server (not resolved).
+   *
+   * @throws {@link FsError} `EINVAL` (not a symlink), `ENOENT`.
+   */
   async readlink(path: PathLike, opts?: Encoding | ({ encoding?: Encoding | 'buffer' | null } & SignalOpts)): Promise<string> {
     const p = parsePath(path, 'readlink');
     return this.op('readlink', p, async (co) => {
@@ -185,11 +220,22 @@ export class NfsClient {
     }, { signal: signalOf(opts) });
   }
 
+  /**
+   * The canonical path inside the export: `.`, `..` and symlinks resolved.
+   *
+   * @throws {@link FsError} `ENOENT`, `ELOOP`, `ENOTDIR`.
+   */
   async realpath(path: PathLike, opts?: Encoding | ({ encoding?: Encoding | null } & SignalOpts)): Promise<string> {
     const p = parsePath(path, 'realpath');
     return this.op('realpath', p, (co) => this.resolver.realpath(p, 'realpath', co), { signal: signalOf(opts) });
   }
 
+  /**
+   * File-system sizes of the export holding `path` (NFS FSSTAT, or the v4 space and files attributes),
+   * shaped like `fs.promises.statfs`; `{ bigint: true }` gives the same fields as bigints.
+   *
+   * @throws {@link FsError} `ENOENT`, `ENOTDIR`.
+   */
   statfs(path: PathLike, opts: { bigint: true } & SignalOpts): Promise<ReturnType<typeof bigintStatFs>>;
   statfs(path: PathLike, opts?: { bigint?: false } & SignalOpts): Promise<StatFs>;
   statfs(path: PathLike, opts?: { bigint?: boolean } & SignalOpts): Promise<StatFs | ReturnType<typeof bigintStatFs>>;
@@ -217,26 +263,57 @@ export class NfsClient {
     }, { signal });
   }
 
+  /**
+   * Sets the permission bits (a number or an octal string such as `'644'`).
+   *
+   * @throws {@link FsError} `EPERM` (not the owner), `ENOENT`, `EROFS` (`readonly` client, sent nothing).
+   */
   chmod(path: PathLike, mode: number | string, opts?: SignalOpts): Promise<void> {
     return this.setattrPath('chmod', path, true, () => ({ mode: parseMode(mode, 0) }), opts);
   }
 
+  /**
+   * Sets owner and group (numeric ids; `-1` leaves one unchanged). Follows symlinks.
+   *
+   * @throws {@link FsError} `EPERM` (the server refuses, e.g. root squashed), `ENOENT`, `EROFS`.
+   */
   chown(path: PathLike, uid: number, gid: number, opts?: SignalOpts): Promise<void> {
     return this.setattrPath('chown', path, true, () => ownerAttrs(uid, gid), opts);
   }
 
+  /**
+   * As {@link NfsClient.chown}, but changes a symlink itself rather than its target.
+   *
+   * @throws {@link FsError} `EPERM`, `ENOENT`, `EROFS`.
+   */
   lchown(path: PathLike, uid: number, gid: number, opts?: SignalOpts): Promise<void> {
     return this.setattrPath('lchown', path, false, () => ownerAttrs(uid, gid), opts);
   }
 
+  /**
+   * Sets access and modification times (seconds as a number, a numeric string, or a Date); follows symlinks.
+   * Times beyond what the server stores are clamped to its range.
+   *
+   * @throws {@link FsError} `EINVAL` (an invalid Date), `EPERM`, `ENOENT`, `EROFS`.
+   */
   utimes(path: PathLike, atime: number | string | Date, mtime: number | string | Date, opts?: SignalOpts): Promise<void> {
     return this.setattrPath('utime', path, true, () => toSetAttrsTimes(atime, mtime), opts);
   }
 
+  /**
+   * As {@link NfsClient.utimes}, but sets the times of a symlink itself.
+   *
+   * @throws {@link FsError} `EINVAL`, `EPERM`, `ENOENT`, `EROFS`.
+   */
   lutimes(path: PathLike, atime: number | string | Date, mtime: number | string | Date, opts?: SignalOpts): Promise<void> {
     return this.setattrPath('lutime', path, false, () => toSetAttrsTimes(atime, mtime), opts);
   }
 
+  /**
+   * Sets the size of a file: shorter drops the tail, longer reads back as zeros (a hole on most servers).
+   *
+   * @throws {@link FsError} `EISDIR`, `ENOENT`, `EROFS`; {@link InvalidArgError} for a `len` that is not an integer.
+   */
   async truncate(path: PathLike, len = 0, opts?: SignalOpts): Promise<void> {
     if (typeof len !== 'number') throw argType('len', 'of type number', len);
     if (!Number.isInteger(len)) throw outOfRange('len', 'an integer', len);
@@ -251,6 +328,18 @@ export class NfsClient {
 
   // ---- directories ----
 
+  /**
+   * Creates a directory; its mode is `mode` (default `0o777`) less the client's `umask`.
+   * With `recursive`, missing parents are created too and the first directory created is returned
+   * (undefined when all existed); a directory another client creates meanwhile is used, not an error.
+   *
+   * @throws {@link FsError} `EEXIST` (without `recursive`, or a file is in the way), `ENOENT` (a parent is missing),
+   *   `ENOTDIR`, `EACCES`, `EROFS`.
+   * @example
+   * ```ts
+   * await nfs.mkdir('/projects/2026/q4', { recursive: true, mode: 0o750 });
+   * ```
+   */
   async mkdir(path: PathLike, opts?: number | string | ({ recursive?: boolean; mode?: number | string } & SignalOpts)): Promise<string | undefined> {
     const o = typeof opts === 'object' && opts !== null ? opts : { mode: opts ?? undefined };
     const mode = this.createMode(parseMode(o.mode, 0o777));
@@ -332,6 +421,19 @@ export class NfsClient {
     }, { signal });
   }
 
+  /**
+   * Names in a directory, without `.` and `..`, in the server's order (READDIRPLUS / READDIR
+   * with the cookie loop). `withFileTypes` gives {@link Dirent}s; `recursive` lists the whole tree
+   * breadth-first with paths relative to `path`, as node does.
+   *
+   * @throws {@link FsError} `ENOTDIR`, `ENOENT`, `EACCES`.
+   * @example
+   * ```ts
+   * for (const d of await nfs.readdir('/logs', { withFileTypes: true })) {
+   *   if (d.isFile()) console.log(d.name);
+   * }
+   * ```
+   */
   readdir(path: PathLike, opts: { withFileTypes: true; recursive?: boolean; encoding?: Encoding | null } & SignalOpts): Promise<Dirent[]>;
   readdir(path: PathLike, opts?: Encoding | ({ withFileTypes?: false; recursive?: boolean; encoding?: Encoding | null } & SignalOpts) | null): Promise<string[]>;
   readdir(path: PathLike, opts?: Encoding | ({ withFileTypes?: boolean; recursive?: boolean; encoding?: Encoding | null } & SignalOpts) | null): Promise<string[] | Dirent[]>;
@@ -370,6 +472,16 @@ export class NfsClient {
     }, { signal: signalOf(o) });
   }
 
+  /**
+   * Opens a directory for reading entry by entry, in batches as the server sends them,
+   * for directories too large to list at once.
+   *
+   * @throws {@link FsError} `ENOTDIR`, `ENOENT`, `EACCES`.
+   * @example
+   * ```ts
+   * for await (const d of await nfs.opendir('/huge')) console.log(d.name);
+   * ```
+   */
   async opendir(path: PathLike, opts?: { bufferSize?: number; encoding?: Encoding } & SignalOpts): Promise<Dir> {
     const p = parsePath(path, 'opendir');
     return this.op('opendir', p, async (co) => {
@@ -381,6 +493,13 @@ export class NfsClient {
 
   // ---- names ----
 
+  /**
+   * Removes a name that is not a directory. On NFSv3 a file still open through this client is
+   * renamed to a hidden `.nfs…` name instead and removed at its last close (as the kernel client does),
+   * so reads through open handles keep working.
+   *
+   * @throws {@link FsError} `EISDIR` (a directory: use rmdir or rm), `ENOENT`, `EACCES`, `EROFS`.
+   */
   async unlink(path: PathLike, opts?: SignalOpts): Promise<void> {
     const p = parsePath(path, 'unlink');
     const signal = signalOf(opts);
@@ -398,6 +517,13 @@ export class NfsClient {
     }, { signal });
   }
 
+  /**
+   * Removes a file, or with `recursive` a directory and everything below it (entries removed
+   * in parallel). `force` makes a missing path a success, as `fs.promises.rm`.
+   *
+   * @throws {@link FsError} `ENOENT` (without `force`), `EACCES`, `EROFS`; an `ERR_FS_EISDIR` error for a
+   *   directory without `recursive`, as node.
+   */
   async rm(path: PathLike, opts?: { recursive?: boolean; force?: boolean; maxRetries?: number; retryDelay?: number } & SignalOpts): Promise<void> {
     const p = parsePath(path, 'rm');
     checkBoolean(opts?.recursive, 'options.recursive');
@@ -459,6 +585,13 @@ export class NfsClient {
     }
   }
 
+  /**
+   * Moves `oldPath` to `newPath`, replacing a file there (atomically on the server).
+   * Both paths are inside this export; NFS has no rename across exports.
+   *
+   * @throws {@link FsError} `ENOENT`, `EXDEV`, `ENOTEMPTY` (a non-empty directory in the way), `EISDIR`/`ENOTDIR`
+   *   (kinds differ), `EBUSY` (the root), `EROFS`; `path` and `dest` name both paths, as node's do.
+   */
   async rename(oldPath: PathLike, newPath: PathLike, opts?: SignalOpts): Promise<void> {
     const from = parsePath(oldPath, 'rename', 'oldPath');
     const to = parsePath(newPath, 'rename', 'newPath');
@@ -485,6 +618,11 @@ export class NfsClient {
     );
   }
 
+  /**
+   * Creates a hard link `newPath` to the file at `existingPath`.
+   *
+   * @throws {@link FsError} `EEXIST`, `ENOENT`, `EPERM` (a directory), `EROFS`.
+   */
   async link(existingPath: PathLike, newPath: PathLike, opts?: SignalOpts): Promise<void> {
     const from = parsePath(existingPath, 'link', 'existingPath');
     const to = parsePath(newPath, 'link', 'newPath');
@@ -505,6 +643,13 @@ export class NfsClient {
     );
   }
 
+  /**
+   * Creates a symlink at `path` whose target is `target`, stored as given (relative or absolute;
+   * absolute targets are read by whoever follows them, possibly a kernel mount with another root).
+   * `type` is accepted for node's signature and ignored.
+   *
+   * @throws {@link FsError} `EEXIST`, `ENOENT` (empty target or missing parent), `ENAMETOOLONG`, `EROFS`.
+   */
   async symlink(target: PathLike, path: PathLike, type?: string | null, opts?: SignalOpts): Promise<void> {
     void type;
     const signal = signalOf(opts);
@@ -528,6 +673,22 @@ export class NfsClient {
 
   // ---- files ----
 
+  /**
+   * Opens a file as `fs.promises.open` does: `flags` such as `'r'`, `'r+'`, `'w'`, `'a'`, `'wx'`
+   * (default `'r'`), `mode` for a file it creates (less the `umask`). On NFSv4 this is an OPEN with
+   * share state; the handle must be closed to release it.
+   *
+   * @throws {@link FsError} `ENOENT`, `EEXIST` (with `x`), `EISDIR` (writing a directory), `EACCES`, `EROFS`.
+   * @example
+   * ```ts
+   * const fh = await nfs.open('/data/log.txt', 'a');
+   * try {
+   *   await fh.write('one more line\n');
+   * } finally {
+   *   await fh.close();
+   * }
+   * ```
+   */
   async open(path: PathLike, flags?: string | number, mode?: number | string, opts?: SignalOpts): Promise<FileHandle> {
     return this.openWith(parsePath(path, 'open'), flags, mode, signalOf(opts));
   }
@@ -645,6 +806,17 @@ export class NfsClient {
     }
   }
 
+  /**
+   * Reads a whole file: a Buffer, or a string with an `encoding`. The file is reopened with the
+   * server (close-to-open), so what another client closed before this call is what is read.
+   *
+   * @throws {@link FsError} `ENOENT` (an `open` error), `EISDIR` (a `read` error), `EACCES`; an abort
+   *   through `signal` rejects with an {@link AbortError}.
+   * @example
+   * ```ts
+   * const text = await nfs.readFile('/etc-share/app.conf', 'utf8');
+   * ```
+   */
   readFile(path: PathLike | FileHandle, opts?: { encoding?: null; flag?: string; signal?: AbortSignal } | null): Promise<Buffer>;
   readFile(path: PathLike | FileHandle, opts: Encoding | { encoding: Encoding; flag?: string; signal?: AbortSignal }): Promise<string>;
   readFile(path: PathLike | FileHandle, opts?: ReadFileOptions): Promise<Buffer | string>;
@@ -682,6 +854,17 @@ export class NfsClient {
     return o.encoding ? buf.toString(o.encoding) : buf;
   }
 
+  /**
+   * Replaces a file's contents (creating it; `flag` `'w'` by default) with a string, a buffer or an
+   * (async) iterable of chunks. Resolves once the data is committed to the server's stable storage
+   * (the close's COMMIT), so a resolved call survives a server crash.
+   *
+   * @throws {@link FsError} `ENOENT` (missing parent), `EISDIR`, `EACCES`, `ENOSPC`, `EDQUOT`, `EROFS`.
+   * @example
+   * ```ts
+   * await nfs.writeFile('/out/result.json', JSON.stringify(result));
+   * ```
+   */
   async writeFile(path: PathLike | FileHandle, data: string | ArrayBufferView | Iterable<unknown> | AsyncIterable<unknown>, opts?: WriteFileOptions): Promise<void> {
     const o = typeof opts === 'string' ? { encoding: opts } : (opts ?? {});
     if (path instanceof FileHandle) return path.writeFile(data, o);
@@ -709,11 +892,23 @@ export class NfsClient {
     }
   }
 
+  /**
+   * As {@link NfsClient.writeFile} with flag `'a'`: adds to the end of the file, creating it if missing.
+   *
+   * @throws {@link FsError} as writeFile.
+   */
   appendFile(path: PathLike | FileHandle, data: string | ArrayBufferView, opts?: WriteFileOptions): Promise<void> {
     const o = typeof opts === 'string' ? { encoding: opts } : (opts ?? {});
     return this.writeFile(path, data, { ...o, flag: o.flag ?? 'a' });
   }
 
+  /**
+   * Copies a file's bytes and mode. On NFSv4.2 servers with COPY the server copies without the
+   * data crossing the network; otherwise the client reads and writes in large overlapped chunks.
+   * `fs.constants.COPYFILE_EXCL` refuses an existing destination.
+   *
+   * @throws {@link FsError} `ENOENT`, `EEXIST` (with `COPYFILE_EXCL`), `EISDIR`, `EROFS`.
+   */
   async copyFile(src: PathLike, dest: PathLike, copyMode = 0, opts?: SignalOpts): Promise<void> {
     const s = parsePath(src, 'copyfile', 'src');
     const d = parsePath(dest, 'copyfile', 'dest');
@@ -790,6 +985,17 @@ export class NfsClient {
   /** The server answered COPY with NOTSUPP once: don't ask again. */
   private copyUnsupported = false;
 
+  /**
+   * A Readable over a file (or an open {@link FileHandle}), as `fs.createReadStream`: `start`/`end`
+   * for a byte range, `highWaterMark` for the read size. Open errors arrive as the stream's `'error'`.
+   *
+   * @example
+   * ```ts
+   * import { pipeline } from 'node:stream/promises';
+   * import { createWriteStream } from 'node:fs';
+   * await pipeline(nfs.createReadStream('/big.iso'), createWriteStream('/tmp/big.iso'));
+   * ```
+   */
   createReadStream(path: PathLike | FileHandle, opts?: ReadStreamOptions & { flags?: string; fd?: FileHandle }): ReadStream {
     if (path instanceof FileHandle) return new ReadStream(path, opts);
     if (opts?.fd instanceof FileHandle) return new ReadStream(opts.fd, opts);
@@ -797,6 +1003,11 @@ export class NfsClient {
     return new ReadStream(this.openWith(p, opts?.flags ?? 'r', undefined, undefined), opts, p.display);
   }
 
+  /**
+   * A Writable into a file (created or truncated with the default flag `'w'`), as
+   * `fs.createWriteStream`; it ends with the close's COMMIT, so `'finish'`/`'close'` mean the data is stable.
+   * Errors arrive as the stream's `'error'`.
+   */
   createWriteStream(path: PathLike | FileHandle, opts?: WriteStreamOptions & { flags?: string; mode?: number; fd?: FileHandle }): WriteStream {
     if (path instanceof FileHandle) return new WriteStream(path, opts);
     if (opts?.fd instanceof FileHandle) return new WriteStream(opts.fd, opts);
@@ -811,6 +1022,7 @@ export class NfsClient {
     await this.backend.close();
   }
 
+  /** Closes the client at the end of an `await using` block. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -15,9 +15,16 @@ export class Dir implements AsyncIterable<Dirent> {
   constructor(
     private readonly backend: Backend,
     private readonly fh: FileHandleId,
+    /** The directory's path, as given to opendir. */
     readonly path: string,
   ) {}
 
+  /**
+   * The next entry, or null after the last one. Entries come from the server a batch at a time.
+   *
+   * @throws {@link FsError} from the READDIR (e.g. `ENOENT` if the directory was removed meanwhile);
+   *   `ERR_DIR_CLOSED` after close().
+   */
   async read(): Promise<Dirent | null> {
     if (this.closed) throw Object.assign(new Error('Directory handle was closed'), { code: 'ERR_DIR_CLOSED' });
     while (this.batch.length === 0) {
@@ -39,12 +46,18 @@ export class Dir implements AsyncIterable<Dirent> {
     return this.batch.pop()!;
   }
 
+  /**
+   * Releases the listing. Not needed after a `for await` loop, which closes the Dir itself.
+   *
+   * @throws `ERR_DIR_CLOSED` when already closed, as node's Dir.
+   */
   async close(): Promise<void> {
     if (this.closed) throw Object.assign(new Error('Directory handle was closed'), { code: 'ERR_DIR_CLOSED' });
     this.closed = true;
     await this.iter?.return?.();
   }
 
+  /** Iterates the remaining entries and closes the Dir at the end (or on break). */
   async *[Symbol.asyncIterator](): AsyncIterator<Dirent> {
     try {
       for (;;) {
@@ -57,6 +70,7 @@ export class Dir implements AsyncIterable<Dirent> {
     }
   }
 
+  /** Closes the Dir at the end of an `await using` block, unless already closed. */
   async [Symbol.asyncDispose](): Promise<void> {
     if (!this.closed) await this.close();
   }

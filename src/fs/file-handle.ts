@@ -130,8 +130,11 @@ export class FileHandle extends EventEmitter implements StreamSource {
 
   constructor(
     private readonly backend: Backend,
+    /** The server's file handle for this file. @internal */
     readonly fh: FileHandleId,
+    /** The open flags as parsed from `open()`'s `flags`. @internal */
     readonly flags: OpenFlags,
+    /** The path this handle was opened with, as errors and streams report it. */
     readonly path: string,
     private readonly blksize: number,
     /** NFSv4 open state (READ/WRITE present it; CLOSE releases it); undefined on v3. */
@@ -151,6 +154,10 @@ export class FileHandle extends EventEmitter implements StreamSource {
     unclosed.register(this, { fd: this.fdNumber, backend, state }, this);
   }
 
+  /**
+   * A number unique to this handle in the process (from 1000 up, not an OS descriptor), -1 once
+   * close() has been called: for logs and for code that checks `fd` as node's FileHandle has one.
+   */
   get fd(): number {
     return this.closing ? -1 : this.fdNumber;
   }
@@ -189,6 +196,11 @@ export class FileHandle extends EventEmitter implements StreamSource {
     return p;
   }
 
+  /**
+   * Attributes of the open file (GETATTR on its handle, so it works after the name was removed or renamed).
+   *
+   * @throws {@link FsError} `ESTALE` (the file is gone from the server); `EBADF` once closed.
+   */
   stat(opts: { bigint: true } & SignalOpts): Promise<BigIntStats>;
   stat(opts?: { bigint?: false } & SignalOpts): Promise<Stats>;
   stat(opts?: { bigint?: boolean } & SignalOpts): Promise<Stats | BigIntStats>;
@@ -215,6 +227,18 @@ export class FileHandle extends EventEmitter implements StreamSource {
     }
   }
 
+  /**
+   * Reads into a buffer, as `FileHandle.read`: at `position` when given (the file position is left
+   * alone), else at the file position, which then advances. Sequential small reads are served from
+   * read-ahead windows. Resolves `bytesRead` 0 at end of file.
+   *
+   * @throws {@link FsError} `EBADF` (closed, or not opened for reading), `EISDIR`; {@link InvalidArgError}
+   *   for an offset, length or position out of range.
+   * @example
+   * ```ts
+   * const { bytesRead, buffer } = await fh.read(Buffer.alloc(4096), 0, 4096, 0);
+   * ```
+   */
   read<T extends ArrayBufferView = Buffer>(buffer: T, offset?: number | null, length?: number | null, position?: number | bigint | null): Promise<ReadResult<T>>;
   read<T extends ArrayBufferView = Buffer>(opts?: { buffer?: T; offset?: number; length?: number; position?: number | bigint | null } & SignalOpts): Promise<ReadResult<T>>;
   read<T extends ArrayBufferView = Buffer>(buffer: T, opts?: { offset?: number; length?: number; position?: number | bigint | null } & SignalOpts): Promise<ReadResult<T>>;
@@ -265,6 +289,11 @@ export class FileHandle extends EventEmitter implements StreamSource {
     return { bytesRead: n, buffer };
   }
 
+  /**
+   * Reads into several buffers in turn (scatter), as `FileHandle.readv`.
+   *
+   * @throws {@link FsError} `EBADF`, `EISDIR`.
+   */
   async readv<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | null, opts?: SignalOpts): Promise<{ bytesRead: number; buffers: T }> {
     this.check('readv');
     if (!Array.isArray(buffers)) throw argType('buffers', 'an ArrayBufferView[]', buffers);
@@ -285,6 +314,13 @@ export class FileHandle extends EventEmitter implements StreamSource {
     return { bytesRead: total, buffers };
   }
 
+  /**
+   * Writes a buffer or string, as `FileHandle.write`: at `position` when given, else at the file position
+   * (at the end of file in append mode). The bytes are sent UNSTABLE and kept until a COMMIT (sync, close)
+   * confirms them; if the server restarted in between they are written again, so nothing acknowledged is lost.
+   *
+   * @throws {@link FsError} `EBADF` (closed, or not opened for writing), `ENOSPC`, `EDQUOT`, `EFBIG`.
+   */
   write<T extends ArrayBufferView>(buffer: T, offset?: number | null, length?: number | null, position?: number | null): Promise<WriteResultFs<T>>;
   write<T extends ArrayBufferView>(buffer: T, opts?: { offset?: number; length?: number; position?: number | null } & SignalOpts): Promise<WriteResultFs<T>>;
   write(data: string, position?: number | null, encoding?: Encoding | null): Promise<WriteResultFs<string>>;
@@ -328,6 +364,11 @@ export class FileHandle extends EventEmitter implements StreamSource {
     return { bytesWritten: n, buffer: a };
   }
 
+  /**
+   * Writes several buffers one after the other (gather), as `FileHandle.writev`.
+   *
+   * @throws {@link FsError} `EBADF`, `ENOSPC`, `EDQUOT`.
+   */
   async writev<T extends readonly ArrayBufferView[]>(buffers: T, position?: number | null, opts?: SignalOpts): Promise<{ bytesWritten: number; buffers: T }> {
     this.check('writev');
     if (!Array.isArray(buffers)) throw argType('buffers', 'an ArrayBufferView[]', buffers);
@@ -352,6 +393,7 @@ export class FileHandle extends EventEmitter implements StreamSource {
    * once COMMITted. With `advance`, the file position moves past the write as
    * soon as it is issued (the stream issues later writes before this one
    * completes). Not a method node's FileHandle has.
+   * @internal
    */
   [kStreamWrite](data: Buffer, own: Buffer, at: number, advance: boolean): Promise<number> {
     this.check('write');
@@ -359,7 +401,7 @@ export class FileHandle extends EventEmitter implements StreamSource {
     return this.writeBytes(data, at, undefined, own);
   }
 
-  /** Where a stream over this handle starts when it has no `start`, and whether its writes append (O_APPEND). */
+  /** Where a stream over this handle starts when it has no `start`, and whether its writes append (O_APPEND). @internal */
   [kStreamStart](): { position: number; append: boolean } {
     return { position: this.position, append: this.flags.append };
   }
@@ -486,6 +528,11 @@ export class FileHandle extends EventEmitter implements StreamSource {
     });
   }
 
+  /**
+   * As {@link FileHandle.sync}: NFS COMMIT has no data-only variant, so both make data and metadata stable.
+   *
+   * @throws {@link FsError} `EBADF`, `EIO` (the server could not commit).
+   */
   async datasync(opts?: SignalOpts): Promise<void> {
     this.check('fdatasync');
     const signal = signalOf(opts);
@@ -496,6 +543,11 @@ export class FileHandle extends EventEmitter implements StreamSource {
     });
   }
 
+  /**
+   * Sets the file's size through the open handle (which needs write access).
+   *
+   * @throws {@link FsError} `EINVAL` (not opened for writing), `EBADF`; {@link InvalidArgError} for a non-integer `len`.
+   */
   async truncate(len = 0, opts?: SignalOpts): Promise<void> {
     this.check('ftruncate');
     if (typeof len !== 'number') throw argType('len', 'of type number', len);
@@ -506,6 +558,11 @@ export class FileHandle extends EventEmitter implements StreamSource {
     await this.call('ftruncate', () => this.backend.setattr(this.fh, { size: Math.max(0, len) }, { signal }, this.state), signal);
   }
 
+  /**
+   * Sets the open file's permission bits.
+   *
+   * @throws {@link FsError} `EPERM`, `EBADF`.
+   */
   async chmod(mode: number | string, opts?: SignalOpts): Promise<void> {
     this.check('fchmod');
     const m = parseMode(mode, 0);
@@ -513,6 +570,11 @@ export class FileHandle extends EventEmitter implements StreamSource {
     await this.call('fchmod', () => this.backend.setattr(this.fh, { mode: m }, { signal }), signal);
   }
 
+  /**
+   * Sets the open file's owner and group (`-1` keeps one).
+   *
+   * @throws {@link FsError} `EPERM`, `EBADF`.
+   */
   async chown(uid: number, gid: number, opts?: SignalOpts): Promise<void> {
     this.check('fchown');
     const s = ownerAttrs(uid, gid);
@@ -520,6 +582,11 @@ export class FileHandle extends EventEmitter implements StreamSource {
     await this.call('fchown', () => this.backend.setattr(this.fh, s, { signal }), signal);
   }
 
+  /**
+   * Sets the open file's access and modification times.
+   *
+   * @throws {@link FsError} `EINVAL` (an invalid Date), `EPERM`, `EBADF`.
+   */
   async utimes(atime: number | string | Date, mtime: number | string | Date, opts?: SignalOpts): Promise<void> {
     this.check('futimes');
     const s = toSetAttrsTimes(atime, mtime);
@@ -529,6 +596,11 @@ export class FileHandle extends EventEmitter implements StreamSource {
     await this.call('futime', () => this.backend.setattr(this.fh, clampTimes(s, this.backend), { signal }), signal);
   }
 
+  /**
+   * Reads from the file position to the end of file, a Buffer or (with an encoding) a string.
+   *
+   * @throws {@link FsError} `EBADF` (not opened for reading), `EISDIR`; `ERR_FS_FILE_TOO_LARGE` past 2 GiB.
+   */
   readFile(opts?: { encoding?: null; signal?: AbortSignal } | null): Promise<Buffer>;
   readFile(opts: Encoding | { encoding: Encoding; signal?: AbortSignal }): Promise<string>;
   readFile(opts?: Encoding | { encoding?: Encoding | null; signal?: AbortSignal } | null): Promise<Buffer | string>;
@@ -542,6 +614,12 @@ export class FileHandle extends EventEmitter implements StreamSource {
     return o.encoding ? buf.toString(o.encoding) : buf;
   }
 
+  /**
+   * Writes a string, buffer or (async) iterable of chunks at the file position, as
+   * `FileHandle.writeFile`. Does not commit: call sync() or close() for that.
+   *
+   * @throws {@link FsError} `EBADF`, `ENOSPC`, `EDQUOT`.
+   */
   async writeFile(data: string | ArrayBufferView | Iterable<unknown> | AsyncIterable<unknown>, opts?: Encoding | { encoding?: Encoding | null; signal?: AbortSignal } | null): Promise<void> {
     this.check('writeFileHandle');
     const o = typeof opts === 'string' ? { encoding: opts } : (opts ?? {});
@@ -553,10 +631,16 @@ export class FileHandle extends EventEmitter implements StreamSource {
     }
   }
 
+  /**
+   * As {@link FileHandle.writeFile}: a handle opened with `'a'` writes at the end of file.
+   *
+   * @throws {@link FsError} as writeFile.
+   */
   appendFile(data: string | ArrayBufferView, opts?: Encoding | { encoding?: Encoding | null; signal?: AbortSignal } | null): Promise<void> {
     return this.writeFile(data, opts);
   }
 
+  /** A {@link ReadStream} over this handle; it closes the handle when it ends unless `autoClose: false`. */
   createReadStream(opts?: ReadStreamOptions): ReadStream {
     return new ReadStream(this, opts);
   }
@@ -566,6 +650,7 @@ export class FileHandle extends EventEmitter implements StreamSource {
     return createInterface({ input: this.createReadStream(opts), crlfDelay: Infinity });
   }
 
+  /** A {@link WriteStream} into this handle. */
   createWriteStream(opts?: WriteStreamOptions): WriteStream {
     return new WriteStream(this, opts);
   }
@@ -640,10 +725,12 @@ export class FileHandle extends EventEmitter implements StreamSource {
     return (this.locks ??= this.backend.lockOwner(this.fh, this.state));
   }
 
+  /** Closes the handle at the end of an `await using` block. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 
+  /** Whether the handle has been released (close() finished its COMMIT and let go of the server state). */
   get isClosed(): boolean {
     return this.closed;
   }

@@ -15,24 +15,31 @@ const KIND_BITS: Record<FileKind, number> = {
 /** The type methods node's Stats and Dirent share. */
 abstract class TypeMethods {
   protected abstract get typeBits(): number;
+  /** Whether this is a regular file. */
   isFile(): boolean {
     return this.typeBits === KIND_BITS.file;
   }
+  /** Whether this is a directory. */
   isDirectory(): boolean {
     return this.typeBits === KIND_BITS.directory;
   }
+  /** Whether this is a symlink (only from lstat, or readdir with types). */
   isSymbolicLink(): boolean {
     return this.typeBits === KIND_BITS.symlink;
   }
+  /** Whether this is a block special file. */
   isBlockDevice(): boolean {
     return this.typeBits === KIND_BITS.block;
   }
+  /** Whether this is a character special file. */
   isCharacterDevice(): boolean {
     return this.typeBits === KIND_BITS.char;
   }
+  /** Whether this is a named pipe. */
   isFIFO(): boolean {
     return this.typeBits === KIND_BITS.fifo;
   }
+  /** Whether this is a Unix-domain socket. */
   isSocket(): boolean {
     return this.typeBits === KIND_BITS.socket;
   }
@@ -51,23 +58,41 @@ const dateFromBigMs = (msBig: bigint) => new Date(Number(msBig));
  * libuv reports it on Linux filesystems without one.
  */
 export class Stats extends TypeMethods {
+  /** The file system id (NFS `fsid`): differs across the exports and sub-mounts a server has. */
   dev: number;
+  /** The file id (NFS `fileid`), unique within `dev`: equal `dev`+`ino` means the same file, through any hard link. */
   ino: number;
+  /** File type bits (`S_IFREG`, `S_IFDIR`, …) and permission bits, as `st_mode`. */
   mode: number;
+  /** Number of hard links. */
   nlink: number;
+  /** Owner's numeric user id, as the server reports it (NFSv4 owner strings are mapped back to numbers). */
   uid: number;
+  /** Owning group's numeric id. */
   gid: number;
+  /** Device number of a block or character special file; 0 otherwise. */
   rdev: number;
+  /** Size in bytes. */
   size: number;
+  /** Preferred I/O size: the negotiated write size (`wsize`), the unit in which writes go out. */
   blksize: number;
+  /** Space used on the server, in 512-byte units (NFS `used`; smaller than size for sparse files). */
   blocks: number;
+  /** Last access time, in milliseconds since the epoch. */
   atimeMs: number;
+  /** Last modification of the contents, in milliseconds since the epoch. */
   mtimeMs: number;
+  /** Last change of the contents or attributes, in milliseconds since the epoch. */
   ctimeMs: number;
+  /** Equal to `ctimeMs`: NFS keeps no birth time (libuv reports the same on file systems without one). */
   birthtimeMs: number;
+  /** `atimeMs` as a Date. */
   atime: Date;
+  /** `mtimeMs` as a Date. */
   mtime: Date;
+  /** `ctimeMs` as a Date. */
   ctime: Date;
+  /** `birthtimeMs` as a Date (the ctime). */
   birthtime: Date;
 
   constructor(a: Attrs, blksize: number) {
@@ -99,27 +124,49 @@ export class Stats extends TypeMethods {
 
 /** `{ bigint: true }` Stats, with exact nanosecond times as node's BigIntStats has. */
 export class BigIntStats extends TypeMethods {
+  /** The file system id (NFS `fsid`): differs across the exports and sub-mounts a server has. */
   dev: bigint;
+  /** The file id (NFS `fileid`), unique within `dev`: equal `dev`+`ino` means the same file, through any hard link. */
   ino: bigint;
+  /** File type bits (`S_IFREG`, `S_IFDIR`, …) and permission bits, as `st_mode`. */
   mode: bigint;
+  /** Number of hard links. */
   nlink: bigint;
+  /** Owner's numeric user id, as the server reports it (NFSv4 owner strings are mapped back to numbers). */
   uid: bigint;
+  /** Owning group's numeric id. */
   gid: bigint;
+  /** Device number of a block or character special file; 0 otherwise. */
   rdev: bigint;
+  /** Size in bytes. */
   size: bigint;
+  /** Preferred I/O size: the negotiated write size (`wsize`), the unit in which writes go out. */
   blksize: bigint;
+  /** Space used on the server, in 512-byte units (NFS `used`; smaller than size for sparse files). */
   blocks: bigint;
+  /** Last access time, in milliseconds since the epoch. */
   atimeMs: bigint;
+  /** Last modification of the contents, in milliseconds since the epoch. */
   mtimeMs: bigint;
+  /** Last change of the contents or attributes, in milliseconds since the epoch. */
   ctimeMs: bigint;
+  /** Equal to `ctimeMs`: NFS keeps no birth time (libuv reports the same on file systems without one). */
   birthtimeMs: bigint;
+  /** Last access time, in nanoseconds since the epoch (exactly as the server stores it). */
   atimeNs: bigint;
+  /** Last modification time, in nanoseconds since the epoch. */
   mtimeNs: bigint;
+  /** Last status change time, in nanoseconds since the epoch. */
   ctimeNs: bigint;
+  /** Equal to `ctimeNs` (NFS has no birth time). */
   birthtimeNs: bigint;
+  /** `atimeMs` as a Date. */
   atime: Date;
+  /** `mtimeMs` as a Date. */
   mtime: Date;
+  /** `ctimeMs` as a Date. */
   ctime: Date;
+  /** `birthtimeMs` as a Date (the ctime). */
   birthtime: Date;
 
   constructor(a: Attrs, blksize: number) {
@@ -178,22 +225,33 @@ export class Dirent extends NodeDirent {
   }
 }
 
-/** node's StatFs shape (`statfs` returns counts in `bsize` blocks). */
 /**
  * node 24 added `frsize` to fs.statfs's result (between bsize and blocks);
  * the StatFs here has the keys of the node it runs on, as a drop-in for it.
  */
 const STATFS_FRSIZE = 'frsize' in nodeFs.statfsSync('/');
 
+/**
+ * Space and file counts of an export, as node's `StatFs` from `fs.promises.statfs`
+ * (counts in `bsize` blocks; `frsize` present on the node versions whose statfs has it).
+ */
 export class StatFs {
   // Declared, not defined: the constructor sets them in node's key order, frsize in its place.
+  /** `0x6969`, NFS_SUPER_MAGIC: what statfs(2) reports on an NFS mount. */
   declare type: number;
+  /** Block size the counts are in. */
   declare bsize: number;
+  /** Fragment size, equal to `bsize` as Linux reports it for NFS. */
   declare frsize?: number;
+  /** Total size of the file system, in `bsize` blocks. */
   declare blocks: number;
+  /** Free blocks. */
   declare bfree: number;
+  /** Free blocks available to this (unprivileged) user: what `df` shows as available. */
   declare bavail: number;
+  /** Total file slots (inodes). */
   declare files: number;
+  /** Free file slots. */
   declare ffree: number;
   constructor(s: StatFsResult) {
     // 0x6969 is NFS_SUPER_MAGIC, what statfs(2) reports on an NFS mount.

@@ -49,8 +49,11 @@ function checkPos(name: string, v: number | undefined): void {
 
 /** A node Readable over a FileHandle: `start`/`end` (inclusive) and `highWaterMark` as fs.createReadStream. */
 export class ReadStream extends Readable {
+  /** Bytes pushed to the reader so far, as node's `fs.ReadStream.bytesRead`. */
   bytesRead = 0;
+  /** The path the stream reads, as given to createReadStream (empty for a FileHandle without one). */
   path: string;
+  /** The open file, once the stream's lazy open has finished. @internal */
   handle!: StreamSource;
   private readonly pending: Promise<StreamSource> | undefined;
   private pos: number | undefined;
@@ -78,6 +81,7 @@ export class ReadStream extends Readable {
     this.autoCloseHandle = opts.autoClose ?? true;
   }
 
+  /** @internal node's stream hook: waits for the lazy open. */
   override _construct(cb: (err?: Error | null) => void): void {
     opened(this, this.pending, (h) => follow(this, h), cb);
   }
@@ -99,6 +103,7 @@ export class ReadStream extends Readable {
   /** A _read came while nothing was fetched: the next fetch answers it. */
   private waiting = false;
 
+  /** @internal node's stream hook. */
   override _read(): void {
     const next = this.ahead.shift();
     if (next) {
@@ -155,6 +160,7 @@ export class ReadStream extends Readable {
     this.push(next ?? null);
   }
 
+  /** @internal node's stream hook: closes the handle with `autoClose`. */
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     closeHandle(this.handle, this.autoCloseHandle, err, cb);
   }
@@ -218,8 +224,11 @@ function closeHandle(h: StreamSource | undefined, owned: boolean, err: Error | n
  * WRITE's offset is known only when it is sent, chunks go out one at a time.
  */
 export class WriteStream extends Writable {
+  /** Bytes the server has acknowledged so far, as node's `fs.WriteStream.bytesWritten`. */
   bytesWritten = 0;
+  /** The path the stream writes, as given to createWriteStream. */
   path: string;
+  /** The open file, once the stream's lazy open has finished. @internal */
   handle!: StreamSource;
   private readonly pending: Promise<StreamSource> | undefined;
   private pos: number | undefined;
@@ -256,10 +265,12 @@ export class WriteStream extends Writable {
     this.flushOnFinal = opts.flush ?? false;
   }
 
+  /** @internal node's stream hook: waits for the lazy open. */
   override _construct(cb: (err?: Error | null) => void): void {
     opened(this, this.pending, (h) => (this.handle = h), cb);
   }
 
+  /** @internal node's stream hook: stages the chunk behind the write-behind window. */
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     if (this.failed) return cb(this.failed);
     const start = this.nextAt === undefined ? this.handle[kStreamStart]() : undefined;
@@ -296,6 +307,7 @@ export class WriteStream extends Writable {
     else this.blocked = cb;
   }
 
+  /** @internal node's stream hook. */
   override _writev(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
     const all = chunks.length === 1 ? chunks[0]!.chunk : Buffer.concat(chunks.map((c) => c.chunk));
     this._write(all, 'buffer' as BufferEncoding, cb);
@@ -337,6 +349,7 @@ export class WriteStream extends Writable {
     return this.failed;
   }
 
+  /** @internal node's stream hook: waits for every WRITE (and COMMITs with `flush`). */
   override _final(cb: (err?: Error | null) => void): void {
     this.drainWrites().then((err) => {
       if (err) return cb(err);
@@ -345,6 +358,7 @@ export class WriteStream extends Writable {
     }, cb);
   }
 
+  /** @internal node's stream hook: closes the handle with `autoClose`. */
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     // Staged bytes of a stream destroyed before end() are dropped, as unwritten
     // chunks are; WRITEs already sent finish before the handle closes.

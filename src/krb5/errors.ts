@@ -18,10 +18,16 @@ export type Krb5ErrorCode =
   | 'ERR_KRB5_CONFIG' // krb5.conf or the environment does not say what we need (realm, KDC)
   | 'ERR_KRB5_GSS'; // a GSS token that is not acceptable (bad sequence, wrong direction, ...)
 
+/**
+ * A failure getting or using Kerberos credentials (`sec=krb5*`): no credentials, a wrong password,
+ * clock skew, an unreachable KDC, a token that does not verify. `code` says which ({@link Krb5ErrorCode}).
+ */
 export class Krb5Error extends Error {
+  /** What failed, as a caller acts on it (`ERR_KRB5_BAD_PASSWORD`, `ERR_KRB5_CLOCK_SKEW`, …). */
   readonly code: Krb5ErrorCode;
   /** The RFC 4120 error name when a KRB-ERROR caused this (KDC_ERR_C_PRINCIPAL_UNKNOWN). */
   readonly krbError?: string;
+  /** The RFC 4120 error number of that KRB-ERROR. */
   readonly krbErrorCode?: number;
   constructor(code: Krb5ErrorCode, message: string, extra?: { krbError?: string; krbErrorCode?: number; cause?: unknown }) {
     super(message, extra?.cause !== undefined ? { cause: extra.cause } : undefined);
@@ -32,6 +38,19 @@ export class Krb5Error extends Error {
   }
 }
 
+/**
+ * Whether `err` is a {@link Krb5Error}, and with `code` whether it has that code.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await connect('nfs://nas/export?sec=krb5p');
+ * } catch (err) {
+ *   if (isKrb5Error(err, 'ERR_KRB5_CLOCK_SKEW')) console.error('fix the clock (NTP)');
+ *   else throw err;
+ * }
+ * ```
+ */
 export function isKrb5Error(err: unknown, code?: Krb5ErrorCode): err is Krb5Error {
   return err instanceof Krb5Error && (code === undefined || err.code === code);
 }

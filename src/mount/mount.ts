@@ -45,10 +45,14 @@ const MOUNTSTAT_ERRNO: Record<string, string> = {
 
 /** The MOUNT service refused an export. `status` is the MNT3ERR_* name. */
 export class MountError extends Error {
+  /** The errno name the MOUNT status maps to (`ENOENT`, `EACCES`, …; `EIO` for others). */
   readonly code: string;
   constructor(
+    /** The mountstat3 name from RFC 1813, e.g. `MNT3ERR_ACCES`. */
     readonly status: string,
+    /** The mountstat3 number as the server sent it. */
     readonly stat: number,
+    /** The export path that could not be mounted. */
     readonly path: string,
   ) {
     super(`${status}: cannot mount '${path}'`);

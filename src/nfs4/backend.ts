@@ -136,8 +136,11 @@ export interface PathSymlink {
 export class Nfs4PathError extends Nfs4OpError {
   constructor(
     failure: OpFailure,
+    /** Which component of the path (0-based) failed to resolve. */
     readonly index: number,
+    /** The name of that component. */
     readonly component: string,
+    /** Set when the component is a symlink in the middle of the path: where it is and its target. */
     readonly symlink?: PathSymlink,
   ) {
     super(

@@ -51,6 +51,7 @@ export interface CompoundReply<T extends readonly AnyOp[]> {
  */
 export class Nfs4OpError extends NfsStatusError {
   constructor(
+    /** Where in the COMPOUND it failed (op index and name) and the failing op's status and reply body. */
     readonly failure: OpFailure,
     message?: string,
   ) {

@@ -4,6 +4,7 @@
  * the fs API see familiar codes (ETIMEDOUT, ECONNRESET).
  */
 export class RpcError extends Error {
+  /** Stable code of the failure (`ERR_RPC_*`, or an errno name such as `ETIMEDOUT`, `ECONNRESET`): test it with {@link isNfsError}. */
   code: string = 'ERR_RPC';
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
@@ -13,6 +14,7 @@ export class RpcError extends Error {
 
 /** A record was oversize or the byte stream could not be framed; the connection is reset. */
 export class RpcRecordError extends RpcError {
+  /** Always `ERR_RPC_RECORD`. */
   override code = 'ERR_RPC_RECORD';
   constructor(message: string) {
     super(message);
@@ -24,8 +26,13 @@ export class RpcRecordError extends RpcError {
 export class RpcAcceptedError extends RpcError {
   constructor(
     message: string,
+    /**
+     * Which accept_stat: the program or version is not served (`PROG_UNAVAIL`, `PROG_MISMATCH`), the procedure is unknown, the arguments did not decode, or the server failed (`SYSTEM_ERR`).
+     */
     override readonly code: 'ERR_RPC_PROG_UNAVAIL' | 'ERR_RPC_PROG_MISMATCH' | 'ERR_RPC_PROC_UNAVAIL' | 'ERR_RPC_GARBAGE_ARGS' | 'ERR_RPC_SYSTEM_ERR',
+    /** The accept_stat number from the reply (RFC 5531 §9). */
     readonly acceptStat: number,
+    /** For `ERR_RPC_PROG_MISMATCH`: the lowest and highest versions the server serves. */
     readonly mismatch?: { low: number; high: number },
   ) {
     super(message);
@@ -37,9 +44,13 @@ export class RpcAcceptedError extends RpcError {
 export class RpcDeniedError extends RpcError {
   constructor(
     message: string,
+    /** `ERR_RPC_MISMATCH` (the server speaks another RPC version) or `ERR_RPC_AUTH_ERROR` (the credentials were refused). */
     override readonly code: 'ERR_RPC_MISMATCH' | 'ERR_RPC_AUTH_ERROR',
+    /** The reject_stat number (RFC 5531 §9): 0 RPC_MISMATCH, 1 AUTH_ERROR. */
     readonly rejectStat: number,
+    /** For AUTH_ERROR: the auth_stat number (e.g. 1 AUTH_BADCRED, 5 AUTH_TOOWEAK). */
     readonly authStat?: number,
+    /** For RPC_MISMATCH: the RPC versions the server supports. */
     readonly mismatch?: { low: number; high: number },
   ) {
     super(message);
@@ -53,7 +64,9 @@ export class RpcDeniedError extends RpcError {
  * kind: the call's own deadline passed, however it was being retried.
  */
 export class RpcTimeoutError extends RpcError {
+  /** `ETIMEDOUT`, as node names a timed-out socket operation. */
   override code = 'ETIMEDOUT';
+  /** -110, Linux's ETIMEDOUT as node's negative errno. */
   readonly errno = -110;
   constructor(message: string) {
     super(message);
@@ -77,8 +90,11 @@ export class RpcDeadlineError extends RpcTimeoutError {
 export class RpcConnectionError extends RpcError {
   constructor(
     message: string,
+    /** The socket error's code (`ECONNREFUSED`, `ECONNRESET`, `EHOSTUNREACH`, …) or `ETIMEDOUT` for a connect timeout. */
     override code: string,
+    /** The server address that was being connected to. */
     readonly address: string,
+    /** The server port that was being connected to. */
     readonly port: number,
     options?: { cause?: unknown },
   ) {
@@ -89,6 +105,7 @@ export class RpcConnectionError extends RpcError {
 
 /** The client was closed by its owner before the call completed. */
 export class RpcClosedError extends RpcError {
+  /** Always `ERR_RPC_CLOSED`. */
   override code = 'ERR_RPC_CLOSED';
   constructor(message = 'RPC client is closed') {
     super(message);
@@ -98,6 +115,7 @@ export class RpcClosedError extends RpcError {
 
 /** Shaped like node's AbortError so `err.name === 'AbortError'` checks work. */
 export class AbortError extends Error {
+  /** `ABORT_ERR`, as node's AbortError. */
   readonly code = 'ABORT_ERR';
   constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
     super(message, options);

@@ -24,8 +24,23 @@ export type VolumeErrorCode =
   /** A snapshot that is missing, not a tar, or whose entries would land outside the volume. */
   | 'ERR_VOLUME_SNAPSHOT';
 
+/**
+ * A failure only the volume layer knows (a bad name, a directory that is not a managed volume,
+ * an incomplete delete); single NFS failures stay fs errors (`FsError` from the main module). Switch on `code`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await vols.create('../escape');
+ * } catch (err) {
+ *   if (err instanceof VolumeError && err.code === 'ERR_VOLUME_NAME') console.error(err.message);
+ *   else throw err;
+ * }
+ * ```
+ */
 export class VolumeError extends Error {
   constructor(
+    /** What went wrong, stable across versions (see {@link VolumeErrorCode}). */
     readonly code: VolumeErrorCode,
     message: string,
     /** The volume name the call was about, when there was one. */

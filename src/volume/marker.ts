@@ -13,17 +13,23 @@ export const MARKER_KIND = 'mountless.volume/v1';
 /** Larger markers are not ours (or were tampered with). */
 export const MARKER_MAX = 64 * 1024;
 
+/** The `.mountless.json` file in a volume's directory that makes it a managed volume: what create() recorded. */
 export interface Marker {
+  /** `mountless.volume/v1`: the marker's format. */
   kind: typeof MARKER_KIND;
   /** The volume's name as created (relative to the base). */
   name: string;
   /** ISO 8601 time of creation. */
   created: string;
+  /** The labels given to create(). */
   labels: Record<string, string>;
   /** Size the claim asked for, in bytes; recorded, enforced only by a QuotaHook. */
   requestedBytes?: number;
+  /** The mode the volume was created with. */
   mode: number;
+  /** The owner it was created with, if one was given. */
   uid?: number;
+  /** The group it was created with, if one was given. */
   gid?: number;
   /** Set by restore: the snapshot the volume was restored from. */
   restoredFrom?: string;

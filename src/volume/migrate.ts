@@ -45,6 +45,7 @@ const PART_SUFFIX = '.mountless-part';
 /** Errors with which a target refuses a name itself, not the operation. */
 const NAME_REFUSED = new Set(['ENAMETOOLONG', 'EINVAL', 'EILSEQ']);
 
+/** Options of {@link migrate} and {@link migrateClients}: what counts as unchanged, deletion, dry run, verify. */
 export interface MigrateOptions {
   /** Compare contents by sha256 (both sides read) to decide what to copy, and in verify. Default: size and mtime. */
   checksum?: boolean;
@@ -60,24 +61,39 @@ export interface MigrateOptions {
   verify?: boolean;
   /** Options for both connections (uid/gid 0 to keep owners). */
   connect?: ConnectOptions;
+  /** Aborts the migration; running it again resumes (unchanged entries are skipped). */
   signal?: AbortSignal | undefined;
+  /** Called as the scan, the copy and the verify advance (keep it cheap). */
   onProgress?: ((p: MigrateProgress) => void) | undefined;
 }
 
+/** Running counters of a migration, passed to `onProgress`. */
 export interface MigrateProgress {
+  /** Which pass is running. */
   phase: 'scan' | 'copy' | 'verify';
+  /** Files found at the source. */
   filesTotal: number;
+  /** Their bytes. */
   bytesTotal: number;
+  /** Files copied so far. */
   filesCopied: number;
+  /** Bytes copied so far. */
   bytesCopied: number;
+  /** Files already identical at the target. */
   filesSkipped: number;
+  /** Their bytes. */
   bytesSkipped: number;
 }
 
+/** What a migration did (or, with `dryRun`, would do). */
 export interface MigrateResult {
+  /** The source, as given (URL or label). */
   src: string;
+  /** The target, as given. */
   dst: string;
+  /** Whether nothing was changed. */
   dryRun: boolean;
+  /** Entries copied, by kind, and file bytes. */
   copied: { files: number; bytes: number; dirs: number; symlinks: number; hardLinks: number };
   /** Entries already identical at the target. */
   unchanged: number;
@@ -93,6 +109,7 @@ export interface MigrateResult {
    * or v4): they are copied, but not with the source's mtime.
    */
   symlinkTimesIgnored: number;
+  /** The verify pass's findings, unless `verify: false`. */
   verify?: VerifyResult;
 }
 

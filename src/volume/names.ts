@@ -17,10 +17,13 @@ import { VolumeError } from './errors.js';
 
 /** The marker file that makes a directory a managed volume. */
 export const MARKER = '.mountless.json';
+/** Directory under the base where deleted volumes wait to be removed (a delete renames into it first). */
 export const TRASH_DIR = '.mountless-trash';
+/** Directory under the base holding snapshots on the export, one sub-directory per snapshot id. */
 export const SNAPSHOT_DIR = '.mountless-snapshots';
 /** Prefix of a volume directory under construction, next to where it will be renamed to. */
 export const STAGING_PREFIX = '.mountless-new-';
+/** Prefix of the top directory a volume deleted with `onDelete: 'archive'` is renamed to. */
 export const ARCHIVE_PREFIX = 'archived-';
 /** Read-only snapshot directories some filers show inside every directory (NetApp, Isilon). */
 export const SNAPSHOT_DIRNAME = '.snapshot';

@@ -35,6 +35,7 @@ export class Pool {
   maxRunning = 0;
 
   constructor(
+    /** Tasks run at once. */
     readonly concurrency: number,
     private readonly opts: PoolOptions = {},
   ) {
@@ -48,10 +49,12 @@ export class Pool {
     }
   }
 
+  /** Tasks waiting to start. */
   get queued(): number {
     return this.queue.length - this.head;
   }
 
+  /** Tasks running now. */
   get active(): number {
     return this.running;
   }

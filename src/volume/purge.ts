@@ -35,6 +35,7 @@ import { errnoCode, joinPath, type Beneath, type Node } from './beneath.js';
 import { isSillyRename, SNAPSHOT_DIRNAME } from './names.js';
 import { Pool } from './pool.js';
 
+/** How a tree is removed (delete, purgeTrash): parallelism and retries. */
 export interface PurgeOptions {
   /** REMOVE/RMDIR calls in flight. Default 64. */
   concurrency?: number;
@@ -44,11 +45,13 @@ export interface PurgeOptions {
   retries?: number;
   /** First backoff before listing again, doubled each time (capped at 2 s). Default 100 ms. */
   retryDelayMs?: number;
+  /** Aborts the removal; what is left stays in the trash for the next run. */
   signal?: AbortSignal | undefined;
   /** Called after every removal with the running counters (keep it cheap). */
   onProgress?: ((s: PurgeStats) => void) | undefined;
 }
 
+/** Counters of a tree removal. */
 export interface PurgeStats {
   /** Non-directories removed. */
   files: number;

@@ -60,6 +60,7 @@ const SMALL_FILE = 1024 * 1024;
 /** Called before the walk; the function it returns (if any) is called after, whatever happened. */
 export type QuiesceHook = (volume: VolumeRef) => Promise<(() => Promise<void>) | void>;
 
+/** Options of {@link Volumes.snapshot}: where the archive goes, compression, retention. */
 export interface SnapshotOptions {
   /** Write the archive here (a local file, stdout). Default: on the export under '<base>/.mountless-snapshots/<id>/'. The stream is ended when done. */
   to?: Writable | undefined;
@@ -73,19 +74,29 @@ export interface SnapshotOptions {
   id?: string | undefined;
   /** Keep only this many snapshots of the volume on the export (newest first), deleting older ones after a successful snapshot. */
   keep?: number | undefined;
+  /** Called before the walk (pause the writers: a database's flush and lock) and its returned function after. */
   quiesce?: QuiesceHook | undefined;
+  /** Aborts the snapshot; a partial archive on the export is removed. */
   signal?: AbortSignal | undefined;
 }
 
+/** What {@link Volumes.snapshot} archived: counts, sizes, and where it went. */
 export interface SnapshotResult extends VolumeRef {
   /** On the export: the snapshot id and the archive's and manifest's paths inside the export. */
   id?: string;
+  /** On the export: the archive's path inside the export. */
   archive?: string;
+  /** On the export: the manifest's path inside the export. */
   manifestPath?: string;
+  /** Tar entries written (files, directories, symlinks, hard links). */
   entries: number;
+  /** Regular files archived. */
   files: number;
+  /** Directories archived. */
   dirs: number;
+  /** Symlinks archived. */
   symlinks: number;
+  /** Extra names of files archived as hard-link entries. */
   hardLinks: number;
   /** File content bytes archived. */
   bytes: number;
@@ -105,15 +116,19 @@ export interface SnapshotResult extends VolumeRef {
   sparse: { files: number; holeBytes: number; bySeek: number; byZeros: number };
 }
 
+/** A snapshot on the export, as {@link Volumes.snapshots} lists them. */
 export interface SnapshotInfo {
+  /** The snapshot id, for restore({ id }) and deleteSnapshot(). */
   id: string;
   /** The archive's path inside the export. */
   archive: string;
+  /** The archive's size in bytes. */
   size: number;
   /** The archive's mtime: when the snapshot completed. */
   created: string;
 }
 
+/** Options of {@link Volumes.restore}. */
 export interface RestoreOptions {
   /** Replace an existing volume of the target name (it is moved to the trash, then removed). Default false: ERR_VOLUME_CONFLICT. */
   replace?: boolean;
@@ -123,15 +138,23 @@ export interface RestoreOptions {
   concurrency?: number;
   /** Recorded in the restored volume's marker as `restoredFrom`. */
   source?: string;
+  /** Aborts the restore; the half-built volume is removed, the target left as it was. */
   signal?: AbortSignal | undefined;
 }
 
+/** What {@link Volumes.restore} made. */
 export interface RestoreResult extends VolumeRef {
+  /** Tar entries read. */
   entries: number;
+  /** Regular files restored. */
   files: number;
+  /** Directories restored. */
   dirs: number;
+  /** Symlinks restored. */
   symlinks: number;
+  /** Hard links restored. */
   hardLinks: number;
+  /** File content bytes written. */
   bytes: number;
   /** Entries that cannot be made over NFS by this client (devices, fifos, unknown types). */
   skipped: string[];

@@ -22,8 +22,10 @@ export const BLOCK = 512;
 /** pax and GNU long-name records larger than this are refused, not buffered. */
 export const MAX_META_SIZE = 1024 * 1024;
 const ZERO_BLOCK = Buffer.alloc(BLOCK);
+/** The end of a tar archive: two zero blocks, written after the last entry. */
 export const TAR_END: Buffer = Buffer.alloc(2 * BLOCK);
 
+/** Entry types as this codec names them (`other` for typeflags it does not interpret). */
 export type TarType = 'file' | 'link' | 'symlink' | 'char' | 'block' | 'directory' | 'fifo' | 'other';
 
 const TYPEFLAG: Record<Exclude<TarType, 'other'>, string> = { file: '0', link: '1', symlink: '2', char: '3', block: '4', directory: '5', fifo: '6' };
@@ -40,23 +42,33 @@ export interface TarTime {
   nsec: number;
 }
 
+/** One tar entry's metadata, as encodeHeader() writes it and TarParser reports it (ustar, with pax records for what ustar cannot hold). */
 export interface TarHeader {
   /** Relative path; directories end in '/'. */
   path: string;
+  /** What the entry is. */
   type: TarType;
   /** Permission bits with setuid/setgid/sticky (07777). */
   mode: number;
+  /** Owner's numeric id. */
   uid: number;
+  /** Group's numeric id. */
   gid: number;
   /** Bytes of data that follow: 0 except for files. */
   size: number;
+  /** Modification time (nanoseconds through pax). */
   mtime: TarTime;
+  /** Access time, when the archive records it (pax). */
   atime?: TarTime | undefined;
   /** Symlink target, or the path a hard link ('link') points at. */
   linkname?: string | undefined;
+  /** Owner's name, informational (ids are what restore applies). */
   uname?: string | undefined;
+  /** Group's name, informational. */
   gname?: string | undefined;
+  /** Major device number of a device entry. */
   devmajor?: number | undefined;
+  /** Minor device number of a device entry. */
   devminor?: number | undefined;
   /** The raw typeflag, for 'other' entries (sockets do not exist in tar; vendors' extensions do). */
   typeflag?: string | undefined;
@@ -97,7 +109,9 @@ const F = {
 
 const maxOctal = (width: number) => 8 ** (width - 1) - 1;
 
+/** An archive that is not a tar this codec reads: bad checksum, truncated entry, oversized pax record. */
 export class TarFormatError extends Error {
+  /** Always `ERR_TAR_FORMAT`. */
   readonly code = 'ERR_TAR_FORMAT';
   constructor(message: string) {
     super(message);
@@ -347,6 +361,10 @@ function parsePax(data: Buffer): Record<string, string> {
   return out;
 }
 
+/**
+ * What {@link TarParser.push} reports, in archive order: an entry's header, its data in pieces,
+ * its end; `end` after the two zero blocks.
+ */
 export type TarEvent =
   | { type: 'entry'; header: TarHeader }
   /** File data: a view of the chunk given to push(), valid as long as that chunk is; `offset` is where in the file it belongs. */
@@ -387,10 +405,16 @@ export class TarParser {
   /** Bytes consumed, for error messages. */
   private offset = 0;
 
+  /** Whether the archive's end (two zero blocks) has been seen; anything after is ignored. */
   get ended(): boolean {
     return this.state === 'end';
   }
 
+  /**
+   * Feeds the next bytes of the archive (any chunk size, split anywhere) and returns the events they complete.
+   *
+   * @throws {@link TarFormatError} when the bytes are not a valid archive.
+   */
   push(chunk: Buffer): TarEvent[] {
     const out: TarEvent[] = [];
     let pos = 0;

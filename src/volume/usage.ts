@@ -10,6 +10,7 @@ import type { Beneath, Entry, Node } from './beneath.js';
 import { joinPath } from './beneath.js';
 import { SNAPSHOT_DIRNAME } from './names.js';
 
+/** Bytes and files under a directory, counted by walking it (as `du`). */
 export interface Usage {
   /** Apparent size of the regular files (each inode once), as `du -sb` without directories. */
   bytes: number;
@@ -19,6 +20,7 @@ export interface Usage {
   files: number;
   /** Directories, the top one included. */
   dirs: number;
+  /** Symlinks (not followed). */
   symlinks: number;
   /** Devices, fifos, sockets. */
   other: number;
@@ -28,9 +30,11 @@ export interface Usage {
   skipped: string[];
 }
 
+/** How a tree is walked for usage and list. */
 export interface WalkOptions {
   /** Directories listed at once. Default 8. */
   listers?: number;
+  /** Aborts the walk. */
   signal?: AbortSignal | undefined;
 }
 

@@ -45,6 +45,7 @@ import {
   type SnapshotResult,
 } from './snapshot.js';
 
+/** Where the volumes live and how they are named: the options of {@link openVolumes}. */
 export interface VolumesOptions {
   /** The base directory inside the export that holds the volumes. Default '/' (the export's root). */
   base?: string;
@@ -68,38 +69,50 @@ export interface VolumesOptions {
  * usage() reports the limit, delete() drops it.
  */
 export interface QuotaHook {
+  /** Sets the volume's limit to `bytes` (called by create() with `requestedBytes`). */
   set(volume: VolumeRef, bytes: number): Promise<void>;
+  /** The volume's limit and the filer's own usage count, for usage(); undefined when it has none. */
   get?(volume: VolumeRef): Promise<{ limitBytes?: number; usedBytes?: number } | undefined>;
+  /** Drops the volume's quota (called by delete()). */
   remove?(volume: VolumeRef): Promise<void>;
 }
 
+/** A volume by name and by path, as the calls and the QuotaHook receive it. */
 export interface VolumeRef {
+  /** The volume's name relative to the base, e.g. `team-a/data`. */
   name: string;
   /** The volume's path inside the export. */
   path: string;
 }
 
+/** Attributes of a new volume: the options of {@link Volumes.create}. */
 export interface CreateOptions {
   /** Exact mode of the volume directory (no umask). Default 0o777, as the provisioners use, so any pod uid can write. */
   mode?: number;
   /** Owner set in the MKDIR call itself. Default: the client's AUTH_SYS uid/gid as the server applies it. */
   uid?: number;
+  /** Owning group, set in the MKDIR call with `uid` (a pod's fsGroup, with mode 0o2770, makes a group-shared volume). */
   gid?: number;
+  /** Free-form key/value pairs stored in the volume's marker (e.g. the PVC's name), returned by list(). */
   labels?: Record<string, string>;
   /** The claim's requested size in bytes: recorded in the marker, and passed to the QuotaHook if there is one. */
   requestedBytes?: number;
 }
 
+/** What {@link Volumes.create} made, or found already there. */
 export interface CreateResult extends VolumeRef {
   /** False when the volume already existed (create is idempotent). */
   created: boolean;
+  /** The marker the volume carries (new, or the existing one). */
   marker: Marker;
   /** Attributes the server did not take from MKDIR and that were set with SETATTR after (Linux servers drop setgid from mkdir's mode). */
   fixed: ('mode' | 'owner')[];
 }
 
+/** What delete() does with a volume: keep it, rename it aside as `archived-…`, or remove it. */
 export type OnDelete = 'retain' | 'archive' | 'delete';
 
+/** Options of {@link Volumes.delete}. */
 export interface DeleteOptions extends PurgeOptions {
   /** Default 'delete'. */
   onDelete?: OnDelete;
@@ -107,6 +120,7 @@ export interface DeleteOptions extends PurgeOptions {
   force?: boolean;
 }
 
+/** What {@link Volumes.delete} did. */
 export interface DeleteResult extends VolumeRef {
   /** 'absent': there was nothing of that name (a delete being retried): not an error. */
   action: 'retained' | 'archived' | 'deleted' | 'absent';
@@ -114,27 +128,34 @@ export interface DeleteResult extends VolumeRef {
   archivedTo?: string;
   /** Trash entries removed (the new one, and any an interrupted earlier run left). */
   trash: string[];
+  /** What the removal removed (and failed to). */
   stats: PurgeStats;
   /** Parent directories left empty and removed, relative to the base. */
   removedParents: string[];
 }
 
+/** How list() classifies a directory under the base (see {@link Volumes.list}). */
 export type EntryKind = 'managed' | 'archived' | 'trash' | 'staging' | 'orphan';
 
+/** One directory found by {@link Volumes.list}. */
 export interface ListEntry {
+  /** What it is: a managed volume, an archive, trash, a staging directory or an orphan. */
   kind: EntryKind;
   /** Relative to the base. */
   path: string;
   /** The volume's name: from its marker, or from the trash entry's name. */
   name?: string;
+  /** Its marker, when it has one of ours. */
   marker?: Marker;
   /** For trash entries: when the delete began. */
   deletedAt?: string;
   /** Something off: a marker that is not ours, or that names another path. */
   problem?: string;
+  /** Its bytes and files, unless list() was asked `usage: false`. */
   usage?: Usage;
 }
 
+/** Options of {@link Volumes.list}. */
 export interface ListOptions extends WalkOptions {
   /** Walk each entry for its usage. Default true. */
   usage?: boolean;
@@ -142,17 +163,25 @@ export interface ListOptions extends WalkOptions {
   depth?: number;
 }
 
+/** The export's totals, from the server's FSSTAT: what {@link Volumes.df} returns. */
 export interface Df {
+  /** Size of the file system holding the base. */
   totalBytes: number;
+  /** Free bytes, reserved blocks included. */
   freeBytes: number;
   /** Free to this client (reserved blocks excluded). */
   availBytes: number;
+  /** totalBytes − freeBytes. */
   usedBytes: number;
+  /** File slots (inodes) in all. */
   totalFiles: number;
+  /** Free file slots. */
   freeFiles: number;
+  /** Free file slots available to this client. */
   availFiles: number;
 }
 
+/** Options of {@link Volumes.purgeTrash}. */
 export interface PurgeTrashOptions extends PurgeOptions {
   /** Staging directories of creates that never finished are removed once this old. Default 1 hour. */
   stagingAgeMs?: number;
@@ -175,13 +204,26 @@ export async function openVolumes(nfs: NfsClient, opts: VolumesOptions = {}): Pr
 
 const NOT_EMPTY = new Set(['ENOTEMPTY', 'EEXIST']);
 
+/**
+ * The volume API over one base directory: create, list, delete, usage, df, snapshot and restore.
+ * Get one from {@link openVolumes}. Calls may run concurrently and be retried after a crash:
+ * each is idempotent or resumes what an interrupted run left.
+ *
+ * @example
+ * ```ts
+ * const vols = await openVolumes(nfs, { base: '/volumes', createBase: true });
+ * const v = await vols.create(vols.name({ namespace: 'team', pvc: 'data' }), { mode: 0o2770, gid: 2000 });
+ * await vols.delete(v.name, { onDelete: 'archive' });
+ * ```
+ */
 export class Volumes {
+  /** The name template in use (`VolumesOptions.template`, default `${namespace}/${pvc}`). */
   readonly template: string;
   /** @internal Attributes of parent directories created for nested names. */
   readonly parentAttrs: SetAttrs;
 
   constructor(
-    /** Handle-based access confined to the base. */
+    /** @internal Handle-based access confined to the base. */
     readonly tree: Beneath,
     private readonly opts: VolumesOptions = {},
   ) {
@@ -201,6 +243,7 @@ export class Volumes {
     return n;
   }
 
+  /** The {@link VolumeRef} of `name`: its path in the export (without checking it exists). */
   ref(name: string): VolumeRef {
     return { name, path: joinPath(this.base, name) };
   }
@@ -219,6 +262,8 @@ export class Volumes {
    * ERR_VOLUME_UNMANAGED; a file or a marker for another name
    * ERR_VOLUME_CONFLICT; a symlink ERR_VOLUME_SYMLINK; a name inside another
    * volume ERR_VOLUME_CONFLICT.
+   *
+   * @throws {@link VolumeError} with the codes above, `ERR_VOLUME_NAME` for a bad name.
    */
   async create(name: string, opts: CreateOptions = {}): Promise<CreateResult> {
     const parts = volumeParts(name);
@@ -631,7 +676,12 @@ export class Volumes {
 
   // ---------------------------------------------------------------- usage, df
 
-  /** Bytes and files of volume `name` (hard links once, symlinks not followed). Any directory under the base may be asked for. */
+  /**
+   * Bytes and files of volume `name` (hard links counted once, symlinks not followed), and the
+   * QuotaHook's figures as `quota` when there is a hook. Any directory under the base may be asked for.
+   *
+   * @throws {@link VolumeError} `ERR_VOLUME_NOT_FOUND`, `ERR_VOLUME_NAME`, `ERR_VOLUME_SYMLINK`.
+   */
   async usage(name: string, opts: WalkOptions = {}): Promise<Usage & { quota?: { limitBytes?: number; usedBytes?: number } }> {
     const f = await this.find(name);
     if (!f) throw new VolumeError('ERR_VOLUME_NOT_FOUND', `no volume '${name}' under ${this.base}`, name);
@@ -674,6 +724,11 @@ export class Volumes {
     return listSnapshots(this, name);
   }
 
+  /**
+   * Removes snapshot `id` (its archive and manifest) from the export.
+   *
+   * @throws {@link VolumeError} `ERR_VOLUME_SNAPSHOT` when there is no such snapshot.
+   */
   deleteSnapshot(id: string): Promise<void> {
     return deleteSnapshot(this, id);
   }

@@ -11,8 +11,11 @@ import { RpcError } from '../errors.js';
 export class RpcGssError extends RpcError {
   constructor(
     message: string,
+    /** Which check failed (see the class description). */
     override readonly code: 'ERR_RPC_GSS_INIT' | 'ERR_RPC_GSS_VERIFIER' | 'ERR_RPC_GSS_INTEGRITY' | 'ERR_RPC_GSS_PRIVACY',
+    /** For `ERR_RPC_GSS_INIT`: the server's gss_major status (RFC 2743 major status codes). */
     readonly gssMajor?: number,
+    /** For `ERR_RPC_GSS_INIT`: the server's gss_minor status (mechanism-specific). */
     readonly gssMinor?: number,
     options?: { cause?: unknown },
   ) {
@@ -28,10 +31,13 @@ export class RpcGssError extends RpcError {
  * (MOUNT's auth_flavors, SECINFO), as sec= spells them.
  */
 export class WrongSecurityError extends RpcError {
+  /** Always `ERR_NFS_WRONGSEC`. */
   override code = 'ERR_NFS_WRONGSEC';
   constructor(
     message: string,
+    /** The flavors the server accepts for this export, as `sec=` spells them (empty when it did not say). */
     readonly wanted: readonly string[],
+    /** The flavor that was refused, as `sec=` spells it. */
     readonly used: string,
     options?: { cause?: unknown },
   ) {
