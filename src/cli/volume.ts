@@ -25,6 +25,7 @@ import {
 } from '../volume/index.js';
 import { migrate, type MigrateProgress } from '../volume/migrate.js';
 import { migrateWorker, type WorkerResult } from '../volume/migrate-workers.js';
+import { checkRunId } from '../volume/migrate-queue.js';
 import { parseBytes } from '../units.js';
 
 export interface CliIo {
@@ -658,6 +659,11 @@ async function runMigrateWorkers(
   if (workers === undefined) throw new UsageError('--run-id goes with --workers N');
   const runId = str(a, 'run-id');
   if (runId === undefined) throw new UsageError('--workers needs --run-id RUN (the name of the queue the workers share)');
+  try {
+    checkRunId(runId);
+  } catch (err) {
+    throw new UsageError(`--run-id: ${(err as Error).message}`);
+  }
   if (a.flags.has('dry-run')) throw new UsageError('--dry-run does not go with --workers (run it without --workers)');
   let worker = int(a, 'worker-index');
   if (worker === undefined) {

@@ -32,7 +32,7 @@ import { Beneath } from './beneath.js';
 import { connectNearest, migrateClients, openTarget, type MigrateOptions, type MigrateResult } from './migrate.js';
 import { crawl } from './migrate-crawl.js';
 import { copyPartition, DirCache } from './migrate-partition.js';
-import { FINAL, MigrateQueue, QUEUE_DIRNAME, checkRunId, type CrawlRecord, type DoneRecord } from './migrate-queue.js';
+import { FINAL, MigrateQueue, QUEUE_DIRNAME, checkRunId, type Claim, type CrawlRecord, type DoneRecord } from './migrate-queue.js';
 
 export interface WorkerOptions extends Pick<MigrateOptions, 'checksum' | 'mtimeWindowMs' | 'delete' | 'concurrency' | 'connect' | 'signal'> {
   runId: string;
@@ -225,6 +225,24 @@ export async function migrateWorkerClients(
     });
   };
 
+  /** Takes over (and runs) every claim whose lease ran out; returns the claims seen. */
+  const takeOverExpired = async (): Promise<{ claims: Claim[]; tookOver: boolean }> => {
+    const claims = await q.claims();
+    const now = serverNow();
+    let tookOver = false;
+    for (const c of claims) {
+      if (held.has(c.name) || now - c.leaseMs <= leaseMs) continue;
+      const name = await q.takeOver(c);
+      if (name === undefined) continue;
+      log(`took over ${c.part} from worker ${c.worker} (lease ${((now - c.leaseMs) / 1000).toFixed(1)} s old)`);
+      res.takenOver.push(c.part);
+      tookOver = true;
+      if (c.part === FINAL) await runFinal(name);
+      else await runPartition(name, c.part);
+    }
+    return { claims, tookOver };
+  };
+
   try {
     if (opts.worker === 0 && !(await q.crawlDone())) {
       log('crawling the source');
@@ -246,23 +264,15 @@ export async function migrateWorkerClients(
         if (name === undefined) continue;
         worked = true;
         await runPartition(name, part);
+        // A dead worker's claim is taken over between partitions, not only once todo/ is empty.
+        await takeOverExpired();
       }
       if (worked) {
         first = false;
         continue;
       }
-      const claims = await q.claims();
-      const now = serverNow();
-      for (const c of claims) {
-        if (held.has(c.name) || now - c.leaseMs <= leaseMs) continue;
-        const name = await q.takeOver(c);
-        if (name === undefined) continue;
-        log(`took over ${c.part} from worker ${c.worker} (lease ${((now - c.leaseMs) / 1000).toFixed(1)} s old)`);
-        res.takenOver.push(c.part);
-        worked = true;
-        if (c.part === FINAL) await runFinal(name);
-        else await runPartition(name, c.part);
-      }
+      const { claims, tookOver } = await takeOverExpired();
+      worked ||= tookOver;
       if (worked) {
         first = false;
         continue;
