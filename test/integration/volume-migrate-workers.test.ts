@@ -10,12 +10,12 @@
 import t from 'tap';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, chown, lchown, link, mkdir, readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
+import { chmod, chown, lchown, link, mkdir, readdir, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '../../src/index.js';
 import { Beneath } from '../../src/volume/beneath.js';
-import { FINAL, MigrateQueue } from '../../src/volume/migrate-queue.js';
+import { FINAL, MigrateQueue, type DoneRecord } from '../../src/volume/migrate-queue.js';
 import type { WorkerResult } from '../../src/volume/index.js';
 import { EXPORT2_DIR, EXPORT_DIR, NFS_URL2, uniqueName, url2With, urlWith } from './_env.js';
 import { comparable, diskTree, linkGroups } from './_volume-tree.js';
@@ -124,6 +124,19 @@ t.test('3 workers, one SIGKILLed holding a claim: the others take it over and fi
   t.same(f.unsupported, []);
   t.equal(w0.mismatches + w2.mismatches, 0, 'every partition checked clean');
   t.same(await readdir(claimed), [], 'no claim left');
+  const records = await Promise.all(
+    (await readdir(doneDir)).filter((n) => n !== 'final').map(async (n) => JSON.parse(await readFile(join(doneDir, n), 'utf8')) as DoneRecord),
+  );
+  t.equal(records.length, w0.crawl!.partitions, 'a done/ record for every partition');
+  t.equal(
+    records.reduce((n, r) => n + r.files, 0),
+    w0.crawl!.files,
+    'the records account for every file crawled',
+  );
+  t.ok(
+    records.every((r) => /^[0-9a-f]{64}$/.test(r.digest) && r.mismatches.length === 0 && r.vanished === 0),
+    'each with a digest of its checked entries, none wrong or missing',
+  );
   t.same((await readdir(join(dstDisk, '.mountless-migrate/r1/todo'))).length, 0, 'nothing left to do');
 
   const a = await diskTree(srcDisk);
