@@ -710,6 +710,8 @@ async function runMigrateWorkers(
     if (f?.verify) io.out(`verify: ${f.verify.checked} entries checked, ${f.verify.differences.length} differ`);
     for (const d of (f?.verify?.differences ?? []).slice(0, 20)) io.out(`  differs: ${d.path}: ${d.what}`);
     for (const x of (f?.unsupported ?? []).slice(0, 20)) io.out(`  not copied: ${x.path}: ${x.why}`);
+    const kept = f?.verify?.symlinkTimes ?? [];
+    if (kept.length > 0) io.out(`  symlink mtimes: ${kept.length} differ from the source: the target server does not set symlink times (it answered SETATTR with success): ${kept.slice(0, 5).join(', ')}`);
   }
   return f?.verify && f.verify.differences.length > 0 ? 1 : f && f.unsupported.length > 0 ? 1 : 0;
 }

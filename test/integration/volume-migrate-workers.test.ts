@@ -15,9 +15,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { connect } from '../../src/index.js';
 import { Beneath } from '../../src/volume/beneath.js';
-import { FINAL, MigrateQueue, type DoneRecord } from '../../src/volume/migrate-queue.js';
+import { crawl } from '../../src/volume/migrate-crawl.js';
+import { FINAL, MigrateQueue, type DoneRecord, type Partition } from '../../src/volume/migrate-queue.js';
 import type { WorkerResult } from '../../src/volume/index.js';
-import { EXPORT2_DIR, EXPORT_DIR, NFS_URL2, uniqueName, url2With, urlWith } from './_env.js';
+import { EXPORT2_DIR, EXPORT_DIR, NFS_URL, NFS_URL2, uniqueName, url2With, urlWith } from './_env.js';
 import { comparable, diskTree, linkGroups } from './_volume-tree.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -211,4 +212,63 @@ t.test('queue: of two workers racing for a partition one wins; a lapsed lease is
   await q1.addFinal();
   const [f1, f2] = await Promise.all([q1.claim(FINAL), q2.claim(FINAL)]);
   t.ok((f1 === undefined) !== (f2 === undefined), 'final claimed by exactly one worker');
+});
+
+t.test('crawl: partitions within the limits, hard-link groups whole, directories made; a resumed crawl queues only what is missing', async (t) => {
+  const sub = uniqueName('vol-mig-crawl');
+  const srcDisk = join(EXPORT_DIR, sub);
+  const dstDisk = join(EXPORT2_DIR, sub);
+  await mkdir(join(srcDisk, 'big'), { recursive: true });
+  await mkdir(join(srcDisk, 'small/inner'), { recursive: true });
+  await mkdir(dstDisk);
+  const [sn, dn] = await Promise.all([connect(`${NFS_URL}/${sub}`), connect(`${NFS_URL2}/${sub}`)]);
+  t.teardown(async () => {
+    await sn.close();
+    await dn.close();
+    await rm(srcDisk, { recursive: true, force: true });
+    await rm(dstDisk, { recursive: true, force: true });
+  });
+  for (let i = 0; i < 23; i++) await writeFile(join(srcDisk, `big/f${String(i).padStart(2, '0')}`), 'x'.repeat(i));
+  await writeFile(join(srcDisk, 'small/a'), 'a');
+  await symlink('a', join(srcDisk, 'small/s'));
+  await link(join(srcDisk, 'big/f03'), join(srcDisk, 'small/inner/l3'));
+  await link(join(srcDisk, 'big/f03'), join(srcDisk, 'l3-root'));
+  await link(join(srcDisk, 'big/f20'), join(srcDisk, 'small/l20'));
+  const src = await Beneath.open(sn, '/');
+  const dst = await Beneath.open(dn, '/');
+  const q = await MigrateQueue.open(dst, 'crawl', 0);
+  const rec = await crawl(src, dst, q, { maxFiles: 5, maxBytes: 60, ignoreAtRoot: ['.mountless-migrate'] });
+  t.match(rec, { files: 23 + 1 + 3, dirs: 3 }, 'every file counted once per name, every directory');
+  const todoDir = join(dstDisk, '.mountless-migrate/crawl/todo');
+  const read = async () => new Map(await Promise.all((await readdir(todoDir)).filter((n) => n !== FINAL).map(async (n) => [n, JSON.parse(await readFile(join(todoDir, n), 'utf8')) as Partition] as const)));
+  const parts = await read();
+  t.equal(parts.size, rec.partitions);
+  t.ok((await readdir(todoDir)).includes(FINAL), 'the final pass is queued');
+  const where = new Map<string, string>();
+  for (const [id, p] of parts) {
+    const n = p.dirs.reduce((k, c) => k + c.names.length, 0);
+    t.ok(n <= 5 && (p.bytes <= 60 || n === 1), `${id}: ${n} entries, ${p.bytes} bytes: within the limits`);
+    for (const c of p.dirs) for (const name of c.names) where.set(c.path ? `${c.path}/${name}` : name, id);
+  }
+  t.equal(where.size, 23 + 1 + 1 + 3, 'every non-directory in exactly one partition');
+  t.equal(new Set(['big/f03', 'small/inner/l3', 'l3-root'].map((p) => where.get(p))).size, 1, 'the three names of one inode in one partition');
+  t.equal(where.get('big/f20'), where.get('small/l20'), 'a pair of links in one partition');
+  const small = [...parts.values()].flatMap((p) => p.dirs).filter((c) => c.path === 'small' && c.names.includes('a'));
+  t.match(small, [{ whole: true }], "a directory within one partition is marked whole (listed, not looked up)");
+  t.ok(
+    [...parts.values()].flatMap((p) => p.dirs).filter((c) => c.path === 'big').every((c) => !c.whole),
+    'a directory split over partitions is not',
+  );
+  for (const d of ['big', 'small', 'small/inner']) t.ok(existsSync(join(dstDisk, d)), `${d} made at the target`);
+
+  // Worker 0 died after queueing: crawl-done missing, one partition gone to a worker (removed here). The crawl again writes nothing new.
+  await rm(join(dstDisk, '.mountless-migrate/crawl/crawl-done'));
+  const [firstId] = [...parts.keys()].sort();
+  await rm(join(todoDir, firstId!));
+  await writeFile(join(dstDisk, `.mountless-migrate/crawl/done/${firstId}`), '{}');
+  const again = await crawl(src, dst, q, { maxFiles: 5, maxBytes: 60, ignoreAtRoot: ['.mountless-migrate'] });
+  t.equal(again.partitions, rec.partitions, 'the same partitions cut');
+  const after = await read();
+  t.same([...after.keys()].sort(), [...parts.keys()].filter((k) => k !== firstId).sort(), 'the partition recorded done was not queued again');
+  t.same(after, new Map([...parts].filter(([k]) => k !== firstId)), 'and the others are the same partitions');
 });
