@@ -24,6 +24,8 @@ import {
   type Volumes,
 } from '../volume/index.js';
 import { migrate, type MigrateProgress } from '../volume/migrate.js';
+import { migrateWorker, type WorkerResult } from '../volume/migrate-workers.js';
+import { checkRunId } from '../volume/migrate-queue.js';
 import { parseBytes } from '../units.js';
 
 export interface CliIo {
@@ -190,7 +192,19 @@ options:
   --mtime-window SEC  treat mtimes this close as equal (servers with coarse timestamps)
   --delete            remove entries at DST that are not at SRC
   --dry-run           report what would be copied, change nothing
-  --concurrency N     files copied at once (default 16)
+  --concurrency N     files copied at once (default 16; per worker with --workers)
+
+many workers (processes or pods, e.g. a Kubernetes Indexed Job), meeting in a
+queue on the destination export, DST/.mountless-migrate/RUN/:
+  --workers N         N workers share the copy; worker 0 crawls SRC and queues partitions
+  --worker-index I    this worker, 0 … N-1 (default: $JOB_COMPLETION_INDEX)
+  --run-id RUN        names the queue; the same RUN again resumes (a finished run does nothing)
+  --lease SEC         a claim not renewed for SEC seconds is taken over by another worker (default 30)
+  --partition-files N entries per partition (default 2000)
+  --partition-bytes SIZE  file data per partition (default 4G)
+Each worker claims a partition by one RENAME, copies it as above and records
+it in done/; the worker that finds every partition done runs the final pass
+(directory modes and times, --delete, verify) over the whole tree.
 
 options: --json, --help (--url and --base do not apply)`,
 };
@@ -214,7 +228,11 @@ const OPTIONS: Record<string, OptionSpec[]> = (() => {
   };
   const out: Record<string, OptionSpec[]> = {};
   for (const [sub, specs] of Object.entries(own)) out[sub] = [...specs, ...common];
-  out.migrate = [...flag('checksum', 'delete', 'dry-run', 'json'), ...valued('mtime-window', 'concurrency'), { name: 'help', short: 'h' }];
+  out.migrate = [
+    ...flag('checksum', 'delete', 'dry-run', 'json'),
+    ...valued('mtime-window', 'concurrency', 'workers', 'worker-index', 'run-id', 'lease', 'partition-files', 'partition-bytes'),
+    { name: 'help', short: 'h' },
+  ];
   return out;
 })();
 
@@ -591,6 +609,8 @@ async function runMigrate(a: ParsedArgs, io: CliIo, asJson: boolean, signal: Abo
   const windowSec = str(a, 'mtime-window');
   if (windowSec !== undefined && !/^\d+(\.\d+)?$/.test(windowSec)) throw new UsageError(`--mtime-window must be seconds, got '${windowSec}'`);
   const concurrency = int(a, 'concurrency', 1);
+  if (a.flags.has('workers') || a.flags.has('run-id')) return runMigrateWorkers(a, io, asJson, signal, { src, dst, concurrency, windowSec });
+  for (const k of ['worker-index', 'lease', 'partition-files', 'partition-bytes']) if (a.flags.has(k)) throw new UsageError(`--${k} goes with --workers`);
   const bar = progressLine(io.tty && !asJson);
   const t0 = performance.now();
   const onProgress = (p: MigrateProgress) => {
@@ -626,4 +646,72 @@ async function runMigrate(a: ParsedArgs, io: CliIo, asJson: boolean, signal: Abo
     if (kept > 0) io.out(`  symlink mtimes: ${kept} differ from the source: the target server does not set symlink times (it answered SETATTR with success)${r.verify ? `: ${r.verify.symlinkTimes.slice(0, 5).join(', ')}` : ''}`);
   }
   return r.verify && r.verify.differences.length > 0 ? 1 : r.unsupported.length > 0 ? 1 : 0;
+}
+
+async function runMigrateWorkers(
+  a: ParsedArgs,
+  io: CliIo,
+  asJson: boolean,
+  signal: AbortSignal,
+  o: { src: string; dst: string; concurrency: number | undefined; windowSec: string | undefined },
+): Promise<number> {
+  const workers = int(a, 'workers', 1);
+  if (workers === undefined) throw new UsageError('--run-id goes with --workers N');
+  const runId = str(a, 'run-id');
+  if (runId === undefined) throw new UsageError('--workers needs --run-id RUN (the name of the queue the workers share)');
+  try {
+    checkRunId(runId);
+  } catch (err) {
+    throw new UsageError(`--run-id: ${(err as Error).message}`);
+  }
+  if (a.flags.has('dry-run')) throw new UsageError('--dry-run does not go with --workers (run it without --workers)');
+  let worker = int(a, 'worker-index');
+  if (worker === undefined) {
+    const env = process.env.JOB_COMPLETION_INDEX;
+    if (env === undefined || !/^\d+$/.test(env)) throw new UsageError('no worker index: pass --worker-index I or set JOB_COMPLETION_INDEX (a Kubernetes Indexed Job sets it)');
+    worker = Number(env);
+  }
+  if (worker >= workers) throw new UsageError(`--worker-index must be below --workers (${workers}), got ${worker}`);
+  const lease = str(a, 'lease');
+  if (lease !== undefined && !/^\d+(\.\d+)?$/.test(lease)) throw new UsageError(`--lease must be seconds, got '${lease}'`);
+  const maxFiles = int(a, 'partition-files', 1);
+  const pb = str(a, 'partition-bytes');
+  const maxBytes = pb === undefined ? undefined : parseSize(pb);
+  const bar = progressLine(io.tty && !asJson);
+  let r: WorkerResult;
+  try {
+    r = await migrateWorker(o.src, o.dst, {
+      runId,
+      workers,
+      worker,
+      checksum: a.flags.has('checksum'),
+      delete: a.flags.has('delete'),
+      signal,
+      onEvent: (line) => io.err(line),
+      onProgress: (p) => bar.update(`worker ${worker}: ${p.partitions} partitions, ${p.files} files`),
+      ...(o.windowSec !== undefined ? { mtimeWindowMs: Number(o.windowSec) * 1000 } : {}),
+      ...(o.concurrency !== undefined ? { concurrency: o.concurrency } : {}),
+      ...(lease !== undefined ? { leaseMs: Number(lease) * 1000 } : {}),
+      ...(maxFiles !== undefined ? { maxFiles } : {}),
+      ...(maxBytes !== undefined ? { maxBytes } : {}),
+    });
+  } finally {
+    bar.done();
+  }
+  const f = r.final;
+  if (asJson) io.out(json(r));
+  else {
+    if (r.alreadyFinished) io.out(`run ${runId} had finished: nothing to do`);
+    if (r.crawl) io.out(`worker ${worker}: crawled ${r.crawl.files} files (${formatBytes(r.crawl.bytes)}), ${r.crawl.dirs} dirs into ${r.crawl.partitions} partitions in ${r.crawl.seconds.toFixed(1)} s`);
+    io.out(
+      `worker ${worker}: ${r.partitions.length} partitions; copied ${r.copied.files} files (${formatBytes(r.copied.bytes)}), ${r.copied.symlinks} symlinks, ${r.copied.hardLinks} hard links; ${r.unchanged} unchanged${r.takenOver.length ? `; took over ${r.takenOver.join(', ')}` : ''}${r.lost.length ? `; lost ${r.lost.join(', ')}` : ''}; in ${r.seconds.toFixed(1)} s`,
+    );
+    if (f && !r.alreadyFinished) io.out(`final pass: ${f.copied.files} files, ${f.copied.dirs} dirs, ${f.copied.symlinks} symlinks, ${f.copied.hardLinks} hard links copied; ${f.removed} removed`);
+    if (f?.verify) io.out(`verify: ${f.verify.checked} entries checked, ${f.verify.differences.length} differ`);
+    for (const d of (f?.verify?.differences ?? []).slice(0, 20)) io.out(`  differs: ${d.path}: ${d.what}`);
+    for (const x of (f?.unsupported ?? []).slice(0, 20)) io.out(`  not copied: ${x.path}: ${x.why}`);
+    const kept = f?.verify?.symlinkTimes ?? [];
+    if (kept.length > 0) io.out(`  symlink mtimes: ${kept.length} differ from the source: the target server does not set symlink times (it answered SETATTR with success): ${kept.slice(0, 5).join(', ')}`);
+  }
+  return f?.verify && f.verify.differences.length > 0 ? 1 : f && f.unsupported.length > 0 ? 1 : 0;
 }

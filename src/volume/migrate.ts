@@ -27,23 +27,15 @@
  * within one connection, and the two sides here are two mounts (NFS-Ganesha
  * 4.3 has no COPY anyway).
  */
-import { createHash } from 'node:crypto';
 import { connect } from '../connect.js';
 import type { ConnectOptions } from '../options.js';
 import type { NfsClient } from '../fs/client.js';
-import type { Attrs, FileHandleId, SetAttrs } from '../fs/backend.js';
-import { readInto, writeFrom } from '../fs/io.js';
-import { toFsError } from '../errors.js';
+import type { Attrs } from '../fs/backend.js';
 import { Beneath, errnoCode, joinPath, type Entry, type Node } from './beneath.js';
+import { EntryCopier, emptyTally, finalAttrs, listAll, PART_SUFFIX, sha256, type CopyTally } from './migrate-copy.js';
 import { Pool } from './pool.js';
-import { purgeTree } from './purge.js';
 import { SNAPSHOT_DIRNAME } from './names.js';
 import { usageOf } from './usage.js';
-
-const CHUNK = 4 * 1024 * 1024;
-const PART_SUFFIX = '.mountless-part';
-/** Errors with which a target refuses a name itself, not the operation. */
-const NAME_REFUSED = new Set(['ENAMETOOLONG', 'EINVAL', 'EILSEQ']);
 
 /** Options of {@link migrate} and {@link migrateClients}: what counts as unchanged, deletion, dry run, verify. */
 export interface MigrateOptions {
@@ -65,6 +57,10 @@ export interface MigrateOptions {
   signal?: AbortSignal | undefined;
   /** Called as the scan, the copy and the verify advance (keep it cheap). */
   onProgress?: ((p: MigrateProgress) => void) | undefined;
+  /** Walk the source for totals first (progress, ETA). Default true. */
+  scan?: boolean;
+  /** Names at the roots of both trees that are left alone: not copied, not removed, not compared (the workers' queue). */
+  ignoreAtRoot?: string[];
 }
 
 /** Running counters of a migration, passed to `onProgress`. */
@@ -86,29 +82,13 @@ export interface MigrateProgress {
 }
 
 /** What a migration did (or, with `dryRun`, would do). */
-export interface MigrateResult {
+export interface MigrateResult extends CopyTally {
   /** The source, as given (URL or label). */
   src: string;
   /** The target, as given. */
   dst: string;
   /** Whether nothing was changed. */
   dryRun: boolean;
-  /** Entries copied, by kind, and file bytes. */
-  copied: { files: number; bytes: number; dirs: number; symlinks: number; hardLinks: number };
-  /** Entries already identical at the target. */
-  unchanged: number;
-  /** Entries whose content matched but whose owner, mode or times were set again. */
-  attrsFixed: number;
-  /** Entries removed at the target (`delete`, stale partial files); entries replaced by the source's are not counted. */
-  removed: number;
-  /** Entries not copied and why (devices, names the target refuses). */
-  unsupported: { path: string; why: string }[];
-  /**
-   * Symlinks whose mtime the target kept although it answered SETATTR with
-   * success (NFS-Ganesha's VFS backend never sets a symlink's times, on v3
-   * or v4): they are copied, but not with the source's mtime.
-   */
-  symlinkTimesIgnored: number;
   /** The verify pass's findings, unless `verify: false`. */
   verify?: VerifyResult;
 }
@@ -140,7 +120,7 @@ export async function migrate(srcUrl: string, dstUrl: string, opts: MigrateOptio
  * created as `cp -a` and rsync create it. `missing` is the path still to
  * make, relative to what was mounted ('/' when nothing is missing).
  */
-async function connectNearest(url: string, options: ConnectOptions): Promise<{ nfs: NfsClient; missing: string }> {
+export async function connectNearest(url: string, options: ConnectOptions): Promise<{ nfs: NfsClient; missing: string }> {
   const u = new URL(url);
   const missing: string[] = [];
   for (;;) {
@@ -167,78 +147,39 @@ export async function migrateClients(
   const dst = target.tree;
   const signal = opts.signal;
   const window = opts.mtimeWindowMs ?? 0;
-  const res: MigrateResult = {
-    src: opts.srcLabel ?? src.root.path,
-    dst: opts.dstLabel ?? dst.root.path,
-    dryRun: dry,
-    copied: { files: 0, bytes: 0, dirs: 0, symlinks: 0, hardLinks: 0 },
-    unchanged: 0,
-    attrsFixed: 0,
-    removed: 0,
-    unsupported: [],
-    symlinkTimesIgnored: 0,
-  };
+  const res: MigrateResult = { src: opts.srcLabel ?? src.root.path, dst: opts.dstLabel ?? dst.root.path, dryRun: dry, ...emptyTally() };
   const prog: MigrateProgress = { phase: 'scan', filesTotal: 0, bytesTotal: 0, filesCopied: 0, bytesCopied: 0, filesSkipped: 0, bytesSkipped: 0 };
   const progress = () => opts.onProgress?.({ ...prog });
-  const total = await usageOf(src, src.root, { signal });
-  prog.filesTotal = total.files;
-  prog.bytesTotal = total.bytes;
+  if (opts.scan ?? true) {
+    const total = await usageOf(src, src.root, { signal });
+    prog.filesTotal = total.files;
+    prog.bytesTotal = total.bytes;
+  }
   prog.phase = 'copy';
   progress();
 
   const pool = new Pool(opts.concurrency ?? 16, { signal, highWater: 2 * (opts.concurrency ?? 16) });
+  const copier = new EntryCopier(src, dst, pool, res, prog, progress, { checksum: !!opts.checksum, window, dryRun: dry });
   const fsid = src.root.attrs.fsid;
-  /** Source fileid of a multiply-linked file → its handle at the target (once copied). */
-  const links = new Map<bigint, Promise<{ fh: FileHandleId; fileid: bigint } | undefined>>();
   const dirFinal: { node: Node; a: Attrs }[] = [];
   // A dry run to a target that does not exist yet: everything would be copied.
   const stack: { s: Node; d: Node | undefined; rel: string }[] = [{ s: src.root, d: target.exists ? dst.root : undefined, rel: '' }];
   dirFinal.push({ node: dst.root, a: src.root.attrs });
-
-  const same = (a: Attrs, b: Attrs) => a.uid === b.uid && a.gid === b.gid && a.mode === b.mode;
-  const sameTime = (a: Attrs, b: Attrs) => Math.abs((a.mtime.sec - b.mtime.sec) * 1000 + (a.mtime.nsec - b.mtime.nsec) / 1e6) <= window && (window > 0 || a.mtime.nsec === b.mtime.nsec);
-  const finalAttrs = (a: Attrs, withMode = true): SetAttrs => ({ ...(withMode ? { mode: a.mode } : {}), atime: a.atime, mtime: a.mtime });
-
-  const refuse = (path: string, err: unknown): boolean => {
-    const code = errnoCode(err);
-    if (code && NAME_REFUSED.has(code)) {
-      res.unsupported.push({ path, why: `the target refuses the name (${code})` });
-      return true;
-    }
-    return false;
-  };
-
-  /** SETATTR of a symlink's times, checked in the reply: a server may answer success and keep its own. */
-  const symlinkTimes = async (fh: FileHandleId, path: string, a: Attrs): Promise<boolean> => {
-    const after = await dst.call('lutime', path, () => dst.b.setattr(fh, finalAttrs(a, false)));
-    if (sameTime(a, after ?? (await dst.call('lstat', path, () => dst.b.getattr(fh))))) return true;
-    res.symlinkTimesIgnored++;
-    return false;
-  };
-
-  /** `counted`: a removal for its own sake (stale, --delete), not an entry about to be replaced by the source's. */
-  const removeAt = async (dir: Node, e: Entry, counted = false) => {
-    if (counted) res.removed++;
-    if (dry) return;
-    if (e.attrs.kind === 'directory') {
-      const st = await purgeTree(dst, dir, e.name, { fh: e.fh, attrs: e.attrs, path: joinPath(dir.path, e.name) });
-      if (st.failed.length > 0) throw toFsError(Object.assign(new Error('remove failed'), { errnoCode: st.failed[0]!.code }), 'rm', st.failed[0]!.path);
-    } else await dst.call('unlink', joinPath(dir.path, e.name), () => dst.b.remove(dir.fh, e.name));
-  };
+  const ignored = new Set(opts.ignoreAtRoot ?? []);
 
   try {
     while (stack.length > 0) {
       if (signal?.aborted) throw signal.reason;
       if (pool.stopped) await pool.idle();
       const { s, d, rel } = stack.pop()!;
-      const srcEntries = await listAll(src, s);
-      const dstEntries = d ? new Map((await listAll(dst, d)).map((e) => [e.name, e])) : new Map<string, Entry>();
+      const srcEntries = (await listAll(src, s)).filter((e) => rel !== '' || !ignored.has(e.name));
+      const dstEntries = d ? new Map((await listAll(dst, d)).filter((e) => rel !== '' || !ignored.has(e.name)).map((e) => [e.name, e])) : new Map<string, Entry>();
       const srcNames = new Set(srcEntries.map((e) => e.name));
       // Stale partial copies from an interrupted run, and (with `delete`) what the source no longer has.
       for (const [name, e] of dstEntries) {
         const stale = name.startsWith('.') && name.endsWith(PART_SUFFIX);
         if (stale || (opts.delete && !srcNames.has(name))) {
-          await removeAt(d!, e, true);
+          await copier.removeAt(d!, e, true);
           dstEntries.delete(name);
         }
       }
@@ -246,7 +187,6 @@ export async function migrateClients(
       for (const e of srcEntries) {
         const a = e.attrs;
         const crel = rel ? `${rel}/${e.name}` : e.name;
-        const sNode: Node = { fh: e.fh, attrs: a, path: joinPath(s.path, e.name) };
         const have = dstEntries.get(e.name);
         const dPath = d ? joinPath(d.path, e.name) : `(new)/${crel}`;
         if (a.kind === 'directory') {
@@ -257,14 +197,14 @@ export async function migrateClients(
           let dn: Node | undefined;
           if (have && have.attrs.kind === 'directory') dn = { fh: have.fh, attrs: have.attrs, path: dPath };
           else {
-            if (have) await removeAt(d!, have);
+            if (have) await copier.removeAt(d!, have);
             res.copied.dirs++;
             if (!dry && d) {
               try {
                 const m = await dst.call('mkdir', dPath, () => dst.b.mkdir(d.fh, e.name, { mode: 0o700, uid: a.uid, gid: a.gid }));
                 dn = { fh: m.fh, attrs: m.attrs ?? (await dst.b.getattr(m.fh)), path: dPath };
               } catch (err) {
-                if (refuse(crel, err)) continue;
+                if (copier.refuse(crel, err)) continue;
                 throw err;
               }
             }
@@ -273,105 +213,10 @@ export async function migrateClients(
             if (dn.attrs.uid !== a.uid || dn.attrs.gid !== a.gid) await dst.call('chown', dPath, () => dst.b.setattr(dn.fh, { uid: a.uid, gid: a.gid }));
             dirFinal.push({ node: dn, a });
           }
-          stack.push({ s: sNode, d: dn, rel: crel });
+          stack.push({ s: { fh: e.fh, attrs: a, path: joinPath(s.path, e.name) }, d: dn, rel: crel });
           continue;
         }
-        if (a.kind === 'file') {
-          const first = a.nlink > 1 ? links.get(a.fileid) : undefined;
-          if (first) {
-            // A further name of a file already copied: a hard link at the target too.
-            const target = await first;
-            if (have && target && have.attrs.fileid === target.fileid) {
-              res.unchanged++;
-              continue;
-            }
-            res.copied.hardLinks++;
-            if (dry || !d || !target) continue;
-            if (have) await removeAt(d, have);
-            await pool.push(async () => {
-              try {
-                await dst.call('link', dPath, () => dst.b.link(target.fh, d.fh, e.name));
-              } catch (err) {
-                if (!refuse(crel, err)) throw err;
-              }
-            });
-            continue;
-          }
-          const upToDate = have && have.attrs.kind === 'file' && have.attrs.size === a.size && sameTime(a, have.attrs) && (!opts.checksum || (await sha256(src, sNode)) === (await sha256(dst, { fh: have.fh, attrs: have.attrs, path: dPath })));
-          const done = deferredTarget();
-          if (a.nlink > 1) links.set(a.fileid, done.promise);
-          if (upToDate) {
-            res.unchanged++;
-            prog.filesSkipped++;
-            prog.bytesSkipped += a.size;
-            // atime is not compared: reading the source for the copy or a checksum changes it.
-            if (!same(a, have.attrs)) {
-              res.attrsFixed++;
-              if (!dry) await fixAttrs(dst, { fh: have.fh, attrs: have.attrs, path: dPath }, a);
-            }
-            done.resolve({ fh: have.fh, fileid: have.attrs.fileid });
-            progress();
-            continue;
-          }
-          res.copied.files++;
-          res.copied.bytes += a.size;
-          if (dry || !d) {
-            done.resolve(undefined);
-            prog.filesCopied++;
-            prog.bytesCopied += a.size;
-            progress();
-            continue;
-          }
-          if (have && have.attrs.kind !== 'file') await removeAt(d, have);
-          await pool.push(async () => {
-            try {
-              const fh = await copyFile(src, sNode, dst, d, e.name, a, (n) => {
-                prog.bytesCopied += n;
-                progress();
-              });
-              // The target's fileid is only needed to recognise hard links already made on a later run.
-              done.resolve({ fh, fileid: a.nlink > 1 ? (await dst.b.getattr(fh, { fresh: true })).fileid : 0n });
-              prog.filesCopied++;
-              progress();
-            } catch (err) {
-              done.resolve(undefined);
-              if (!refuse(crel, err)) throw err;
-            }
-          });
-          continue;
-        }
-        if (a.kind === 'symlink') {
-          const target = await src.call('readlink', sNode.path, () => src.b.readlink(e.fh));
-          if (have && have.attrs.kind === 'symlink') {
-            const t = await dst.call('readlink', dPath, () => dst.b.readlink(have.fh));
-            if (t === target) {
-              res.unchanged++;
-              const owner = have.attrs.uid !== a.uid || have.attrs.gid !== a.gid;
-              if (owner) {
-                res.attrsFixed++;
-                if (!dry) await dst.call('lchown', dPath, () => dst.b.setattr(have.fh, { uid: a.uid, gid: a.gid }));
-              }
-              // Counted as fixed only when the server really takes the times (NFS-Ganesha's VFS never does).
-              if (!dry && !sameTime(a, have.attrs) && (await symlinkTimes(have.fh, dPath, a)) && !owner) res.attrsFixed++;
-              continue;
-            }
-          }
-          res.copied.symlinks++;
-          if (dry || !d) continue;
-          if (have) await removeAt(d, have);
-          await pool.push(async () => {
-            try {
-              const m = await dst.call('symlink', dPath, () => dst.b.symlink(d.fh, e.name, target, { mode: 0o777, uid: a.uid, gid: a.gid }));
-              const got = m.attrs ?? (await dst.b.getattr(m.fh));
-              if (got.uid !== a.uid || got.gid !== a.gid) await dst.call('lchown', dPath, () => dst.b.setattr(m.fh, { uid: a.uid, gid: a.gid }));
-              await symlinkTimes(m.fh, dPath, a);
-            } catch (err) {
-              if (!refuse(crel, err)) throw err;
-            }
-          });
-          continue;
-        }
-        res.unsupported.push({ path: crel, why: `a ${a.kind} (this client has no MKNOD)` });
+        await copier.entry(s, d, e, have, crel);
       }
     }
     await pool.idle();
@@ -393,7 +238,7 @@ export async function migrateClients(
     if (dry) return res;
     prog.phase = 'verify';
     progress();
-    res.verify = await verifyTrees(src, dst, { checksum: !!opts.checksum, window, signal });
+    res.verify = await verifyTrees(src, dst, { checksum: !!opts.checksum, window, signal, ignoreAtRoot: [...ignored] });
   }
   return res;
 }
@@ -404,7 +249,7 @@ export async function migrateClients(
  * end. A dry run makes nothing: it opens the nearest existing ancestor and
  * says the target does not exist.
  */
-async function openTarget(nfs: NfsClient, path: string, dry: boolean): Promise<{ tree: Beneath; exists: boolean }> {
+export async function openTarget(nfs: NfsClient, path: string, dry: boolean): Promise<{ tree: Beneath; exists: boolean }> {
   try {
     return { tree: await Beneath.open(nfs, path), exists: true };
   } catch (err) {
@@ -425,89 +270,9 @@ async function openTarget(nfs: NfsClient, path: string, dry: boolean): Promise<{
   }
 }
 
-async function listAll(t: Beneath, dir: Node): Promise<Entry[]> {
-  const out: Entry[] = [];
-  for await (const batch of t.entries(dir)) for (const e of batch) out.push(e);
-  return out;
-}
-
-function deferredTarget(): { promise: Promise<{ fh: FileHandleId; fileid: bigint } | undefined>; resolve(v: { fh: FileHandleId; fileid: bigint } | undefined): void } {
-  let resolve!: (v: { fh: FileHandleId; fileid: bigint } | undefined) => void;
-  const promise = new Promise<{ fh: FileHandleId; fileid: bigint } | undefined>((r) => (resolve = r));
-  return { promise, resolve };
-}
-
-async function fixAttrs(dst: Beneath, n: Node, a: Attrs): Promise<void> {
-  if (n.attrs.uid !== a.uid || n.attrs.gid !== a.gid) await dst.call('chown', n.path, () => dst.b.setattr(n.fh, { uid: a.uid, gid: a.gid }));
-  await dst.call('utime', n.path, () => dst.b.setattr(n.fh, { mode: a.mode, atime: a.atime, mtime: a.mtime }));
-}
-
-/**
- * Copies one file to '.<name>.mountless-part' in `dir` (owner in the CREATE),
- * content in CHUNK rounds (the next READ round in flight while one is
- * written), COMMIT with a verifier check, mode and times, then RENAMEs it
- * over `name`. Returns the new file's handle.
- */
-async function copyFile(src: Beneath, s: Node, dst: Beneath, dir: Node, name: string, a: Attrs, onBytes: (n: number) => void): Promise<FileHandleId> {
-  const part = `.${name}${PART_SUFFIX}`;
-  const partPath = joinPath(dir.path, part);
-  const b = dst.b;
-  let made;
-  try {
-    made = await b.create(dir.fh, part, { mode: 'guarded', attrs: { mode: 0o600, uid: a.uid, gid: a.gid } });
-  } catch (err) {
-    if (errnoCode(err) !== 'EEXIST') throw toFsError(err, 'open', partPath);
-    await dst.call('unlink', partPath, () => b.remove(dir.fh, part));
-    made = await dst.call('open', partPath, () => b.create(dir.fh, part, { mode: 'guarded', attrs: { mode: 0o600, uid: a.uid, gid: a.gid } }));
-  }
-  const fh = made.fh;
-  const got = made.attrs ?? (await b.getattr(fh));
-  if (got.uid !== a.uid || got.gid !== a.gid) await dst.call('chown', partPath, () => b.setattr(fh, { uid: a.uid, gid: a.gid }));
-  let verf: Buffer | undefined;
-  const read = async (pos: number) => {
-    const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(a.size - pos, 0)));
-    const n = buf.length === 0 ? 0 : await src.call('read', s.path, () => readInto(src.b, s.fh, buf, 0, buf.length, pos));
-    return buf.subarray(0, n);
-  };
-  let pos = 0;
-  let next: Promise<Buffer> | undefined = a.size > 0 ? read(0) : undefined;
-  while (next) {
-    const buf = await next;
-    if (buf.length === 0) break;
-    const at = pos;
-    pos += buf.length;
-    // Past the size seen at the scan the file grew: copy what is there now.
-    next = buf.length === CHUNK ? read(pos) : undefined;
-    const w = await dst.call('write', partPath, () => writeFrom(b, fh, buf, at, 'unstable'));
-    if (w.verfChanged || (verf && w.verf && !w.verf.equals(verf))) throw toFsError(Object.assign(new Error('target restarted'), { errnoCode: 'EIO' }), 'write', partPath);
-    verf ??= w.verf;
-    onBytes(buf.length);
-  }
-  if (verf) {
-    const c = await dst.call('fsync', partPath, () => b.commit(fh));
-    if (!c.equals(verf)) throw toFsError(Object.assign(new Error('target restarted'), { errnoCode: 'EIO' }), 'fsync', partPath);
-  }
-  await dst.call('utime', partPath, () => b.setattr(fh, { mode: a.mode, atime: a.atime, mtime: a.mtime }));
-  await dst.call('rename', partPath, () => b.rename(dir.fh, part, dir.fh, name));
-  return fh;
-}
-
-async function sha256(t: Beneath, n: Node): Promise<string> {
-  const h = createHash('sha256');
-  const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(n.attrs.size, 1)));
-  let pos = 0;
-  for (;;) {
-    const got = await t.call('read', n.path, () => readInto(t.b, n.fh, buf, 0, buf.length, pos));
-    if (got === 0) break;
-    h.update(buf.subarray(0, got));
-    pos += got;
-    if (got < buf.length) break;
-  }
-  return h.digest('hex');
-}
-
 /** Walks both trees and lists every difference (type, size, owner, mode, mtime, symlink target, hard links, and sha256 with `checksum`). */
-export async function verifyTrees(src: Beneath, dst: Beneath, opts: { checksum: boolean; window: number; signal?: AbortSignal | undefined }): Promise<VerifyResult> {
+export async function verifyTrees(src: Beneath, dst: Beneath, opts: { checksum: boolean; window: number; signal?: AbortSignal | undefined; ignoreAtRoot?: string[] }): Promise<VerifyResult> {
+  const ignored = new Set(opts.ignoreAtRoot ?? []);
   const out: VerifyResult = { checked: 0, differences: [], symlinkTimes: [] };
   const diff = (path: string, what: string) => out.differences.push({ path: path || '.', what });
   const linkMap = new Map<bigint, bigint>();
@@ -516,8 +281,8 @@ export async function verifyTrees(src: Beneath, dst: Beneath, opts: { checksum: 
   while (stack.length > 0) {
     if (opts.signal?.aborted) throw opts.signal.reason;
     const { s, d, rel } = stack.pop()!;
-    const se = await listAll(src, s);
-    const de = new Map((await listAll(dst, d)).map((e) => [e.name, e]));
+    const se = (await listAll(src, s)).filter((e) => rel !== '' || !ignored.has(e.name));
+    const de = new Map((await listAll(dst, d)).filter((e) => rel !== '' || !ignored.has(e.name)).map((e) => [e.name, e]));
     for (const e of se) {
       const a = e.attrs;
       const crel = rel ? `${rel}/${e.name}` : e.name;
