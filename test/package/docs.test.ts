@@ -1,11 +1,19 @@
-// The API reference builds with no warning: `npm run docs` (typedoc with
-// typedoc.json) treats warnings as errors, so an export without a doc
-// comment, a broken {@link} or a public type that names an unexported one
-// fails here. The reference goes to a scratch directory, not docs/api/.
+// The documentation checks that need no server:
+// - the API reference builds with no warning: `npm run docs` (typedoc with
+//   typedoc.json) treats warnings as errors, so an export without a doc
+//   comment, a broken {@link} or a public type that names an unexported one
+//   fails here. The reference goes to a scratch directory, not docs/api/.
+// - the README's JavaScript blocks type-check against the package's own
+//   declarations (dist/*.d.ts, as a consumer resolves `mountless`). They are
+//   checked rather than run: they name placeholder servers (nas.example) and
+//   credentials (a keytab) that do not exist here. The programs in examples/
+//   are the runnable ones (test/integration/examples.test.ts runs them).
+// Needs `npm run build` first, as the rest of the package tier.
 import t from 'tap';
+import ts from 'typescript';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,4 +61,58 @@ t.test('an undocumented export fails the build under the same settings', async (
   const warnings = r.log.split('\n').filter((l) => l.startsWith('[warning]') && !l.includes('Found '));
   t.equal(warnings.length, 1, 'one warning');
   t.match(warnings[0] ?? '', /undocumentedThing \(CallSignature\).*does not have any documentation/, 'naming the undocumented export');
+});
+
+/** Type-checks `files` (name → JavaScript) as ES modules that import 'mountless' from this checkout's build. */
+async function checkJs(dir: string, files: Record<string, string>): Promise<string[]> {
+  await mkdir(join(dir, 'node_modules'), { recursive: true });
+  await symlink(ROOT, join(dir, 'node_modules/mountless'), 'dir');
+  const names: string[] = [];
+  for (const [name, text] of Object.entries(files)) {
+    await writeFile(join(dir, name), text);
+    names.push(join(dir, name));
+  }
+  const program = ts.createProgram(names, {
+    allowJs: true,
+    checkJs: true,
+    noEmit: true,
+    strict: true,
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    lib: ['lib.es2022.d.ts'],
+    types: ['node'],
+    typeRoots: [join(ROOT, 'node_modules/@types')],
+    skipLibCheck: true,
+  });
+  return ts
+    .getPreEmitDiagnostics(program)
+    // diagnostics_channel hands subscribers an `unknown` message (@types/node);
+    // reading its fields is what the README shows, and examples/diagnostics.mjs runs it.
+    .filter((d) => d.code !== 18046)
+    .map((d) => `${d.file ? `${d.file.fileName.slice(dir.length + 1)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}: ` : ''}${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+}
+
+t.test("the README's JavaScript blocks type-check against the package's declarations", async (t) => {
+  if (!existsSync(join(ROOT, 'dist/index.d.ts'))) throw new Error('dist/ is missing: run `npm run build` first');
+  const readme = await readFile(join(ROOT, 'README.md'), 'utf8');
+  const blocks = [...readme.matchAll(/^```js\n([\s\S]*?)^```$/gm)].map((m) => m[1]!);
+  t.ok(blocks.length >= 3, `the README has its JavaScript blocks (${blocks.length})`);
+  // Each block on its own, as a reader copies it; one that uses `connect`
+  // without importing it (a continuation of the first) gets the import.
+  const files: Record<string, string> = {};
+  blocks.forEach((b, i) => {
+    const imports = /\bconnect\(/.test(b) && !/import .*\bconnect\b/.test(b) ? "import { connect } from 'mountless';\n" : '';
+    files[`readme-${i + 1}.mjs`] = imports + b + '\nexport {};\n';
+  });
+  t.same(await checkJs(join(work, 'readme'), files), [], 'no type errors');
+});
+
+t.test('the README check catches a block that uses an API mountless does not have', async (t) => {
+  const errors = await checkJs(join(work, 'readme-wrong'), {
+    'wrong.mjs': "import { connect } from 'mountless';\nconst nfs = await connect('nfs://nas.example/export', { version: '5' });\nawait nfs.readdirSync('/');\nexport {};\n",
+  });
+  t.equal(errors.length, 2, errors.join('\n'));
+  t.match(errors.join('\n'), /'"5"' is not assignable to type 'NfsVersion/, 'an option value it does not take');
+  t.match(errors.join('\n'), /readdirSync/, 'a method it does not have');
 });
