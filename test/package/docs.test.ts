@@ -8,12 +8,14 @@
 //   checked rather than run: they name placeholder servers (nas.example) and
 //   credentials (a keytab) that do not exist here. The programs in examples/
 //   are the runnable ones (test/integration/examples.test.ts runs them).
+// - the `@example` blocks of the doc comments in src/ type-check the same way,
+//   with the names they assume (`nfs`, `fh`, `vols`) declared.
 // Needs `npm run build` first, as the rest of the package tier.
 import t from 'tap';
 import ts from 'typescript';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -63,7 +65,7 @@ t.test('an undocumented export fails the build under the same settings', async (
   t.match(warnings[0] ?? '', /undocumentedThing \(CallSignature\).*does not have any documentation/, 'naming the undocumented export');
 });
 
-/** Type-checks `files` (name → JavaScript) as ES modules that import 'mountless' from this checkout's build. */
+/** Type-checks `files` (name → JavaScript or TypeScript) as ES modules that import 'mountless' from this checkout's build. */
 async function checkJs(dir: string, files: Record<string, string>): Promise<string[]> {
   await mkdir(join(dir, 'node_modules'), { recursive: true });
   await symlink(ROOT, join(dir, 'node_modules/mountless'), 'dir');
@@ -115,4 +117,55 @@ t.test('the README check catches a block that uses an API mountless does not hav
   t.equal(errors.length, 2, errors.join('\n'));
   t.match(errors.join('\n'), /'"5"' is not assignable to type 'NfsVersion/, 'an option value it does not take');
   t.match(errors.join('\n'), /readdirSync/, 'a method it does not have');
+});
+
+/** The fenced code of every `@example` in the doc comments under src/, with where it is. */
+async function docExamples(): Promise<Array<{ where: string; code: string }>> {
+  const out: Array<{ where: string; code: string }> = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const e of await readdir(dir, { withFileTypes: true })) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (p.endsWith('.ts')) {
+        const text = await readFile(p, 'utf8');
+        for (const c of text.matchAll(/\/\*\*[\s\S]*?\*\//g)) {
+          const body = c[0].split('\n').map((l) => l.replace(/^\s*(\/\*\*|\*\/|\*) ?/, '')).join('\n');
+          for (const part of body.split(/^@example\b/m).slice(1)) {
+            const code = /^```ts\n([\s\S]*?)^```/m.exec(part.split(/^@\w/m)[0]!)?.[1];
+            if (code !== undefined) out.push({ where: `${p.slice(ROOT.length)}:${text.slice(0, c.index).split('\n').length}`, code });
+          }
+        }
+      }
+    }
+  };
+  await walk(join(ROOT, 'src'));
+  return out;
+}
+
+t.test('the @example blocks of the doc comments type-check against the package', async (t) => {
+  if (!existsSync(join(ROOT, 'dist/index.d.ts'))) throw new Error('dist/ is missing: run `npm run build` first');
+  const examples = await docExamples();
+  t.ok(examples.length >= 10, `found the examples (${examples.length})`);
+  const main = Object.keys(await import(join(ROOT, 'dist/index.js')));
+  const volume = Object.keys(await import(join(ROOT, 'dist/volume/index.js')));
+  const files: Record<string, string> = {};
+  const where: string[] = [];
+  examples.forEach(({ where: w, code }, i) => {
+    // What an example takes as given: the package's exports (unless it
+    // imports them itself) and the objects it works on.
+    const own = new Set([...code.matchAll(/import \{([^}]*)\} from 'mountless(?:\/volume)?'/g)].flatMap((m) => m[1]!.split(',').map((n) => n.trim())));
+    const given = [
+      `import { ${main.filter((n) => !own.has(n)).join(', ')} } from 'mountless';`,
+      `import { ${volume.filter((n) => !own.has(n) && !main.includes(n)).join(', ')} } from 'mountless/volume';`,
+      ...['nfs: NfsClient', 'fh: FileHandle', 'vols: Volumes', 'result: unknown']
+        .filter((d) => !new RegExp(`\\b(const|let) ${d.split(':')[0]}\\b`).test(code))
+        .map((d) => `declare const ${d};`),
+    ];
+    // The example's own imports first (ES modules hoist them anyway).
+    const imports = code.split('\n').filter((l) => l.startsWith('import '));
+    const rest = code.split('\n').filter((l) => !l.startsWith('import '));
+    files[`example-${i + 1}.mts`] = [...imports, ...given, ...rest, 'export {};', ''].join('\n');
+    where.push(`example-${i + 1}.mts = ${w}`);
+  });
+  t.same(await checkJs(join(work, 'examples'), files), [], `no type errors (${where.join(', ')})`);
 });
