@@ -21,6 +21,28 @@ import { parseNfsUrl } from './url.js';
  *   await nfs.writeFile('/hello.txt', 'hi');
  *
  * Options passed here override the URL's query arguments.
+ *
+ * The URL's path may name a directory inside an export: the client's `/` is
+ * then that directory. Close the client when done (or `await using`): it
+ * holds connections and, on NFSv4, a session with the server.
+ *
+ * @throws {@link InvalidArgError} `ERR_INVALID_URL` for a malformed URL, `ERR_INVALID_ARG_TYPE` /
+ *   `ERR_OUT_OF_RANGE` / `ERR_INVALID_ARG_VALUE` for a bad option (nothing is sent).
+ * @throws {@link RpcConnectionError} when the server cannot be reached (`ECONNREFUSED`, `ETIMEDOUT` after `connectTimeout`).
+ * @throws {@link MountError} when MOUNT (NFSv3) refuses the export; {@link FsError} (`syscall` `mount`) when a
+ *   path below the export does not resolve (`ENOENT`, `ENOTDIR`, `EACCES`).
+ * @throws {@link WrongSecurityError}, {@link RpcGssError} or {@link Krb5Error} when no `sec=` flavor asked for works.
+ * @example
+ * ```ts
+ * import { connect } from 'mountless';
+ *
+ * const nfs = await connect('nfs://nas.example/export?version=4.1', { uid: 1000, gid: 1000 });
+ * try {
+ *   for (const name of await nfs.readdir('/')) console.log(name);
+ * } finally {
+ *   await nfs.close();
+ * }
+ * ```
  */
 export async function connect(url: string, options: ConnectOptions = {}): Promise<NfsClient> {
   const u = parseNfsUrl(url);

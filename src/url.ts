@@ -25,6 +25,14 @@ function bad(url: string, why: string): InvalidArgError {
 /**
  * Parses `nfs://[user@]host[:port]/export/path?version=&uid=&gid=&nfsport=&mountport=&timeo=&retrans=&rsize=&wsize=&readonly`
  * as libnfs spells it. Unknown arguments and malformed values are errors, not ignored.
+ *
+ * @throws {@link InvalidArgError} `ERR_INVALID_URL` (not nfs:, no host, a bad port, a password or fragment,
+ *   bad percent-encoding), or an option error for a query argument out of range.
+ * @example
+ * ```ts
+ * parseNfsUrl('nfs://alice@nas:2049/export/data?version=4.2&nconnect=4');
+ * // { host: 'nas', path: '/export/data', options: { version: '4.2', nconnect: 4 }, port: 2049, user: 'alice' }
+ * ```
  */
 export function parseNfsUrl(url: string): NfsUrl {
   if (typeof url !== 'string') throw new InvalidArgError('ERR_INVALID_ARG_TYPE', `The "url" argument must be of type string. Received ${typeof url}`);
