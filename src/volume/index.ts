@@ -30,6 +30,7 @@ export type { PurgeOptions, PurgeStats } from './purge.js';
 export type { Marker } from './marker.js';
 export { migrate, migrateClients, verifyTrees, type MigrateOptions, type MigrateResult, type MigrateProgress } from './migrate.js';
 export { migrateWorker, migrateWorkerClients, type WorkerOptions, type WorkerResult, type WorkerProgress } from './migrate-workers.js';
+export type { CrawlRecord } from './migrate-queue.js';
 export { VolumeError, type VolumeErrorCode } from './errors.js';
 export { expandTemplate, volumeParts, MARKER, TRASH_DIR, SNAPSHOT_DIR, ARCHIVE_PREFIX } from './names.js';
 export { Pool, runPool } from './pool.js';

@@ -76,12 +76,19 @@ export interface DoneRecord {
   finishedAt: string;
 }
 
+/** What the crawl of worker 0 queued, recorded in the queue's `crawl-done` marker. */
 export interface CrawlRecord {
+  /** Partitions queued. */
   partitions: number;
+  /** Files in them. */
   files: number;
+  /** Their bytes. */
   bytes: number;
+  /** Directories made at the target as the crawl went. */
   dirs: number;
+  /** Wall time of the crawl. */
   seconds: number;
+  /** When it ended (ISO 8601). */
   finishedAt: string;
 }
 

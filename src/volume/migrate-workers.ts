@@ -34,8 +34,11 @@ import { crawl } from './migrate-crawl.js';
 import { copyPartition, DirCache } from './migrate-partition.js';
 import { FINAL, MigrateQueue, QUEUE_DIRNAME, checkRunId, type Claim, type CrawlRecord, type DoneRecord } from './migrate-queue.js';
 
+/** Options of {@link migrateWorker}: which run and worker this is, the lease, partition limits, and the copy options of {@link migrate}. */
 export interface WorkerOptions extends Pick<MigrateOptions, 'checksum' | 'mtimeWindowMs' | 'delete' | 'concurrency' | 'connect' | 'signal'> {
+  /** Names the queue on the target (`.mountless-migrate/<runId>/`); every worker of one migration passes the same. */
   runId: string;
+  /** How many workers share the migration. */
   workers: number;
   /** 0 … workers-1; worker 0 crawls. */
   worker: number;
@@ -45,21 +48,31 @@ export interface WorkerOptions extends Pick<MigrateOptions, 'checksum' | 'mtimeW
   pollMs?: number;
   /** Partition limits. Defaults 2000 entries, 4 GiB. */
   maxFiles?: number;
+  /** Bytes per partition at most (a larger single file gets a partition of its own). */
   maxBytes?: number;
   /** Lines worth a log: claims taken over, claims lost, the crawl done. */
   onEvent?: ((line: string) => void) | undefined;
+  /** Called as this worker finishes partitions (keep it cheap). */
   onProgress?: ((p: WorkerProgress) => void) | undefined;
 }
 
+/** Running counters of one worker, passed to `onProgress`. */
 export interface WorkerProgress {
+  /** Partitions this worker has copied and recorded. */
   partitions: number;
+  /** Files in them. */
   files: number;
+  /** Partitions waiting in the queue, when last listed. */
   queued?: number;
 }
 
+/** What one worker did. */
 export interface WorkerResult {
+  /** The run, as given. */
   runId: string;
+  /** This worker's index. */
   worker: number;
+  /** How many workers share the run. */
   workers: number;
   /** Set on worker 0 when it crawled in this run. */
   crawl?: CrawlRecord;
@@ -69,7 +82,18 @@ export interface WorkerResult {
   takenOver: string[];
   /** Claims this worker lost (its lease was not renewed in time and another took it). */
   lost: string[];
-  copied: { files: number; bytes: number; symlinks: number; hardLinks: number };
+  /** Entries this worker copied, by kind, and file bytes. */
+  copied: {
+    /** Regular files. */
+    files: number;
+    /** Their bytes. */
+    bytes: number;
+    /** Symbolic links. */
+    symlinks: number;
+    /** Names linked to a file copied under another name. */
+    hardLinks: number;
+  };
+  /** Entries already identical at the target. */
   unchanged: number;
   /** Entries the partition checks found wrong (then repaired by the final pass). */
   mismatches: number;
@@ -77,6 +101,7 @@ export interface WorkerResult {
   final?: MigrateResult;
   /** The run had finished before this worker started. */
   alreadyFinished: boolean;
+  /** Wall time of this worker. */
   seconds: number;
 }
 
@@ -88,6 +113,12 @@ class ClaimLost extends Error {
   }
 }
 
+/**
+ * One worker of a migration shared by many processes or pods: connects to both
+ * URLs, then runs {@link migrateWorkerClients}. Start it once per index (0 …
+ * workers-1) with the same `runId`; a rerun resumes.
+ * @throws RangeError for a bad run id or index; connection and NFS errors as {@link migrate}.
+ */
 export async function migrateWorker(srcUrl: string, dstUrl: string, opts: WorkerOptions): Promise<WorkerResult> {
   const srcNfs = await connect(srcUrl, opts.connect ?? {});
   let dstNfs: NfsClient | undefined;
@@ -101,6 +132,13 @@ export async function migrateWorker(srcUrl: string, dstUrl: string, opts: Worker
   }
 }
 
+/**
+ * One worker over clients already connected: worker 0 crawls the source into
+ * partitions queued on the target, every worker claims partitions by RENAME
+ * and copies them, a dead worker's claims are taken over when its lease
+ * expires, and the last worker runs the final sync and verify.
+ * @throws RangeError for a bad run id or index; NFS errors of either side.
+ */
 export async function migrateWorkerClients(
   srcNfs: NfsClient,
   dstNfs: NfsClient,
