@@ -4,6 +4,7 @@ import { connect } from '../connect.js';
 import type { NfsClient } from '../fs/client.js';
 import { cpuSince, processCpuUsage } from './cpu.js';
 import { fioJson } from './fio-json.js';
+import { writeLogs } from './fio-log.js';
 import { openJobs } from './jobs.js';
 import { allJobs, cleanupTree, layOutFile, prepareTree } from './layout.js';
 import { mergeJobs } from './merge.js';
@@ -144,9 +145,10 @@ export async function runBench(o: BenchOptions, io: BenchIo): Promise<number> {
     await Promise.allSettled(clients.map((c) => c.close()));
   }
 
-  if (o.outputFormat === 'json') {
+  await writeLogs(points.flatMap((p) => p.mountless), log);
+  if (o.outputFormat !== 'normal') {
     const all = points.flatMap((p) => interleave(p.mountless, p.libnfs));
-    const out: Record<string, unknown> = { ...fioJson(all, packageVersion(), new Date(), o.groupReporting) };
+    const out: Record<string, unknown> = { ...fioJson(all, packageVersion(), new Date(), o.groupReporting, { percentiles: o.percentiles, plus: o.outputFormat === 'json+' }) };
     if (driver) {
       out['mountless compare'] = points.map((p) => {
         const m = aggregate(p.mountless);

@@ -43,7 +43,7 @@ t.test('a 2-second randread job prints fio JSON with sane fields', async (t) => 
   t.ok(rd.iops > 0 && rd.bw > 0 && rd.bw_bytes > 0);
   t.ok(rd.runtime >= 1900, `runtime ${rd.runtime} ms ≈ 2000`);
   t.ok(rd.clat_ns.mean > 0);
-  const p = rd.clat_ns.percentile;
+  const p = rd.clat_ns.percentile!;
   t.ok(p['50.000000']! > 0 && p['50.000000']! <= p['90.000000']! && p['90.000000']! <= p['99.000000']! && p['99.000000']! <= p['99.900000']!, 'percentiles are ordered');
   t.ok(rd.clat_ns.min <= p['50.000000']! && p['99.900000']! <= rd.clat_ns.max);
   t.equal(job.write.total_ios, 0);
@@ -79,7 +79,7 @@ t.test('metadata: create then stat a small tree', async (t) => {
   t.equal(st.code, 0, st.err);
   const sj = JSON.parse(st.out) as FioJson;
   t.ok(sj.jobs[0]!.read.total_ios > 40, 'stat wraps around the tree with --time_based');
-  t.ok(sj.jobs[0]!.read.clat_ns.percentile['99.000000']! > 0);
+  t.ok(sj.jobs[0]!.read.clat_ns.percentile!['99.000000']! > 0);
   const rd = await bench([`--filename=${s.dir}/tree`, '--rw=readdir', '--nrfiles=40', '--number_ios=3']);
   t.equal(rd.code, 0, rd.err);
   t.match(rd.out, /entries: .*\/s listed \(120 in all\)/);
@@ -96,7 +96,7 @@ t.test('--compare libnfs runs both and prints ratios', { skip: haveLibnfs() ? fa
   );
   for (const job of j.jobs) {
     t.ok(job.read.total_ios > 0, `${job.jobname}: ${job.read.total_ios} ios`);
-    t.ok(job.read.clat_ns.percentile['99.000000']! > 0);
+    t.ok(job.read.clat_ns.percentile!['99.000000']! > 0);
     t.ok(job.mountless.cpu_us_per_op > 0);
   }
   const ratio = j['mountless compare'][0]!.ratio;
