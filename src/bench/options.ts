@@ -119,6 +119,8 @@ export class BenchUsageError extends Error {
 }
 
 export const USAGE = `usage: mountless bench [options]      (fio's option names and meanings)
+       mountless bench JOBFILE [options]   a fio job file: [global] and job sections with these
+                       options; jobs run one after another (each after the first says stonewall)
 
   --url URL            nfs://host/export (default: $NFS_URL); fio's spelling:
                        --ioengine=nfs --nfs_url=URL
@@ -266,8 +268,31 @@ export function formatSize(n: number): string {
   return String(n);
 }
 
+/** Whether `key` (fio's spelling, aliases included) is a `mountless bench` option: what a job file may use. */
+export function benchOptionKey(key: string): string | undefined {
+  const k = ALIASES[key] ?? key;
+  return OPTS[k] && k !== 'help' ? k : undefined;
+}
+
+/**
+ * The job file among `mountless bench` arguments: the one argument that is
+ * neither an option nor the value of one (`--rw read`), wherever it stands.
+ */
+export function splitJobFile(argv: string[]): { file: string | undefined; rest: string[] } {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) return { file: a, rest: [...argv.slice(0, i), ...argv.slice(i + 1)] };
+    if (a.includes('=')) continue;
+    const def = OPTS[ALIASES[a.slice(2)] ?? a.slice(2)];
+    const next = argv[i + 1];
+    if (def && def.kind !== 'bool' && next !== undefined && !next.startsWith('--')) i++;
+    else if (def?.kind === 'bool' && next !== undefined && /^(0|1|true|false|yes|no|on|off)$/.test(next)) i++;
+  }
+  return { file: undefined, rest: argv };
+}
+
 /** Splits argv into raw `key → value` pairs; a bare flag gets the value ''. */
-function tokenize(argv: string[], defs: Record<string, OptDef> = OPTS): Map<string, string> {
+export function tokenize(argv: string[], defs: Record<string, OptDef> = OPTS): Map<string, string> {
   const out = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;

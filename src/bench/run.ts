@@ -85,7 +85,7 @@ interface Point {
  * libnfs … for --loops rounds), then print the summary, table or fio JSON
  * and write the plot. Returns the exit code.
  */
-export async function runBench(o: BenchOptions, io: BenchIo): Promise<number> {
+export async function runBench(o: BenchOptions, io: BenchIo, collect?: (results: JobResult[]) => void): Promise<number> {
   if (o.distributed) return (await import('./distributed.js')).runWorker(o, io);
   const log = (s: string) => io.stderr.write(`mountless bench: ${s}\n`);
   const specs = expandJobs(o);
@@ -145,6 +145,11 @@ export async function runBench(o: BenchOptions, io: BenchIo): Promise<number> {
     await Promise.allSettled(clients.map((c) => c.close()));
   }
 
+  // A job file's section: its caller writes the logs and the JSON of every section together (job-file.ts).
+  if (collect) {
+    collect(points.flatMap((p) => p.mountless));
+    return 0;
+  }
   await writeLogs(points.flatMap((p) => p.mountless), log);
   if (o.outputFormat !== 'normal') {
     const all = points.flatMap((p) => interleave(p.mountless, p.libnfs));
