@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { connect } from '../connect.js';
 import type { NfsClient } from '../fs/client.js';
 import { fioJson } from './fio-json.js';
+import { writeLogs } from './fio-log.js';
 import { allJobs, cleanupTree, layOutFile, prepareTree } from './layout.js';
 import { expandJobs, isMetaRw, type BenchOptions } from './options.js';
 import { Progress } from './progress.js';
@@ -53,11 +54,12 @@ export async function runWorker(o: BenchOptions, io: BenchIo): Promise<number> {
     const result = await runMountless(spec, [nfs], 0, new Progress(io.stderr), mode);
     if (isMetaRw(spec.rw)) await cleanupTree([nfs], spec, jobs);
 
-    const fio = fioJson([result], packageVersion(), new Date(), o.groupReporting);
+    await writeLogs([result], log);
+    const fio = fioJson([result], packageVersion(), new Date(), o.groupReporting, { percentiles: o.percentiles, plus: o.outputFormat === 'json+' });
     const hist = { worker: d.workerIndex, workers: d.workers, host: hostname(), spec, records: (result.parts ?? [result]).map(toRecord), ...(result.process ? { process: result.process } : {}) };
     await rd.writeResults(d.workerIndex, fio, hist);
     log(`results in ${rd.dir}/results/${d.workerIndex}.*; merge them with: mountless bench report ${d.runId}`);
-    if (o.outputFormat === 'json') io.stdout.write(JSON.stringify(fio, null, 2) + '\n');
+    if (o.outputFormat !== 'normal') io.stdout.write(JSON.stringify(fio, null, 2) + '\n');
     else io.stdout.write(summary(result) + (o.groupReporting ? '' : jobLines(result)) + '\n');
     return 0;
   } finally {

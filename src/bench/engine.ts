@@ -1,6 +1,7 @@
 import { cpuSince, processCpuUsage, type CpuTime } from './cpu.js';
+import { FioTally } from './fio-stats.js';
 import { Histogram } from './histogram.js';
-import type { JobSpec } from './options.js';
+import { tallyOptions, type JobSpec } from './options.js';
 
 /** What one worker owns: its job (0-based among the drive's jobs), its I/O buffer, and the direction of its current operation. */
 export interface WorkerSlot {
@@ -39,6 +40,8 @@ export interface JobTally {
   runtimeNs: number;
   read: { hist: Histogram; bytes: number };
   write: { hist: Histogram; bytes: number };
+  /** Submission and total latency, fio's buckets and per-interval samples. */
+  fio: FioTally;
 }
 
 export interface DriveResult {
@@ -46,6 +49,8 @@ export interface DriveResult {
   jobs: JobTally[];
   /** CPU time while measuring, of whatever `cpuClock` measures (default: the whole process). */
   cpu: CpuTime;
+  /** Wall clock (ms since the epoch) when measuring started. */
+  startMs: number | undefined;
 }
 
 /**
@@ -58,7 +63,7 @@ export interface DriveResult {
  * job has done `limit` operations or has nothing left.
  */
 export async function drive(spec: JobSpec, w: Workload, jobCount: number, live?: Live, cpuClock: () => CpuTime = processCpuUsage): Promise<DriveResult> {
-  const tallies = Array.from({ length: jobCount }, () => ({ read: new Histogram(), write: new Histogram(), rBytes: 0, wBytes: 0, last: 0n }));
+  const tallies = Array.from({ length: jobCount }, () => ({ read: new Histogram(), write: new Histogram(), rBytes: 0, wBytes: 0, last: 0n, fio: new FioTally(tallyOptions(spec)), inflight: 0 }));
   const counted = new Array<number>(jobCount).fill(0);
   const start = process.hrtime.bigint();
   const rampNs = BigInt(Math.round(spec.rampTime * 1e9));
@@ -66,6 +71,7 @@ export async function drive(spec: JobSpec, w: Workload, jobCount: number, live?:
   const rampEnd = start + rampNs;
   let measuring = false;
   let measureStart = 0n;
+  let startMs: number | undefined;
   let deadline: bigint | undefined = runNs !== undefined ? rampEnd + runNs : undefined;
   let cpu0 = cpuClock();
   let stopped = false;
@@ -78,6 +84,7 @@ export async function drive(spec: JobSpec, w: Workload, jobCount: number, live?:
   const begin = (t: bigint) => {
     measuring = true;
     measureStart = t;
+    startMs = Date.now();
     st.measureStart = t;
     st.ramping = false;
     if (runNs !== undefined) deadline = t + runNs;
@@ -96,13 +103,21 @@ export async function drive(spec: JobSpec, w: Workload, jobCount: number, live?:
         if (counted[j]! >= w.limit) return;
         counted[j]!++;
       }
+      // slat: until the call has started the operation and returned; clat: from there to completion.
+      const ts = process.hrtime.bigint();
+      tally.inflight++;
+      if (measuring) tally.fio.submitted(tally.inflight);
       const p = w.step(slot);
-      if (p === undefined) return;
+      if (p === undefined) {
+        tally.inflight--;
+        return;
+      }
       const t0 = process.hrtime.bigint();
-      const n = await p;
+      const n = await p.finally(() => tally.inflight--);
       const t1 = process.hrtime.bigint();
       if (measuring) {
         const ns = Number(t1 - t0);
+        tally.fio.completed(slot.write, n, Number(t0 - ts), ns, Number(t1 - measureStart));
         if (slot.write) {
           tally.write.record(ns);
           tally.wBytes += n;
@@ -139,11 +154,11 @@ export async function drive(spec: JobSpec, w: Workload, jobCount: number, live?:
   if (failure !== undefined) throw failure;
   const cpu = cpuSince(cpu0, cpuClock());
   return {
-    jobs: tallies.map((x) => ({
-      runtimeNs: measuring ? Number(x.last - measureStart) : 0,
-      read: { hist: x.read, bytes: x.rBytes },
-      write: { hist: x.write, bytes: x.wBytes },
-    })),
+    jobs: tallies.map((x) => {
+      x.fio.runtimeNs = measuring ? Number(x.last - measureStart) : 0;
+      return { runtimeNs: x.fio.runtimeNs, read: { hist: x.read, bytes: x.rBytes }, write: { hist: x.write, bytes: x.wBytes }, fio: x.fio };
+    }),
     cpu,
+    startMs,
   };
 }

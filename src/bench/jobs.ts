@@ -55,6 +55,8 @@ export async function openJobs(spec: JobSpec, clients: NfsClient[], jobs: readon
           rsize,
           wsize,
           job: jobs[k]!,
+          fio: t.fio,
+          startMs: r.startMs,
         };
         if (entries) out.entries = entries(k);
         return out;

@@ -1,3 +1,4 @@
+import { FioTally } from './fio-stats.js';
 import { Histogram } from './histogram.js';
 import { direction, type DirectionResult, type JobResult } from './result.js';
 
@@ -27,6 +28,9 @@ export function mergeJobs(parts: JobResult[]): JobResult {
   if (first.rsize !== undefined) out.rsize = first.rsize;
   if (first.wsize !== undefined) out.wsize = first.wsize;
   if (parts.every((p) => p.worker === first.worker) && first.worker !== undefined) out.worker = first.worker;
+  if (parts.every((p) => p.fio)) out.fio = FioTally.merge(parts.map((p) => p.fio!));
+  const starts = parts.flatMap((p) => (p.startMs !== undefined ? [p.startMs] : []));
+  if (starts.length) out.startMs = Math.min(...starts);
   return out;
 }
 

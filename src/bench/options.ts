@@ -6,6 +6,7 @@
  * (exit code 2), never ignored.
  */
 import { parseBytes } from '../units.js';
+import { FIO_PERCENTILES } from './histogram.js';
 
 export const IO_RW = ['read', 'write', 'randread', 'randwrite', 'randrw'] as const;
 export const META_RW = ['stat', 'create', 'unlink', 'readdir', 'mkdir'] as const;
@@ -44,7 +45,40 @@ export interface JobSpec {
   nrfiles: number;
   /** The options as the user wrote them, for fio's "job options". */
   given: Record<string, string>;
+  /** fio's --write_*_log files, when asked for. */
+  logs: FioLogs | undefined;
 }
+
+/** fio's log options: a file prefix per log asked for, and the averaging windows. */
+export interface FioLogs {
+  bw?: string;
+  iops?: string;
+  /** Writes PREFIX_lat, PREFIX_clat and PREFIX_slat, as fio does. */
+  lat?: string;
+  hist?: string;
+  /** log_avg_msec (fio's bw_avg_time, 500, when not given: bw and iops logs only). */
+  avgMs: number;
+  /** log_hist_msec. */
+  histMs: number | undefined;
+}
+
+/** Which per-run tallies the engine keeps for a job's logs (fio-stats.ts). */
+export function tallyOptions(spec: JobSpec): { logMs?: number; histMs?: number } {
+  const l = spec.logs;
+  if (!l) return {};
+  return { ...(l.bw || l.iops || l.lat ? { logMs: l.avgMs } : {}), ...(l.hist ? { histMs: l.histMs! } : {}) };
+}
+
+/** fio's percentile options: which latencies get percentiles, and which. */
+export interface PercentileOptions {
+  list: number[];
+  clat: boolean;
+  lat: boolean;
+  slat: boolean;
+}
+
+/** json+ is json with each latency histogram (`bins`) in fio's buckets. */
+export type OutputFormat = 'normal' | 'json' | 'json+';
 
 export interface BenchOptions {
   url: string;
@@ -53,7 +87,8 @@ export interface BenchOptions {
   lists: Record<SweepKey, number[]>;
   /** The parameter with more than one value, if any. */
   sweep: SweepKey | undefined;
-  outputFormat: 'normal' | 'json';
+  outputFormat: OutputFormat;
+  percentiles: PercentileOptions;
   plot: string | undefined;
   compare: 'libnfs' | undefined;
   loops: number;
@@ -84,8 +119,11 @@ export class BenchUsageError extends Error {
 }
 
 export const USAGE = `usage: mountless bench [options]      (fio's option names and meanings)
+       mountless bench JOBFILE [options]   a fio job file: [global] and job sections with these
+                       options; jobs run one after another (each after the first says stonewall)
 
-  --url URL            nfs://host/export (default: $NFS_URL)
+  --url URL            nfs://host/export (default: $NFS_URL); fio's spelling:
+                       --ioengine=nfs --nfs_url=URL
   --name NAME          job name (default mountless)
   --filename PATH      file in the export (default /mountless-bench/NAME.dat);
                        for metadata workloads the tree's directory (default /mountless-bench/NAME.tree)
@@ -102,7 +140,18 @@ export const USAGE = `usage: mountless bench [options]      (fio's option names 
   --nconnect N[,N…]    TCP connections under the one mount (connect option nconnect) (default 1)
   --direct 0|1         bypass mountless's caches: connect with noac (default 0)
   --nrfiles N          files per job for metadata workloads (default 1000)
-  --output-format normal|json   json is fio's layout
+  --output-format normal|json|json+   json is fio's layout; json+ adds the latency
+                       histograms in fio's buckets (fio_jsonplus_clat2csv reads them)
+  --percentile_list P:P:…   percentiles to report (default fio's 1:5:10:…:99.99)
+  --clat_percentiles 0|1  percentiles of completion latency (default 1)
+  --lat_percentiles 0|1   percentiles of total latency (submission + completion) (default 0)
+  --slat_percentiles 0|1  percentiles of submission latency (default 0)
+  --write_bw_log PREFIX   fio's logs: PREFIX_bw.N.log (KiB/s), PREFIX_iops.N.log,
+  --write_iops_log PREFIX PREFIX_lat/_clat/_slat.N.log (ns), PREFIX_clat_hist.N.log
+  --write_lat_log PREFIX  (N = job number from 1); bare: the job name
+  --write_hist_log PREFIX
+  --log_avg_msec MS    average log entries over MS (bw/iops default 500; lat logs need it)
+  --log_hist_msec MS   window of the histogram log
   --plot FILE.svg|.html  chart of a sweep: IOPS and p99 latency against the swept value
   --compare libnfs     run the same job through libnfs's async API, alternating
   --loops N            runs of each side with --compare (default 1)
@@ -125,7 +174,8 @@ A comma-separated list for one of bs, iodepth, numjobs, nconnect runs one job pe
 SIZE: 4k, 500m, 1g, or bytes; k/m/g/t are 1024-based as in fio (kb, KiB, Ki mean the same).`;
 
 interface OptDef {
-  kind: 'string' | 'size' | 'int' | 'seconds' | 'bool' | 'enum';
+  /** prefix: a string that may be left out (fio's log options: the job name). */
+  kind: 'string' | 'size' | 'int' | 'seconds' | 'bool' | 'enum' | 'prefix';
   list?: boolean;
   values?: readonly string[];
   min?: number;
@@ -152,7 +202,21 @@ const OPTS: Record<string, OptDef> = {
   nconnect: { kind: 'int', list: true, min: 1, max: 16 },
   direct: { kind: 'bool' },
   nrfiles: { kind: 'int', min: 1, max: 1_000_000 },
-  'output-format': { kind: 'enum', values: ['normal', 'json'] },
+  'output-format': { kind: 'enum', values: ['normal', 'json', 'json+'] },
+  ioengine: { kind: 'string' },
+  percentile_list: { kind: 'string' },
+  clat_percentiles: { kind: 'bool' },
+  lat_percentiles: { kind: 'bool' },
+  slat_percentiles: { kind: 'bool' },
+  write_bw_log: { kind: 'prefix' },
+  write_iops_log: { kind: 'prefix' },
+  write_lat_log: { kind: 'prefix' },
+  write_hist_log: { kind: 'prefix' },
+  log_avg_msec: { kind: 'int', min: 0, max: 3_600_000 },
+  log_hist_msec: { kind: 'int', min: 1, max: 3_600_000 },
+  stonewall: { kind: 'bool' },
+  wait_for_previous: { kind: 'bool' },
+  new_group: { kind: 'bool' },
   plot: { kind: 'string' },
   compare: { kind: 'enum', values: ['libnfs'] },
   loops: { kind: 'int', min: 1, max: 100 },
@@ -166,7 +230,7 @@ const OPTS: Record<string, OptDef> = {
 };
 
 /** fio's aliases: the second spelling is stored under the first. */
-const ALIASES: Record<string, string> = { readwrite: 'rw', blocksize: 'bs', output_format: 'output-format' };
+const ALIASES: Record<string, string> = { readwrite: 'rw', blocksize: 'bs', output_format: 'output-format', nfs_url: 'url', wait_for_previous: 'stonewall' };
 
 /** fio sizes: one parser and one meaning for the whole project (src/units.ts): K/M/G/T/P are 1024-based. */
 export function parseSize(s: string): number {
@@ -204,8 +268,31 @@ export function formatSize(n: number): string {
   return String(n);
 }
 
+/** Whether `key` (fio's spelling, aliases included) is a `mountless bench` option: what a job file may use. */
+export function benchOptionKey(key: string): string | undefined {
+  const k = ALIASES[key] ?? key;
+  return OPTS[k] && k !== 'help' ? k : undefined;
+}
+
+/**
+ * The job file among `mountless bench` arguments: the one argument that is
+ * neither an option nor the value of one (`--rw read`), wherever it stands.
+ */
+export function splitJobFile(argv: string[]): { file: string | undefined; rest: string[] } {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith('--')) return { file: a, rest: [...argv.slice(0, i), ...argv.slice(i + 1)] };
+    if (a.includes('=')) continue;
+    const def = OPTS[ALIASES[a.slice(2)] ?? a.slice(2)];
+    const next = argv[i + 1];
+    if (def && def.kind !== 'bool' && next !== undefined && !next.startsWith('--')) i++;
+    else if (def?.kind === 'bool' && next !== undefined && /^(0|1|true|false|yes|no|on|off)$/.test(next)) i++;
+  }
+  return { file: undefined, rest: argv };
+}
+
 /** Splits argv into raw `key → value` pairs; a bare flag gets the value ''. */
-function tokenize(argv: string[], defs: Record<string, OptDef> = OPTS): Map<string, string> {
+export function tokenize(argv: string[], defs: Record<string, OptDef> = OPTS): Map<string, string> {
   const out = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -220,6 +307,9 @@ function tokenize(argv: string[], defs: Record<string, OptDef> = OPTS): Map<stri
     else if (def.kind === 'bool') {
       const next = argv[i + 1];
       value = next !== undefined && /^(0|1|true|false|yes|no|on|off)$/.test(next) ? argv[++i]! : '';
+    } else if (def.kind === 'prefix') {
+      const next = argv[i + 1];
+      value = next !== undefined && !next.startsWith('--') ? argv[++i]! : '';
     } else {
       const next = argv[++i];
       if (next === undefined || next.startsWith('--')) throw new BenchUsageError(`option --${key} needs a value`);
@@ -235,6 +325,8 @@ function convert(key: string, def: OptDef, raw: string): number | string | boole
   switch (def.kind) {
     case 'string':
       if (raw === '') throw new Error('needs a value');
+      return raw;
+    case 'prefix':
       return raw;
     case 'bool':
       return raw === '' ? true : parseBool(raw);
@@ -282,8 +374,12 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       throw new BenchUsageError(`--${key}: ${(err as Error).message}`);
     }
   }
+  const engine = value<string | undefined>(parsed, 'ioengine', undefined);
+  if (engine !== undefined && engine !== 'nfs') {
+    throw new BenchUsageError(`--ioengine=${engine}: mountless bench is an NFS client and has one engine, nfs (fio's nfs engine: --ioengine=nfs --nfs_url=nfs://host/export); run fio itself for ${engine}`);
+  }
   const url = value<string | undefined>(parsed, 'url', undefined) ?? env.NFS_URL;
-  if (!url) throw new BenchUsageError('no URL: pass --url nfs://host/export or set NFS_URL');
+  if (!url) throw new BenchUsageError('no URL: pass --url nfs://host/export (or --nfs_url) or set NFS_URL');
   if (!/^nfs:\/\//i.test(url)) throw new BenchUsageError(`--url: '${url}' is not an nfs:// URL`);
 
   lists.bs ??= [4096];
@@ -324,6 +420,8 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (plot !== undefined && !/\.(svg|html?)$/i.test(plot)) throw new BenchUsageError(`--plot: '${plot}' must end in .svg or .html`);
 
   const distributed = parseDistributed(parsed, env, swept[0], compare);
+  const percentiles = parsePercentiles(parsed);
+  const logs = parseLogs(parsed, name);
 
   const given: Record<string, string> = {};
   for (const [k, v] of raw) if (!NOT_JOB_OPTIONS.has(k)) given[k] = v === '' ? '1' : v;
@@ -346,10 +444,12 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
       filename,
       nrfiles: value(parsed, 'nrfiles', 1000),
       given,
+      logs,
     },
     lists,
     sweep: swept[0],
     outputFormat: value(parsed, 'output-format', 'normal'),
+    percentiles,
     plot,
     compare,
     loops: value(parsed, 'loops', 1),
@@ -357,6 +457,43 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     groupReporting: value(parsed, 'group_reporting', false),
     distributed,
   };
+}
+
+function parsePercentiles(parsed: Map<string, unknown>): PercentileOptions {
+  let list: number[] = [...FIO_PERCENTILES];
+  const text = value<string | undefined>(parsed, 'percentile_list', undefined);
+  if (text !== undefined) {
+    // fio: colon-separated, each in (0, 100], at most 20 (FIO_IO_U_LIST_MAX_LEN).
+    list = text.split(':').map((p) => {
+      const n = /^\d+(\.\d+)?$/.test(p.trim()) ? Number(p) : NaN;
+      if (!(n > 0 && n <= 100)) throw new BenchUsageError(`--percentile_list: '${p}' is not a percentile in (0, 100] (use e.g. 50:99:99.9)`);
+      return n;
+    });
+    if (list.length > 20) throw new BenchUsageError(`--percentile_list: at most 20 percentiles, as fio (got ${list.length})`);
+    list.sort((a, b) => a - b);
+  }
+  return { list, clat: value(parsed, 'clat_percentiles', true), lat: value(parsed, 'lat_percentiles', false), slat: value(parsed, 'slat_percentiles', false) };
+}
+
+function parseLogs(parsed: Map<string, unknown>, name: string): FioLogs | undefined {
+  const prefix = (k: string) => (parsed.has(k) ? (parsed.get(k) as string) || name : undefined);
+  const logs: FioLogs = { avgMs: value(parsed, 'log_avg_msec', 0) || 500, histMs: value<number | undefined>(parsed, 'log_hist_msec', undefined) };
+  const bw = prefix('write_bw_log');
+  const iops = prefix('write_iops_log');
+  const lat = prefix('write_lat_log');
+  const hist = prefix('write_hist_log');
+  if (bw !== undefined) logs.bw = bw;
+  if (iops !== undefined) logs.iops = iops;
+  if (lat !== undefined) logs.lat = lat;
+  if (hist !== undefined) logs.hist = hist;
+  for (const p of [bw, iops, lat, hist]) if (p !== undefined && /(^|\/)\.\.?(\/|$)|\0/.test(p)) throw new BenchUsageError(`log prefix '${p}' may not hold '.' or '..' components`);
+  if (lat !== undefined && !value(parsed, 'log_avg_msec', 0)) {
+    throw new BenchUsageError('--write_lat_log needs --log_avg_msec MS: mountless logs latency averaged over windows, not every I/O as fio does without it');
+  }
+  if (hist !== undefined && logs.histMs === undefined) throw new BenchUsageError('--write_hist_log needs --log_hist_msec MS (the window of each histogram line)');
+  if (logs.histMs !== undefined && hist === undefined) throw new BenchUsageError('--log_hist_msec is for --write_hist_log');
+  if (parsed.has('log_avg_msec') && bw === undefined && iops === undefined && lat === undefined) throw new BenchUsageError('--log_avg_msec is for --write_bw_log, --write_iops_log or --write_lat_log');
+  return bw ?? iops ?? lat ?? hist ? logs : undefined;
 }
 
 /** Options of the run as a whole, not of its job: left out of fio's "job options". */

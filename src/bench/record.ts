@@ -1,3 +1,4 @@
+import { FioTally, type FioTallyData } from './fio-stats.js';
 import { Histogram, type HistogramData } from './histogram.js';
 import type { JobSpec } from './options.js';
 import { direction, type JobResult } from './result.js';
@@ -18,6 +19,8 @@ export interface JobRecord {
   entries?: number;
   rsize?: number;
   wsize?: number;
+  fio?: FioTallyData;
+  startMs?: number;
 }
 
 export function toRecord(r: JobResult): JobRecord {
@@ -33,6 +36,8 @@ export function toRecord(r: JobResult): JobRecord {
   if (r.entries !== undefined) rec.entries = r.entries;
   if (r.rsize !== undefined) rec.rsize = r.rsize;
   if (r.wsize !== undefined) rec.wsize = r.wsize;
+  if (r.fio) rec.fio = r.fio.toJSON();
+  if (r.startMs !== undefined) rec.startMs = r.startMs;
   return rec;
 }
 
@@ -51,5 +56,7 @@ export function fromRecord(rec: JobRecord, spec: JobSpec, loop = 0): JobResult {
   if (rec.entries !== undefined) r.entries = rec.entries;
   if (rec.rsize !== undefined) r.rsize = rec.rsize;
   if (rec.wsize !== undefined) r.wsize = rec.wsize;
+  if (rec.fio) r.fio = FioTally.fromJSON(rec.fio);
+  if (rec.startMs !== undefined) r.startMs = rec.startMs;
   return r;
 }

@@ -1,3 +1,4 @@
+import type { FioTally } from './fio-stats.js';
 import { FIO_PERCENTILES, Histogram } from './histogram.js';
 import type { JobSpec } from './options.js';
 
@@ -48,6 +49,10 @@ export interface JobResult {
   worker?: number;
   /** The whole process over the run (jobs on threads): CPU µs and wall ns, to show the cores used. */
   process?: { cpuUs: number; wallNs: number };
+  /** Submission/total latency, fio's buckets and per-interval samples (mountless runs). */
+  fio?: FioTally;
+  /** ms since the epoch when the job started measuring (fio's job_start), when known. */
+  startMs?: number;
   /** When this is a merge (group_reporting): the results it was merged from, one per job. */
   parts?: JobResult[];
 }

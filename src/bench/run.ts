@@ -4,6 +4,7 @@ import { connect } from '../connect.js';
 import type { NfsClient } from '../fs/client.js';
 import { cpuSince, processCpuUsage } from './cpu.js';
 import { fioJson } from './fio-json.js';
+import { writeLogs } from './fio-log.js';
 import { openJobs } from './jobs.js';
 import { allJobs, cleanupTree, layOutFile, prepareTree } from './layout.js';
 import { mergeJobs } from './merge.js';
@@ -84,7 +85,7 @@ interface Point {
  * libnfs … for --loops rounds), then print the summary, table or fio JSON
  * and write the plot. Returns the exit code.
  */
-export async function runBench(o: BenchOptions, io: BenchIo): Promise<number> {
+export async function runBench(o: BenchOptions, io: BenchIo, collect?: (results: JobResult[]) => void): Promise<number> {
   if (o.distributed) return (await import('./distributed.js')).runWorker(o, io);
   const log = (s: string) => io.stderr.write(`mountless bench: ${s}\n`);
   const specs = expandJobs(o);
@@ -144,9 +145,15 @@ export async function runBench(o: BenchOptions, io: BenchIo): Promise<number> {
     await Promise.allSettled(clients.map((c) => c.close()));
   }
 
-  if (o.outputFormat === 'json') {
+  // A job file's section: its caller writes the logs and the JSON of every section together (job-file.ts).
+  if (collect) {
+    collect(points.flatMap((p) => p.mountless));
+    return 0;
+  }
+  await writeLogs(points.flatMap((p) => p.mountless), log);
+  if (o.outputFormat !== 'normal') {
     const all = points.flatMap((p) => interleave(p.mountless, p.libnfs));
-    const out: Record<string, unknown> = { ...fioJson(all, packageVersion(), new Date(), o.groupReporting) };
+    const out: Record<string, unknown> = { ...fioJson(all, packageVersion(), new Date(), o.groupReporting, { percentiles: o.percentiles, plus: o.outputFormat === 'json+' }) };
     if (driver) {
       out['mountless compare'] = points.map((p) => {
         const m = aggregate(p.mountless);

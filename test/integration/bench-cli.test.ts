@@ -1,8 +1,8 @@
 // `mountless bench` end to end against the real NFS-Ganesha: tiny jobs, JSON
 // output checked for sane, non-zero fields. No timing assertions beyond > 0.
 import t from 'tap';
-import { execFileSync } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchCommand } from '../../src/cli/bench.js';
@@ -43,7 +43,7 @@ t.test('a 2-second randread job prints fio JSON with sane fields', async (t) => 
   t.ok(rd.iops > 0 && rd.bw > 0 && rd.bw_bytes > 0);
   t.ok(rd.runtime >= 1900, `runtime ${rd.runtime} ms ≈ 2000`);
   t.ok(rd.clat_ns.mean > 0);
-  const p = rd.clat_ns.percentile;
+  const p = rd.clat_ns.percentile!;
   t.ok(p['50.000000']! > 0 && p['50.000000']! <= p['90.000000']! && p['90.000000']! <= p['99.000000']! && p['99.000000']! <= p['99.900000']!, 'percentiles are ordered');
   t.ok(rd.clat_ns.min <= p['50.000000']! && p['99.900000']! <= rd.clat_ns.max);
   t.equal(job.write.total_ios, 0);
@@ -79,7 +79,7 @@ t.test('metadata: create then stat a small tree', async (t) => {
   t.equal(st.code, 0, st.err);
   const sj = JSON.parse(st.out) as FioJson;
   t.ok(sj.jobs[0]!.read.total_ios > 40, 'stat wraps around the tree with --time_based');
-  t.ok(sj.jobs[0]!.read.clat_ns.percentile['99.000000']! > 0);
+  t.ok(sj.jobs[0]!.read.clat_ns.percentile!['99.000000']! > 0);
   const rd = await bench([`--filename=${s.dir}/tree`, '--rw=readdir', '--nrfiles=40', '--number_ios=3']);
   t.equal(rd.code, 0, rd.err);
   t.match(rd.out, /entries: .*\/s listed \(120 in all\)/);
@@ -96,7 +96,7 @@ t.test('--compare libnfs runs both and prints ratios', { skip: haveLibnfs() ? fa
   );
   for (const job of j.jobs) {
     t.ok(job.read.total_ios > 0, `${job.jobname}: ${job.read.total_ios} ios`);
-    t.ok(job.read.clat_ns.percentile['99.000000']! > 0);
+    t.ok(job.read.clat_ns.percentile!['99.000000']! > 0);
     t.ok(job.mountless.cpu_us_per_op > 0);
   }
   const ratio = j['mountless compare'][0]!.ratio;
@@ -127,4 +127,73 @@ t.test('the demo benchmark: every workload measured, libnfs beside it when insta
     if (libnfs && w !== 'stat cached') t.match(row, /\d\.\d\d×$/, `${w}: a ratio to libnfs`);
   }
   await t.rejects(s.nfs.stat(`${s.dir}/qb`), { code: 'ENOENT' }, 'the benchmark directory is gone');
+});
+
+t.test("a fio job file: two sections one after the other, fio's spellings, json+ and logs", async (t) => {
+  const s = await scratch(t, 'bench');
+  const dir = await mkdtemp(join(tmpdir(), 'ml-jobfile-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'two.fio');
+  await writeFile(
+    file,
+    [
+      '; fio job file, as fio spells it',
+      '[global]',
+      'ioengine=nfs',
+      `nfs_url=${NFS_URL}`,
+      `filename=${s.dir}/jf.dat`,
+      'size=4m',
+      'bs=4k',
+      'runtime=1',
+      'time_based',
+      `write_bw_log=${dir}/jf`,
+      `write_iops_log=${dir}/jf`,
+      'log_avg_msec=500',
+      'lat_percentiles=1',
+      '[reads]',
+      'rw=randread',
+      'iodepth=4',
+      '[writes]',
+      'stonewall',
+      'rw=randwrite',
+      'iodepth=2',
+      '',
+    ].join('\n'),
+  );
+  const r = await bench([file, '--output-format=json+']);
+  t.equal(r.code, 0, r.err);
+  const j = JSON.parse(r.out) as FioJson;
+  t.same(
+    j.jobs.map((x) => [x.jobname, x.groupid]),
+    [
+      ['reads', 0],
+      ['writes', 1],
+    ],
+    'one entry per section, each its own group (stonewall)',
+  );
+  const [rd, wr] = j.jobs;
+  t.ok(rd!.read.total_ios > 0 && rd!.write.total_ios === 0, 'the first section read');
+  t.ok(wr!.write.total_ios > 0 && wr!.read.total_ios === 0, 'the second wrote');
+  t.ok(rd!.read.lat_ns!.percentile && rd!.read.lat_ns!.bins, 'lat_percentiles and json+ bins from the file');
+  t.equal(rd!['job options'].ioengine, 'nfs');
+  for (const [n, dirn, x] of [[1, 0, rd!.read], [2, 1, wr!.write]] as const) {
+    const lines = (await readFile(join(dir, `jf_bw.${n}.log`), 'utf8')).trim().split('\n');
+    t.ok(lines.length >= 1 && lines.every((l) => new RegExp(`^\\d+, \\d+, ${dirn}, 0, 0$`).test(l)), `jf_bw.${n}.log: fio's format, job ${n}`);
+    t.equal(lines.length, x.bw_samples, `job ${n}: one line per bw sample`);
+    t.equal(Math.min(...lines.map((l) => Number(l.split(', ')[1]))), x.bw_min, `job ${n}: bw_min is the log's smallest`);
+  }
+  await readFile(join(dir, 'jf_iops.2.log'), 'utf8');
+  const clat2csv = spawnSync('sh', ['-c', 'command -v fio_jsonplus_clat2csv'], { encoding: 'utf8' }).stdout.trim();
+  if (clat2csv) {
+    await writeFile(join(dir, 'out.json'), r.out);
+    const v = spawnSync(clat2csv, [join(dir, 'out.json'), join(dir, 'out.csv')], { encoding: 'utf8' });
+    t.equal(v.status, 0, `fio_jsonplus_clat2csv reads it: ${v.stderr}`);
+    const val = spawnSync(clat2csv, [join(dir, 'out.json'), join(dir, 'out.csv'), '--validate'], { encoding: 'utf8' });
+    t.match(val.stdout, /out_job1\.csv validated/, 'and validates both jobs');
+  }
+
+  await writeFile(join(dir, 'bad.fio'), '[a]\nrw=read\nverify=md5\n');
+  const bad = await bench([join(dir, 'bad.fio')]);
+  t.equal(bad.code, 2, 'an option mountless does not know is a usage error');
+  t.match(bad.err, /bad\.fio:3: option 'verify' is not one mountless bench knows/);
 });

@@ -22,7 +22,7 @@ t.test('numjobs 2: two entries, each its own job; group_reporting: one, their me
   t.same(pj.jobs.map((j) => [j.jobname, j.mountless.job, j.read.total_ios]), [['nj', 0, 300], ['nj', 1, 300]], 'fio: one entry per clone, under the job name');
   for (const j of pj.jobs) {
     t.equal(j.read.io_bytes, 300 * 4096);
-    t.ok(j.read.clat_ns.percentile['99.000000']! > 0);
+    t.ok(j.read.clat_ns.percentile!['99.000000']! > 0);
     t.ok(j.mountless.process_cpu_s! > 0 && j.mountless.process_wall_s! > 0, 'the whole process\'s CPU and wall time');
   }
 
