@@ -249,3 +249,24 @@ t.test('STAT_ATTRS asks for exactly what fattr4ToAttrs reads', async (t) => {
     FATTR4_TIME_MODIFY,
   ]);
 });
+
+t.test('owner names decoded once are reused only for the same bytes', async (t) => {
+  // Same length, different bytes, and more names than the reuse keeps: each decode is its own.
+  const names = ['1000', '1001', 'abcd', '1000', 'ab\u00e9', '1001', 'zzzz', 'yyyy', 'xxxx', '1000'];
+  for (const n of names) {
+    const f = decodeFattr4(new XdrReader(fattr4(statItems({ owner: n, group: n }))));
+    t.equal(f.owner, n);
+    t.equal(f.ownerGroup, n);
+  }
+  const long = 'u'.repeat(200) + '@example.com';
+  t.equal(decodeFattr4(new XdrReader(fattr4(statItems({ owner: long })))).owner, long, 'a long name is decoded, not kept');
+  const bad = fattr4([[FATTR4_TYPE, (w) => w.u32(NF4REG)], [FATTR4_OWNER, (w) => w.u32(8).u32(0x31303030)]]);
+  t.throws(() => decodeFattr4(new XdrReader(bad)), { code: 'ERR_XDR_DECODE' }, 'a name longer than attr_vals');
+});
+
+t.test('fileid: both halves of the uint64', async (t) => {
+  for (const id of [0n, 1n, 0xffff_ffffn, 0x1_0000_0000n, 0xffff_ffff_ffff_ffffn]) {
+    const f = decodeFattr4(new XdrReader(fattr4([[FATTR4_TYPE, (w) => w.u32(NF4REG)], [FATTR4_FILEID, (w) => w.u64(id)]])));
+    t.equal(f.fileid, id);
+  }
+});

@@ -7,6 +7,7 @@ import {
   bitmap4,
   bitmap4Bytes,
   decodeCompound,
+  decodeLed,
   encodeCompound,
   FATTR4_SIZE,
   FATTR4_TYPE,
@@ -24,6 +25,7 @@ import {
   opRead,
   opReaddir,
   opSeek,
+  opSequence,
   opSetattr,
   opWrite,
   OP_ACCESS,
@@ -37,6 +39,7 @@ import {
   OP_READ,
   OP_READDIR,
   OP_SEEK,
+  OP_SEQUENCE,
   OP_SETATTR,
   OP_WRITE,
   CLAIM_NULL,
@@ -255,4 +258,44 @@ t.test('READDIR entries are read iteratively with their attributes', async (t) =
   t.equal(d.entries[0]!.attrs.type, NF4DIR);
   t.ok(d.eof);
   t.same([...d.cookieverf], [7, 7, 7, 7, 7, 7, 7, 7]);
+});
+
+t.test('a lead op (SEQUENCE) is encoded first and its result kept apart', async (t) => {
+  const seq = opSequence({ sessionid: Buffer.alloc(16, 7), sequenceid: 9, slotid: 2, highestSlotid: 3, cachethis: false });
+  const w = new XdrWriter();
+  encodeCompound(w, 'read', 1, [opPutfh(FH)], seq);
+  const r = new XdrReader(w.toBuffer());
+  t.equal(r.string(), 'read');
+  t.equal(r.u32(), 1);
+  t.equal(r.u32(), 2, 'the lead counts as an op');
+  t.equal(r.u32(), OP_SEQUENCE);
+  r.fixed(16);
+  t.same([r.u32(), r.u32(), r.u32(), r.bool()], [9, 2, 3, false]);
+  t.equal(r.u32(), OP_PUTFH);
+
+  const seqOk = (x: XdrWriter) => x.fixed(Buffer.alloc(16, 7)).u32(9).u32(2).u32(3).u32(5).u32(0);
+  const ok = decodeLed(reply(0, [[OP_SEQUENCE, 0, seqOk], [OP_PUTFH, 0], [OP_READ, 0, (x) => x.bool(true).opaque(Buffer.from('ab'))]], 'read'), seq, [opPutfh(FH), opRead(ANONYMOUS_STATEID, 0, 2)], false, 'read');
+  t.equal(ok.leadStatus, 0);
+  t.same(ok.leadResult, { sequenceid: 9, slotid: 2, highestSlotid: 3, targetHighestSlotid: 5, statusFlags: 0 });
+  t.same(ok.statuses, [0, 0], 'statuses of the caller\'s ops only');
+  t.equal((ok.results[1] as { data: Buffer }).data.toString(), 'ab');
+  t.equal(ok.failure, undefined);
+  t.equal(ok.tag, 'read');
+
+  const seqBad = decodeLed(reply(nfsstat4.NFS4ERR_BADSESSION, [[OP_SEQUENCE, nfsstat4.NFS4ERR_BADSESSION]]), seq, [opPutfh(FH)], false, 'x');
+  t.equal(seqBad.leadStatus, nfsstat4.NFS4ERR_BADSESSION);
+  t.same(seqBad.statuses, []);
+  t.same(seqBad.failure, { index: -1, opnum: OP_SEQUENCE, op: 'OP_SEQUENCE', status: nfsstat4.NFS4ERR_BADSESSION }, 'a failing lead is index -1');
+
+  const opBad = decodeLed(reply(nfsstat4.NFS4ERR_STALE, [[OP_SEQUENCE, 0, seqOk], [OP_PUTFH, nfsstat4.NFS4ERR_STALE]]), seq, [opPutfh(FH), opGetfh()], false, 'x');
+  t.same(opBad.statuses, [nfsstat4.NFS4ERR_STALE]);
+  t.same(opBad.failure, { index: 0, opnum: OP_PUTFH, op: 'OP_PUTFH', status: nfsstat4.NFS4ERR_STALE });
+
+  const before = decodeLed(reply(nfsstat4.NFS4ERR_MINOR_VERS_MISMATCH, []), seq, [opPutfh(FH)], false, 'x');
+  t.equal(before.leadStatus, undefined, 'the COMPOUND failed before the lead ran');
+  t.same(before.failure, { index: -1, opnum: -1, op: 'NFSPROC4_COMPOUND', status: nfsstat4.NFS4ERR_MINOR_VERS_MISMATCH });
+
+  t.throws(() => decodeLed(reply(0, [[OP_PUTFH, 0], [OP_PUTFH, 0]]), seq, [opPutfh(FH)], false, 'x'), /result 0 is for OP_PUTFH, but OP_SEQUENCE was sent/);
+  const longTag = new XdrWriter().u32(0).u32(0xffff_fff0).toBuffer();
+  t.throws(() => decodeCompound(new XdrReader(longTag), [opPutfh(FH)]), { code: 'ERR_XDR_DECODE' }, 'a tag longer than the limit');
 });
