@@ -209,7 +209,12 @@ t.test('a burst of 100 small calls is coalesced into few writes', async (t) => {
 
 t.test('per-call timeout; a late reply is counted and dropped', async (t) => {
   const { server, client } = await setup(t);
-  const err = await t.rejects(hold(client, { timeout: 30 }), { name: 'RpcDeadlineError', code: 'ETIMEDOUT', deadlineMs: 30, message: /TEST_PROC_2: no reply from 127\.0\.0\.1:\d+ within 30 ms/ });
+  // The server must hold the call before its deadline fires (a call whose
+  // deadline fires while queued is never sent): 250 ms leaves room for a busy
+  // machine, where 30 ms once expired before the write.
+  const call = hold(client, { timeout: 250 });
+  await server.waitForCalls(1);
+  const err = await t.rejects(call, { name: 'RpcDeadlineError', code: 'ETIMEDOUT', deadlineMs: 250, message: /TEST_PROC_2: no reply from 127\.0\.0\.1:\d+ within 250 ms/ });
   t.type(err, RpcDeadlineError, 'a deadline, not a major timeout');
   t.type(err, RpcTimeoutError, 'still a timeout for callers that test for one');
   t.equal(client.pending, 0, 'the xid was removed');
