@@ -6,6 +6,7 @@ import { authorizeWrite } from './dav-locks.js';
 import { HttpError } from './http-errors.js';
 import { fsPath, RESERVED_PREFIX } from './jail.js';
 import { OC_MTIME_ACCEPTED, ocMtime, setHandleMtime } from './mtime.js';
+import { uploadChecksum, verifyChecksum, type UploadChecksum } from './upload-checksum.js';
 
 /** Upload data is written in WRITEs of this size (one in flight while the next fills). */
 export const WRITE_BATCH = 256 * 1024;
@@ -28,7 +29,8 @@ export const UPLOAD_PREFIX = `${RESERVED_PREFIX}upload-`;
  * Without Content-Length (chunked), macOS Finder states the size in
  * `X-Expected-Entity-Length`: a body of another length is refused (400)
  * rather than stored, as it is for Content-Length. `X-OC-Mtime` sets the
- * new file's mtime (mtime.ts).
+ * new file's mtime (mtime.ts); an `OC-Checksum` the body does not match
+ * is refused (upload-checksum.ts).
  */
 export async function handlePut(ctx: Ctx, submitted: ReadonlySet<string>): Promise<void> {
   const { nfs, config } = ctx.s;
@@ -40,6 +42,7 @@ export async function handlePut(ctx: Ctx, submitted: ReadonlySet<string>): Promi
   const expected = declared === undefined ? expectedLength(req.headers['x-expected-entity-length']) : undefined;
   if (expected !== undefined && expected > config.maxBody) throw new HttpError(413, `request body larger than ${config.maxBody} bytes`);
   const mtime = ocMtime(req.headers['x-oc-mtime']);
+  const checksum = uploadChecksum(req.headers['oc-checksum']);
 
   const parentParts = parentOf(ctx.path.parts);
   const [parent, existing] = await Promise.all([statOf(nfs, fsPath(parentParts)), statOf(nfs, ctx.fsp)]);
@@ -54,10 +57,11 @@ export async function handlePut(ctx: Ctx, submitted: ReadonlySet<string>): Promi
   let ok = false;
   try {
     continueBody(ctx);
-    const received = await receive(ctx, h, config.maxBody);
+    const received = await receive(ctx, h, config.maxBody, checksum);
     if (expected !== undefined && received !== expected) {
       throw new HttpError(400, `the body has ${received} bytes, X-Expected-Entity-Length said ${expected}`);
     }
+    if (checksum) verifyChecksum(checksum);
     if (existing) await h.chmod(existing.mode & 0o7777);
     if (mtime !== undefined) await setHandleMtime(h, mtime);
     const st = await h.stat();
@@ -82,7 +86,7 @@ function expectedLength(h: string | string[] | undefined): number | undefined {
 }
 
 /** Copies the request body into the handle: batched WRITEs, one in flight, COMMIT every COMMIT_EVERY bytes. Returns the bytes received. */
-async function receive(ctx: Ctx, h: FileHandle, max: number): Promise<number> {
+async function receive(ctx: Ctx, h: FileHandle, max: number, checksum: UploadChecksum | undefined): Promise<number> {
   let pos = 0;
   let sinceCommit = 0;
   let bufs: Buffer[] = [];
@@ -113,6 +117,7 @@ async function receive(ctx: Ctx, h: FileHandle, max: number): Promise<number> {
     received += chunk.length;
     ctx.bytesIn += chunk.length;
     if (received > max) throw new HttpError(413, `request body larger than ${max} bytes`);
+    checksum?.hash.update(chunk);
     bufs.push(chunk);
     buffered += chunk.length;
     if (buffered >= WRITE_BATCH) await start();
