@@ -26,6 +26,7 @@ import { ListingGuard } from '../core/listing.js';
 import { STABLE_WIRE, stableFromWire } from '../core/stable.js';
 import { majorTimeoutMs, retryPolicy, type ResolvedOptions } from '../options.js';
 import { RpcClient } from '../rpc/client.js';
+import { PrivilegedPortError } from '../rpc/resvport.js';
 import {
   bitmap4Bytes,
   cachingIdMapper,
@@ -244,6 +245,7 @@ export class Nfs4Backend implements Backend {
         maxInFlight,
         auth: t.gss?.credential(100003, 4) ?? t.auth,
         retry: retryPolicy(r),
+        resvport: r.resvport,
         ...(r.tls ? { tls: r.tls } : {}),
         ...(r.xprtsec ? { starttls: { prog: 100003, vers: 4, tls: r.xprtsec } } : {}),
       });
@@ -280,6 +282,7 @@ export class Nfs4Backend implements Backend {
       if (names.includes('..')) throw statusError('NFS4ERR_ACCESS', 'EACCES', 'mount', `path '${o.path}' climbs with '..'`);
       const { fh, fattr } = await walk(ch, 'root', names, MOUNT_REQUEST).catch(async (err: unknown) => {
         if (err instanceof WalkError && err.failure.status === nfsstat4.NFS4ERR_WRONGSEC) throw await wrongSec(ch, t, names, err);
+        if (err instanceof WalkError && err.failure.status === nfsstat4.NFS4ERR_PERM && !r.resvport) throw new PrivilegedPortError(`mount ${t.host}:${o.path}`, `NFS4ERR_PERM at '${names[err.at] ?? '/'}'`, { cause: err });
         throw err instanceof WalkError ? new Nfs4PathError(err.failure, err.at, names[err.at]!) : err;
       });
       const idmap = cachingIdMapper(o.idmap ?? ownerToId);
