@@ -118,6 +118,41 @@ if (process.getuid?.() !== 0) {
     t.equal(r.text, 'first+more');
   });
 
+  // The sys export: a sec= list starting with flavors it does not take. Asked at
+  // mount (SECINFO_NO_NAME on 4.1, SECINFO on 4.0), the server names sys, so
+  // krb5i is never tried: one RPCSEC_GSS context (krb5p's, the first try), not two.
+  const SYS_DIR = `${env.MOUNTLESS_KRB5_NAS_DIR}/export-sys`;
+  const negotiated = ['4.1', '4.0'].map((version) => ({ version, j: job({ kind: 'fs', url: `${env.MOUNTLESS_KRB5_NAS_SYS_URL}?version=${version}&sec=krb5p:krb5i:sys`, options: alice }, `krb5-secinfo-${version}`) }));
+  t.teardown(() => negotiated.forEach(({ j }) => rmSync(`${SYS_DIR}/${j.dir}`, { recursive: true, force: true })));
+  later('sec=krb5p:krb5i:sys on a sys export: the flavor the server offers is asked for and chosen at once', async (t) => {
+    for (const { version, j } of negotiated) {
+      const r = await j.result();
+      t.same(r.error, undefined, `NFSv${version}: no error`);
+      t.equal(r.text, 'first+more');
+      t.equal(r.inits, 1, `NFSv${version}: one RPCSEC_GSS context (krb5i skipped)`);
+      t.ok((r.secinfos as number) >= 1, `NFSv${version}: the server was asked for its flavors`);
+    }
+  });
+  const none = job({ kind: 'fs', url: `${env.MOUNTLESS_KRB5_NAS_SYS_URL}?version=4.1&sec=krb5p:krb5i`, options: alice }, 'krb5-secinfo-none');
+  later('sec=krb5p:krb5i on a sys export: fails after the first try, naming what the export wants', async (t) => {
+    const r = await none.result();
+    const e = r.error as { code: string; message: string; wanted: string[] };
+    t.equal(e.code, 'ERR_NFS_WRONGSEC');
+    t.same(e.wanted, ['sys']);
+    t.match(e.message, /this export wants sys/);
+    t.equal(r.inits, 1, 'krb5i was not tried');
+  });
+  const first = job({ kind: 'fs', url: `${URL_BASE}?version=4.1&sec=krb5i:krb5p`, options: alice }, 'krb5-secinfo-first');
+  const sysFirst = job({ kind: 'fs', url: `${URL_BASE}?version=4.1&sec=sys:krb5i`, options: alice }, 'krb5-secinfo-sys-first');
+  later('NFSv4.1: the first of the list the export offers is used (krb5i of krb5i:krb5p; krb5i of sys:krb5i)', async (t) => {
+    for (const j of [first, sysFirst]) {
+      const r = await j.result();
+      t.same(r.error, undefined, 'no error');
+      t.equal(r.inits, 1, 'one context');
+      t.equal(statSync(`${EXPORT_DIR}/${j.dir}/b.txt`).uid, ALICE_UID, "owner on disk is alice's uid");
+    }
+  });
+
   for (const version of ['3', '4.1']) {
     const marker = `MOUNTLESS-MARKER-${uniqueName('m')}`;
     const relayJobs = (['krb5p', 'krb5i'] as const).map((sec) => ({ sec, j: job({ kind: 'relay', url: `${URL_BASE}?version=${version}&sec=${sec}`, options: alice, marker }, `krb5-relay-${sec}`) }));
