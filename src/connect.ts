@@ -63,25 +63,35 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
 }
 
 /**
- * Mounts with each flavor of sec= in turn until one works: the next is
- * tried when the server refuses the flavor (WRONGSEC, AUTH_ERROR) or no
- * context can be made with it; the last one's error is the answer.
+ * Mounts with the flavors of sec= until one works. When the server names
+ * the flavors it takes (NFSv4 SECINFO_NO_NAME/SECINFO, asked at once when
+ * sec= lists several; WRONGSEC; MOUNT's list) the next is the first of the
+ * list it offers; when it only refuses (AUTH_ERROR) or no context can be
+ * made, the next in order. The last one's error is the answer.
  */
 async function mountWithSec(host: string, path: string, user: string | undefined, auth: Credential, o: ResolvedOptions): Promise<Backend> {
   const krb5 = { ...o.krb5 };
   if (krb5.principal === undefined && user !== undefined) krb5.principal = user;
-  let last: unknown;
-  for (const name of o.sec) {
+  const left = [...o.sec];
+  /** The server named the flavor about to be tried: no need to ask it again. */
+  let named = false;
+  for (let name = left.shift(); name !== undefined; name = left.shift()) {
     const t: MountTarget = { host, path, auth, gss: name === 'sys' ? undefined : gssForMount(name, host, krb5, majorTimeoutMs(o)) };
+    const ro = named ? { ...o, sec: [name] } : o;
     try {
       // NFSv4 needs neither rpcbind nor MOUNT: one port, the pseudo-fs path walked in one COMPOUND.
-      return o.version === '3' ? await Nfs3Backend.mount(t, o) : await Nfs4Backend.mount(t, o);
+      return o.version === '3' ? await Nfs3Backend.mount(t, ro) : await Nfs4Backend.mount(t, ro);
     } catch (err) {
-      last = err;
-      if (!refusesFlavor(err) || name === o.sec[o.sec.length - 1]) throw err;
+      if (!refusesFlavor(err) || left.length === 0) throw err;
+      named = err instanceof WrongSecurityError && err.wanted.length > 0;
+      if (named) {
+        const next = left.findIndex((n) => (err as WrongSecurityError).wanted.includes(n));
+        if (next < 0) throw err;
+        left.splice(0, next);
+      }
     }
   }
-  throw last;
+  throw new Error('unreachable: sec= is never empty');
 }
 
 function refusesFlavor(err: unknown): boolean {

@@ -29,6 +29,7 @@ export {
 } from './errors.js';
 export { Nfs4OpError } from './nfs4/compound.js';
 export { RpcGssError, WrongSecurityError } from './rpc/gss/errors.js';
+export { PrivilegedPortError } from './rpc/resvport.js';
 export { Krb5Error, isKrb5Error, type Krb5ErrorCode } from './krb5/errors.js';
 export { Nfs4PathError } from './nfs4/backend.js';
 export { CLOSE_WARNING } from './core/release.js';

@@ -10,6 +10,7 @@ import { DEFAULT_IO_SIZE, MAX_IO_SIZE } from './core/io-size.js';
 import { InvalidArgError, describeType } from './errors.js';
 import type { Krb5Options } from './krb5/acquire.js';
 import type { RetryPolicy } from './rpc/client.js';
+import { RESVPORT_MAX, RESVPORT_MIN, type ResvPortMode } from './rpc/resvport.js';
 import type { TlsOptions } from './rpc/transport.js';
 
 /** NFS versions connect() can be asked for: `'4'` takes the highest minor version the server accepts. */
@@ -83,6 +84,7 @@ export const OPTIONS = {
   nfsport: { url: 'nfsport', kind: port(), defaultDoc: 'NFSv3: asked of rpcbind; NFSv4: 2049', doc: 'NFS server port (the URL\'s port means the same). Given, rpcbind is not asked for NFS.' } as Spec<number>,
   mountport: { url: 'mountport', kind: port(), defaultDoc: 'asked of rpcbind', doc: 'MOUNT server port (NFSv3).' } as Spec<number>,
   portmapPort: { url: 'portmapport', kind: port(), defaultDoc: '111', doc: 'rpcbind port.' } as Spec<number>,
+  resvport: { url: 'resvport', kind: bool(), defaultDoc: 'true when running as root, else false', doc: `Connect from a privileged source port (${RESVPORT_MIN}..${RESVPORT_MAX}), which \`secure\` exports (Linux nfsd's default) demand; a reconnect reuses its port where it can. Needs root or CAP_NET_BIND_SERVICE. Given, a connection with no free privileged port fails (ERR_NO_RESVPORT); by default (root, as the kernel's resvport) it falls back to an ordinary port with a warning (MOUNTLESS_RESVPORT).` } as Spec<boolean>,
   timeo: { url: 'timeo', kind: uint(1, U32, 'tenths of a second'), defaultDoc: '600 (60 s)', doc: 'Wait for a reply before retransmitting, in tenths of a second as nfs(5) spells it; the n-th wait is n × timeo.' } as Spec<number>,
   retrans: { url: 'retrans', kind: uint(0, 1000), defaultDoc: '2', doc: 'Retransmissions before a major timeout (soft: the call fails with ETIMEDOUT; hard: a new connection).' } as Spec<number>,
   hard: { url: 'hard', kind: bool(), defaultDoc: 'true', doc: 'A call never fails because the server is slow or down: reconnect and retransmit until it answers (abort it with its signal).' } as Spec<boolean>,
@@ -146,6 +148,8 @@ export interface ResolvedOptions {
   nfsport: number | undefined;
   mountport: number | undefined;
   portmapPort: number;
+  /** Privileged source ports for every connection (NFS, MOUNT, rpcbind, NLM); undefined: off. */
+  resvport: ResvPortMode | undefined;
   /** ms (timeo × 100). */
   timeoMs: number;
   retrans: number;
@@ -348,6 +352,7 @@ export function resolveOptions(fromUrl: ConnectOptions, fromCode: ConnectOptions
     nfsport: o.nfsport ?? urlPort ?? (version === '3' ? undefined : 2049),
     mountport: o.mountport,
     portmapPort: o.portmapPort ?? 111,
+    resvport: o.resvport === true ? 'required' : o.resvport === false || ids.uid !== 0 ? undefined : 'preferred',
     timeoMs: (o.timeo ?? 600) * 100,
     retrans: o.retrans ?? 2,
     hard: !o.soft,

@@ -1,4 +1,5 @@
 import { connect } from '../connect.js';
+import type { ConnectOptions } from '../options.js';
 import type { NfsClient } from '../fs/client.js';
 import { exportList, MOUNT_PROGRAM, MOUNT_V3, type ExportEntry } from '../mount/mount.js';
 import { IPPROTO_TCP, PMAP_PORT, pmapGetport } from '../portmap/portmap.js';
@@ -78,12 +79,14 @@ export class Remotes {
   constructor(
     /** --url or $NFS_URL: the volume plain and ':' paths are in. */
     readonly baseUrl: string | undefined,
+    /** Options from flags (the --krb5-* credentials) for every mount, added to each URL's own. */
+    readonly connectOptions: ConnectOptions = {},
   ) {}
 
   private client(url: string): Promise<NfsClient> {
     let c = this.clients.get(url);
     if (!c) {
-      c = connect(url);
+      c = connect(url, this.connectOptions);
       this.clients.set(url, c);
       // A failed connect is not cached: the error is reported once, by the caller.
       c.catch(() => this.clients.delete(url));

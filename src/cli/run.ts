@@ -1,6 +1,6 @@
 import { parseCommandArgs, UsageError } from './args.js';
 import { cat } from './cat.js';
-import type { Command } from './command.js';
+import { KRB5_HELP, KRB5_OPTIONS, krb5FromArgs, type Command } from './command.js';
 import { cp, get, put } from './cp.js';
 import { demoCommand } from './demo.js';
 import { df, exportsCmd } from './df.js';
@@ -31,6 +31,8 @@ The volume comes from --url or $NFS_URL. Remote paths: /dir/file for commands
 that only work on NFS; :dir/file or nfs://host/export/dir/file where local
 paths are allowed too (cp). 'mountless <command> --help' for more.
 
+${KRB5_HELP}
+
 Exit status: 0 success, 1 an operation failed, 2 usage error.`;
 }
 
@@ -40,7 +42,8 @@ function splitArgv(argv: readonly string[]): { pre: string[]; cmd: string | unde
   let i = 0;
   while (i < argv.length && argv[i]!.startsWith('-')) {
     const a = argv[i]!;
-    if (a === '--url') {
+    // Valued options may come before the command too: their value is not the command name.
+    if (a === '--url' || KRB5_OPTIONS.some((o) => a === `--${o.name}`)) {
       pre.push(a, argv[i + 1] ?? '');
       i += 2;
     } else {
@@ -79,7 +82,7 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
   }
   let args;
   try {
-    args = parseCommandArgs([...pre, ...rest], command.options);
+    args = parseCommandArgs([...pre, ...rest], [...command.options, ...KRB5_OPTIONS]);
   } catch (err) {
     if (err instanceof UsageError) {
       io.stderr.write(`mountless ${cmd}: ${err.message}\nTry 'mountless ${cmd} --help'.\n`);
@@ -92,7 +95,15 @@ export async function run(argv: readonly string[], io: CliIo = processIo()): Pro
     return 0;
   }
   const url = args.flags.get('url');
-  const remotes = new Remotes(typeof url === 'string' ? url : io.env.NFS_URL || undefined);
+  let remotes: Remotes;
+  try {
+    const krb5 = krb5FromArgs(args, io.env);
+    remotes = new Remotes(typeof url === 'string' ? url : io.env.NFS_URL || undefined, krb5 ? { krb5 } : {});
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    io.stderr.write(`mountless ${cmd}: ${err.message}\n`);
+    return 2;
+  }
   try {
     return await command.run({ io, args, remotes });
   } catch (err) {

@@ -40,7 +40,7 @@ SIGTERM or SIGINT lets requests in flight finish, then unmounts.
 Each option also reads MOUNTLESS_<NAME> (e.g. MOUNTLESS_IDLE_TIMEOUT=2m).
 A --listen address other than loopback is refused unless a token is set.`,
   options: [...VALUED.map((name): OptionSpec => ({ name, value: true })), { name: 'read-only' }, { name: 'help', short: 'h' }],
-  async run({ io, args }) {
+  async run({ io, args, remotes }) {
     let config;
     try {
       config = await resolveConfig(args.flags, io.env, (p) => readFile(p, 'utf8'));
@@ -54,7 +54,7 @@ A --listen address other than loopback is refused unless a token is set.`,
     const log = config.log === 'off' ? silentLogger : jsonLogger((l) => io.stderr.write(l));
     let nfs;
     try {
-      nfs = await connect(config.url);
+      nfs = await connect(config.url, remotes.connectOptions);
     } catch (err) {
       io.stderr.write(`mountless serve: cannot mount ${config.url}: ${describeError(err)}\n`);
       return 1;

@@ -54,8 +54,10 @@ export class MountError extends Error {
     readonly stat: number,
     /** The export path that could not be mounted. */
     readonly path: string,
+    /** What the client can tell beyond the status (a likely cause and its remedy). */
+    hint?: string,
   ) {
-    super(`${status}: cannot mount '${path}'`);
+    super(`${status}: cannot mount '${path}'${hint ? ` (${hint})` : ''}`);
     this.name = 'MountError';
     this.code = MOUNTSTAT_ERRNO[status] ?? 'EIO';
   }

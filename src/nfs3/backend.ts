@@ -9,6 +9,7 @@ import { majorTimeoutMs, resolveOptions, retryPolicy, type ResolvedOptions } fro
 import { RpcClient, type RetryPolicy } from '../rpc/client.js';
 import { NlmLocker } from '../nlm/locks.js';
 import type { TlsOptions } from '../rpc/transport.js';
+import { MAYBE_PRIVILEGED_PORT, PrivilegedPortError, type ResvPortMode } from '../rpc/resvport.js';
 import { RpcConnectionError, RpcDeniedError } from '../rpc/errors.js';
 import { WrongSecurityError } from '../rpc/gss/errors.js';
 import { secNameOf } from '../rpc/gss/cred.js';
@@ -111,6 +112,7 @@ interface Nfs3MountOptions {
   nfsport: number | undefined;
   mountport: number | undefined;
   portmapPort: number;
+  resvport: ResvPortMode | undefined;
   connectTimeout: number;
   /** ms before a fail-fast call (rpcbind, MOUNT) gives up. */
   timeout: number;
@@ -134,6 +136,7 @@ function mountOptions(t: MountTarget, r: ResolvedOptions): Nfs3MountOptions {
     nfsport: r.nfsport,
     mountport: r.mountport,
     portmapPort: r.portmapPort,
+    resvport: r.resvport,
     connectTimeout: r.connectTimeout,
     timeout: majorTimeoutMs(r),
     tls: r.tls,
@@ -199,7 +202,7 @@ export class Nfs3Backend implements Backend {
 
   static async mount(t: MountTarget, r: ResolvedOptions): Promise<Nfs3Backend> {
     const o = mountOptions(t, r);
-    const rpcOpts = { connectTimeout: o.connectTimeout, timeout: o.timeout, auth: o.auth };
+    const rpcOpts = { connectTimeout: o.connectTimeout, timeout: o.timeout, auth: o.auth, resvport: o.resvport };
     if (o.tls && (o.mountport === undefined || o.nfsport === undefined)) {
       throw new RpcConnectionError('NFSv3 over TLS needs nfsport and mountport (the TLS proxy\'s ports): rpcbind is not tunnelled', 'ERR_INVALID_ARG_VALUE', o.host, o.portmapPort);
     }
@@ -232,6 +235,9 @@ export class Nfs3Backend implements Backend {
         // its export list confirms there is no such export, say that instead.
         if (err instanceof MountError && err.status === 'MNT3ERR_ACCES' && chosen.unlisted) {
           throw Object.assign(new MountError('MNT3ERR_NOENT', mountstat3.MNT3ERR_NOENT, exportPath), { cause: err });
+        }
+        if (err instanceof MountError && err.status === 'MNT3ERR_ACCES' && !o.resvport) {
+          throw Object.assign(new MountError(err.status, err.stat, exportPath, MAYBE_PRIVILEGED_PORT), { cause: err });
         }
         throw err;
       }
@@ -283,8 +289,13 @@ export class Nfs3Backend implements Backend {
     } catch (err) {
       await Promise.all([rpc, ...extra].map((c) => c.close()));
       await unmount();
+      // A `secure` export refuses an unprivileged port with AUTH_TOOWEAK (Ganesha) or NFS3ERR_PERM (Linux nfsd) though it takes the flavor.
+      const tooWeak = err instanceof RpcDeniedError && err.authStat === 5;
+      if (!o.resvport && ((tooWeak && (offered.length === 0 || offered.includes(used))) || (err instanceof NfsStatusError && err.status === 'NFS3ERR_PERM'))) {
+        throw new PrivilegedPortError(`mount ${o.host}:${exportPath}`, tooWeak ? `AUTH_TOOWEAK, though MOUNT lists ${used}` : 'NFS3ERR_PERM on the first call', { cause: err });
+      }
       // AUTH_TOOWEAK: the export takes only stronger flavors than the one used (krb5 exports refuse AUTH_SYS here, after MNT).
-      if (err instanceof RpcDeniedError && err.authStat === 5) {
+      if (tooWeak) {
         const wanted = offered.filter((n) => n !== used);
         throw new WrongSecurityError(`mount ${o.host}:${exportPath}: this export wants ${wanted.length ? wanted.join('/') : 'a stronger security flavor'}, not ${used} (AUTH_TOOWEAK); give sec=${wanted[0] ?? 'krb5'}`, wanted, used, { cause: err });
       }
@@ -301,6 +312,7 @@ export class Nfs3Backend implements Backend {
       host: this.mountInfo.host,
       auth: this.mountInfo.auth,
       portmapPort: this.mountInfo.portmapPort,
+      resvport: this.mountInfo.resvport,
       connectTimeout: this.mountInfo.connectTimeout,
       timeout: this.mountInfo.timeout,
       closeTimeout: Math.max(1, this.mountInfo.closeTimeout),
@@ -498,7 +510,7 @@ export class Nfs3Backend implements Backend {
 }
 
 async function askPort(o: Nfs3MountOptions, prog: number, vers: number, what: string): Promise<number> {
-  const pm = new RpcClient({ host: o.host, port: o.portmapPort, connectTimeout: o.connectTimeout, timeout: 5000, auth: o.auth });
+  const pm = new RpcClient({ host: o.host, port: o.portmapPort, connectTimeout: o.connectTimeout, timeout: 5000, auth: o.auth, resvport: o.resvport });
   try {
     return await getport(pm, prog, vers, what, o.host);
   } finally {

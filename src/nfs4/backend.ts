@@ -24,8 +24,9 @@ import { releaseWithin } from '../core/release.js';
 import { DEFAULT_IO_SIZE, ioSize } from '../core/io-size.js';
 import { ListingGuard } from '../core/listing.js';
 import { STABLE_WIRE, stableFromWire } from '../core/stable.js';
-import { majorTimeoutMs, retryPolicy, type ResolvedOptions } from '../options.js';
+import { majorTimeoutMs, retryPolicy, type ResolvedOptions, type SecName } from '../options.js';
 import { RpcClient } from '../rpc/client.js';
+import { PrivilegedPortError } from '../rpc/resvport.js';
 import {
   bitmap4Bytes,
   cachingIdMapper,
@@ -61,6 +62,7 @@ import {
   opLookup,
   opLookupp,
   opSecinfo,
+  opSecinfoNoName,
   opNverify,
   opOffloadStatus,
   opPutfh,
@@ -247,6 +249,7 @@ export class Nfs4Backend implements Backend {
         maxInFlight,
         auth: t.gss?.credential(100003, 4) ?? t.auth,
         retry: retryPolicy(r),
+        resvport: r.resvport,
         ...(r.tls ? { tls: r.tls } : {}),
         ...(r.xprtsec ? { starttls: { prog: 100003, vers: 4, tls: r.xprtsec } } : {}),
       });
@@ -281,8 +284,12 @@ export class Nfs4Backend implements Backend {
       const ch = channel!;
       const names = o.path.split('/').filter((c) => c !== '' && c !== '.');
       if (names.includes('..')) throw statusError('NFS4ERR_ACCESS', 'EACCES', 'mount', `path '${o.path}' climbs with '..'`);
+      // A sec= list: ask the export which flavors it takes before using it (one COMPOUND), so the
+      // first of the list it offers is chosen outright rather than found by failing.
+      if (r.sec.length > 1) await negotiateSec(ch, t, names, r.sec);
       const { fh, fattr } = await walk(ch, 'root', names, MOUNT_REQUEST).catch(async (err: unknown) => {
         if (err instanceof WalkError && err.failure.status === nfsstat4.NFS4ERR_WRONGSEC) throw await wrongSec(ch, t, names, err);
+        if (err instanceof WalkError && err.failure.status === nfsstat4.NFS4ERR_PERM && !r.resvport) throw new PrivilegedPortError(`mount ${t.host}:${o.path}`, `NFS4ERR_PERM at '${names[err.at] ?? '/'}'`, { cause: err });
         throw err instanceof WalkError ? new Nfs4PathError(err.failure, err.at, names[err.at]!) : err;
       });
       const idmap = cachingIdMapper(o.idmap ?? ownerToId);
@@ -867,6 +874,39 @@ async function wrongSec(ch: Channel, t: MountTarget, names: readonly string[], e
     wanted,
     used,
     { cause: err },
+  );
+}
+
+/**
+ * The flavors the export at `names` takes, by SECINFO_NO_NAME on it (4.1+;
+ * RFC 8881 2.6.3.1.1 lets PUTROOTFH and LOOKUP pass under any flavor when
+ * it follows) or SECINFO in its parent (4.0, which cannot ask about the
+ * root). Returns when the flavor in use is the first of `sec` offered (or
+ * the server does not say); else throws WrongSecurityError with the offered
+ * ones, which connect() takes to mount with the right flavor next.
+ */
+async function negotiateSec(ch: Channel, t: MountTarget, names: readonly string[], sec: readonly SecName[]): Promise<void> {
+  const used = t.gss?.name ?? 'sys';
+  const v41 = ch.minorVersion >= 1;
+  if (!v41 && names.length === 0) return;
+  const ops: AnyOp[] = v41 ? [opPutrootfh(), ...names.map(step), opSecinfoNoName()] : [opPutrootfh(), ...names.slice(0, -1).map(step), opSecinfo(names[names.length - 1]!)];
+  const reply = await ch.send('secinfo', ops);
+  const f = reply.failure;
+  if (f) {
+    if (f.status === nfsstat4.NFS4ERR_WRONGSEC && f.index >= 1 && f.index <= names.length) throw await wrongSec(ch, t, names, new WalkError(f, f.index - 1));
+    // Anything else (no such path, no SECINFO_NO_NAME): the walk reports it, or mounting goes on as without a list.
+    return;
+  }
+  const offered = [...new Set((reply.results[reply.results.length - 1] as number[]).map(secNameOf))];
+  const best = sec.find((n) => offered.includes(n));
+  if (best === used || offered.length === 0) return;
+  const op = v41 ? 'SECINFO_NO_NAME' : 'SECINFO';
+  throw new WrongSecurityError(
+    best
+      ? `mount ${t.host}:/${names.join('/')}: the export takes ${offered.join('/')} (${op}); ${best} comes before ${used} in sec=${sec.join(':')}`
+      : `mount ${t.host}:/${names.join('/')}: this export wants ${offered.join('/')} (${op}), none of sec=${sec.join(':')}; give sec=${offered.find((n) => n === 'sys' || n.startsWith('krb5')) ?? 'krb5'}`,
+    offered,
+    used,
   );
 }
 

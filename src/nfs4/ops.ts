@@ -182,8 +182,24 @@ export function opLookup(name: string): Op<void> {
 const KRB5_OID_DER = Buffer.from('06092a864886f712010202', 'hex');
 export function opSecinfo(name: string): Op<number[]> {
   checkName(name, 'SECINFO');
-  return op(C.OP_SECINFO, false, (w) => w.string(name), (r) =>
-    r.array(64, 4, (x) => {
+  return op(C.OP_SECINFO, false, (w) => w.string(name), decodeSecinfo);
+}
+
+/** secinfo_style4 (RFC 8881 18.45): ask about the current filehandle, or its parent. */
+export const SECINFO_STYLE4_CURRENT_FH = 0;
+export const SECINFO_STYLE4_PARENT = 1;
+
+/**
+ * SECINFO_NO_NAME (NFSv4.1, RFC 8881 18.45): SECINFO's answer for the current
+ * filehandle itself (or its parent), so the root of an export can be asked
+ * about without naming it in its parent. Consumes the current filehandle.
+ */
+export function opSecinfoNoName(style: number = SECINFO_STYLE4_CURRENT_FH): Op<number[]> {
+  return op(C.OP_SECINFO_NO_NAME, false, (w) => w.u32(style), decodeSecinfo);
+}
+
+function decodeSecinfo(r: XdrReader): number[] {
+  return r.array(64, 4, (x) => {
       const flavor = x.u32('secinfo4.flavor');
       if (flavor !== 6) return flavor;
       const oid = x.opaque(64, 'rpcsec_gss_info.oid');
@@ -192,8 +208,7 @@ export function opSecinfo(name: string): Op<number[]> {
       // 1.2.840.113554.1.2.2, the krb5 mechanism: DER as RFC 7530 says, or its content bytes alone (Ganesha).
       const krb5 = oid.equals(KRB5_OID_DER) || oid.equals(KRB5_OID_DER.subarray(2));
       return krb5 && service >= 1 && service <= 3 ? 390002 + service : 6;
-    }, 'secinfo'),
-  );
+    }, 'secinfo');
 }
 
 export function opLookupp(): Op<void> {

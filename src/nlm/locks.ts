@@ -38,6 +38,7 @@ import { isIPv6 } from 'node:net';
 import type { Credential } from '../rpc/auth.js';
 import { RpcClient } from '../rpc/client.js';
 import { AbortError, RpcClosedError, RpcConnectionError } from '../rpc/errors.js';
+import type { ResvPortMode } from '../rpc/resvport.js';
 import { NLM4_BLOCKED, NLM4_DENIED, NLM4_DENIED_GRACE_PERIOD, NLM4_GRANTED, NLM4_VERS, NLM_PROG } from './constants.js';
 import { nlm4Cancel, nlm4Lock, nlm4Test, nlm4Unlock, type Nlm4Lock } from './procedures.js';
 import { nlm4Error } from './status.js';
@@ -65,6 +66,8 @@ export interface NlmLockerOptions {
   nsmState?: number | undefined;
   /** Bind to this local port (servers that want privileged ports). */
   localPort?: number | undefined;
+  /** Privileged source ports (resvport) for the rpcbind and NLM connections. */
+  resvport?: ResvPortMode | undefined;
   /**
    * An RPC client already pointed at the server's NLM service, used instead
    * of connecting (host, port, auth and the timeouts above are then not
@@ -465,6 +468,7 @@ export class NlmLocker {
       auth: o.auth,
       connectTimeout: o.connectTimeout ?? DEFAULTS.connectTimeout,
       timeout: o.timeout ?? DEFAULTS.timeout,
+      resvport: o.resvport,
     };
     let port = o.port;
     if (port === undefined) {

@@ -7,6 +7,7 @@ import { callMessage, callRetransmit, callSettle, callStart, connectChannel, nex
 import { decodeReplyHeader, encodeCallHeader, REPLY, type CallLabel } from './message.js';
 import { recordMark, type Placement } from './record.js';
 import { clampDelay, Transport, type TlsOptions } from './transport.js';
+import { ReservedPort, type ResvPortMode } from './resvport.js';
 
 export interface RpcClientOptions {
   host: string;
@@ -23,6 +24,8 @@ export interface RpcClientOptions {
   auth?: Credential;
   /** Bind to this local port (privileged ports for `secure` exports). */
   localPort?: number;
+  /** Bind a privileged source port (src/rpc/resvport.ts); each client keeps its own across reconnects. */
+  resvport?: ResvPortMode | undefined;
   /** TLS from the first byte, to a TLS-terminating proxy in front of the server. */
   tls?: TlsOptions | undefined;
   /** RPC-with-TLS (RFC 9289): a STARTTLS probe for this program, then TLS on the same connection. */
@@ -200,7 +203,9 @@ const DEFAULTS = {
  * still queued were never sent and go out on the new connection.
  */
 export class RpcClient {
-  readonly opts: Required<Omit<RpcClientOptions, 'localPort' | 'retry' | 'tls' | 'starttls'>> & { localPort?: number; retry?: RetryPolicy; tls?: TlsOptions; starttls?: RpcClientOptions['starttls'] };
+  readonly opts: Required<Omit<RpcClientOptions, 'localPort' | 'resvport' | 'retry' | 'tls' | 'starttls'>> & { localPort?: number; resvport?: ResvPortMode; retry?: RetryPolicy; tls?: TlsOptions; starttls?: RpcClientOptions['starttls'] };
+  /** This connection's privileged source port, kept across reconnects; undefined without resvport. */
+  private readonly reservedPort: ReservedPort | undefined;
   /** This connection, in diagnostics messages. */
   readonly id = nextConnectionId();
   readonly stats: RpcStats = { calls: 0, replies: 0, unknownXids: 0, badReplies: 0, timeouts: 0, connects: 0, retransmits: 0, reconnects: 0 };
@@ -251,11 +256,13 @@ export class RpcClient {
       maxRecordSize: opts.maxRecordSize ?? DEFAULTS.maxRecordSize,
       auth: opts.auth ?? authNone(),
       ...(opts.localPort !== undefined ? { localPort: opts.localPort } : {}),
+      ...(opts.resvport !== undefined ? { resvport: opts.resvport } : {}),
       ...(opts.retry !== undefined ? { retry: opts.retry } : {}),
       ...(opts.tls !== undefined ? { tls: opts.tls } : {}),
       ...(opts.starttls !== undefined ? { starttls: opts.starttls } : {}),
       owner: opts.owner ?? this.id,
     };
+    this.reservedPort = opts.resvport ? new ReservedPort(opts.resvport) : undefined;
     if (!Number.isInteger(this.opts.maxInFlight) || this.opts.maxInFlight < 1) {
       throw new RangeError(`RpcClient: maxInFlight must be an integer >= 1, got ${this.opts.maxInFlight}`);
     }
@@ -598,6 +605,7 @@ export class RpcClient {
             connectTimeout: this.opts.connectTimeout,
             maxRecordSize: this.opts.maxRecordSize,
             ...(this.opts.localPort !== undefined ? { localPort: this.opts.localPort } : {}),
+            ...(this.reservedPort ? { resvport: this.reservedPort } : {}),
             ...(this.opts.tls !== undefined ? { tls: this.opts.tls } : {}),
             ...(this.opts.starttls !== undefined ? { starttls: this.opts.starttls } : {}),
           },

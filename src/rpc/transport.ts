@@ -2,6 +2,7 @@ import { Socket, connect as netConnect, isIP } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { RecordDecoder, type Placement } from './record.js';
 import { RpcConnectionError } from './errors.js';
+import type { ReservedPort } from './resvport.js';
 
 export interface TransportOptions {
   host: string;
@@ -11,6 +12,8 @@ export interface TransportOptions {
   maxRecordSize: number;
   /** Local port to bind; RPC servers with `secure` exports want one below 1024. */
   localPort?: number;
+  /** Bind a privileged source port (resvport), the same one again on a reconnect where possible; overrides localPort. */
+  resvport?: ReservedPort | undefined;
   /**
    * TLS from the first byte (a TLS-terminating proxy such as stunnel in front
    * of the server): node's tls.connect options (ca, cert, key, servername,
@@ -122,15 +125,18 @@ export class Transport {
    * close() uses it) and rejects with `signal.reason`.
    */
   static async connect(opts: TransportOptions, events: TransportEvents, signal?: AbortSignal): Promise<Transport> {
+    const rp = opts.resvport;
+    const dial = (reusedReads: boolean) =>
+      rp ? rp.dial((localPort) => Transport.dial(localPort === undefined ? opts : { ...opts, localPort }, signal, reusedReads), opts.host, opts.port) : Transport.dial(opts, signal, reusedReads);
     if (!opts.starttls) {
-      const { socket, sink } = await Transport.dial(opts, signal, true);
+      const { socket, sink } = await dial(true);
       return new Transport(socket, opts, events, sink);
     }
     // RPC-with-TLS (RFC 9289): a NULL call with AUTH_TLS on the plain
     // connection; a server that answers STARTTLS gets a TLS handshake on the
     // same connection. Anything else is an error: never a silent fallback to
     // plaintext.
-    const { socket } = await Transport.dial(opts, signal, false);
+    const { socket } = await dial(false);
     const where = `${opts.host}:${opts.port}`;
     try {
       await probeStartTls(socket, opts.starttls.prog, opts.starttls.vers, opts.connectTimeout, where);

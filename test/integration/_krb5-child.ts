@@ -21,9 +21,12 @@ interface Job {
 const jobs = ([] as Job[]).concat(JSON.parse(process.argv[2]!) as Job | Job[]);
 let job!: Job;
 const inits: string[] = [];
+/** COMPOUNDs that asked for flavors (SECINFO_NO_NAME, SECINFO). */
+const secinfos: string[] = [];
 subscribe(RPC_CHANNELS.callStart, (m) => {
   const name = (m as { name: string }).name;
   if (name === 'RPCSEC_GSS_INIT') inits.push(name);
+  if (name === 'NFSv4 COMPOUND secinfo') secinfos.push(name);
 });
 
 function errorInfo(e: unknown): Record<string, unknown> {
@@ -100,7 +103,7 @@ async function fsJob(url: string): Promise<Record<string, unknown>> {
 }
 
 async function main(): Promise<Record<string, unknown>> {
-  if (job.kind === 'fs') return { ok: true, ...(await fsJob(job.url)), inits: inits.length };
+  if (job.kind === 'fs') return { ok: true, ...(await fsJob(job.url)), inits: inits.length, secinfos: secinfos.length };
   if (job.kind === 'relay') {
     const u = new URL(job.url);
     const r = await relay('10.255.255.1', 2049);
@@ -139,6 +142,7 @@ const results: Record<string, unknown>[] = [];
 for (const j of jobs) {
   job = j;
   inits.length = 0;
+  secinfos.length = 0;
   results.push(await main().catch((e: unknown) => ({ ok: false, error: errorInfo(e), inits: inits.length })));
 }
 console.log(JSON.stringify(results));

@@ -63,8 +63,8 @@ if (process.getuid?.() !== 0) {
   // tap starts a subtest as soon as it is declared: declare the tests only
   // once every job is queued, so the one child runs them all.
   const tests: (() => void)[] = [];
-  const later = (name: string, fn: (t: Test) => Promise<void>): void => {
-    tests.push(() => t.test(name, fn));
+  const later = (name: string, ...rest: [(t: Test) => Promise<void>] | [{ skip: string | false }, (t: Test) => Promise<void>]): void => {
+    tests.push(() => (rest.length === 1 ? t.test(name, rest[0]) : t.test(name, rest[0], rest[1])));
   };
 
   for (const version of ['3', '4.1', '4.0']) {
@@ -118,6 +118,41 @@ if (process.getuid?.() !== 0) {
     t.equal(r.text, 'first+more');
   });
 
+  // The sys export: a sec= list starting with flavors it does not take. Asked at
+  // mount (SECINFO_NO_NAME on 4.1, SECINFO on 4.0), the server names sys, so
+  // krb5i is never tried: one RPCSEC_GSS context (krb5p's, the first try), not two.
+  const SYS_DIR = `${env.MOUNTLESS_KRB5_NAS_DIR}/export-sys`;
+  const negotiated = ['4.1', '4.0'].map((version) => ({ version, j: job({ kind: 'fs', url: `${env.MOUNTLESS_KRB5_NAS_SYS_URL}?version=${version}&sec=krb5p:krb5i:sys`, options: alice }, `krb5-secinfo-${version}`) }));
+  t.teardown(() => negotiated.forEach(({ j }) => rmSync(`${SYS_DIR}/${j.dir}`, { recursive: true, force: true })));
+  later('sec=krb5p:krb5i:sys on a sys export: the flavor the server offers is asked for and chosen at once', async (t) => {
+    for (const { version, j } of negotiated) {
+      const r = await j.result();
+      t.same(r.error, undefined, `NFSv${version}: no error`);
+      t.equal(r.text, 'first+more');
+      t.equal(r.inits, 1, `NFSv${version}: one RPCSEC_GSS context (krb5i skipped)`);
+      t.ok((r.secinfos as number) >= 1, `NFSv${version}: the server was asked for its flavors`);
+    }
+  });
+  const none = job({ kind: 'fs', url: `${env.MOUNTLESS_KRB5_NAS_SYS_URL}?version=4.1&sec=krb5p:krb5i`, options: alice }, 'krb5-secinfo-none');
+  later('sec=krb5p:krb5i on a sys export: fails after the first try, naming what the export wants', async (t) => {
+    const r = await none.result();
+    const e = r.error as { code: string; message: string; wanted: string[] };
+    t.equal(e.code, 'ERR_NFS_WRONGSEC');
+    t.same(e.wanted, ['sys']);
+    t.match(e.message, /this export wants sys/);
+    t.equal(r.inits, 1, 'krb5i was not tried');
+  });
+  const first = job({ kind: 'fs', url: `${URL_BASE}?version=4.1&sec=krb5i:krb5p`, options: alice }, 'krb5-secinfo-first');
+  const sysFirst = job({ kind: 'fs', url: `${URL_BASE}?version=4.1&sec=sys:krb5i`, options: alice }, 'krb5-secinfo-sys-first');
+  later('NFSv4.1: the first of the list the export offers is used (krb5i of krb5i:krb5p; krb5i of sys:krb5i)', async (t) => {
+    for (const j of [first, sysFirst]) {
+      const r = await j.result();
+      t.same(r.error, undefined, 'no error');
+      t.equal(r.inits, 1, 'one context');
+      t.equal(statSync(`${EXPORT_DIR}/${j.dir}/b.txt`).uid, ALICE_UID, "owner on disk is alice's uid");
+    }
+  });
+
   for (const version of ['3', '4.1']) {
     const marker = `MOUNTLESS-MARKER-${uniqueName('m')}`;
     const relayJobs = (['krb5p', 'krb5i'] as const).map((sec) => ({ sec, j: job({ kind: 'relay', url: `${URL_BASE}?version=${version}&sec=${sec}`, options: alice, marker }, `krb5-relay-${sec}`) }));
@@ -144,6 +179,34 @@ if (process.getuid?.() !== 0) {
     t.same(r.failures, [], 'no call failed');
     t.ok((r.calls as number) > 0, 'calls were made');
     t.ok((r.inits as number) >= 2, `a new context was made when the ticket neared its end (${String(r.inits)} RPCSEC_GSS_INIT calls)`);
+  });
+
+  // The CLI (dist/cli/main.js: build first) inside the namespace, credentials from its flags.
+  const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+  const cli = (args: string[], extraEnv: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string }> =>
+    new Promise((resolve, reject) => {
+      // KRB5_CLIENT_KTNAME/KRB5CCNAME cleared: the credentials must come from the flags.
+      const c = spawn(SCRIPT, ['exec', 'env', '-u', 'KRB5_CLIENT_KTNAME', '-u', 'KRB5CCNAME', process.execPath, CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...extraEnv } });
+      let out = '';
+      let err = '';
+      c.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      c.stderr.on('data', (b: Buffer) => (err += b.toString()));
+      c.on('error', reject);
+      c.on('close', (code) => resolve({ code, out, err }));
+    });
+  later('CLI: --krb5-principal and --krb5-keytab (or $MOUNTLESS_KRB5_PASSWORD) mount a krb5i export', { skip: !existsSync(CLI) && 'dist/cli/main.js not built (npx tsc -p tsconfig.json)' }, async (t) => {
+    const dir = uniqueName('krb5-cli');
+    dirs.push(dir);
+    const url = `${URL_BASE}?version=4.1&sec=krb5i`;
+    const mk = await cli(['mkdir', '--url', url, '--krb5-principal', 'alice', '--krb5-keytab', env.MOUNTLESS_KDC_CLIENT_KEYTAB!, `/${dir}`]);
+    t.equal(mk.code, 0, `mkdir with a keytab: ${mk.err}`);
+    t.equal(statSync(`${EXPORT_DIR}/${dir}`).uid, ALICE_UID, "made as alice's uid");
+    const ls = await cli(['--krb5-principal', 'alice', 'ls', '--url', url, '/'], { MOUNTLESS_KRB5_PASSWORD: env.MOUNTLESS_KDC_CLIENT_PASSWORD! });
+    t.equal(ls.code, 0, `ls with the password from the environment: ${ls.err}`);
+    t.match(ls.out, dir);
+    const none = await cli(['ls', '--url', url, '/']);
+    t.equal(none.code, 1, 'without credentials the mount fails');
+    t.match(none.err, /credential|keytab|ccache|cache/i);
   });
 
   for (const declare of tests) declare();

@@ -9,6 +9,7 @@ import { runPool } from '../../src/volume/pool.js';
 import { formatEta, Progress } from '../../src/cli/progress.js';
 import { isRemoteArg } from '../../src/cli/remote.js';
 import { COMMANDS, run } from '../../src/cli/run.js';
+import { KRB5_OPTIONS, KRB5_PASSWORD_ENV, krb5FromArgs } from '../../src/cli/command.js';
 import { fsError } from '../../src/errors.js';
 
 const SPEC: OptionSpec[] = [
@@ -159,4 +160,32 @@ t.test('run(): help, usage errors and exit statuses, without a server', async (t
   x = io();
   t.equal(await run(['cp', '-j', '0', ':a', 'b'], x), 2);
   t.match(x.err(), /--jobs must be an integer/);
+});
+
+t.test('--krb5-* flags: the connect krb5 option; the password only from the environment', async (t) => {
+  const parse = (argv: string[]) => parseCommandArgs(argv, [...SPEC, ...KRB5_OPTIONS]);
+  t.equal(krb5FromArgs(parse(['x']), {}), undefined, 'none given: connect reads the environment alone');
+  t.same(
+    krb5FromArgs(parse(['--krb5-principal', 'alice', '--krb5-keytab=/k/alice.keytab', '--krb5-ccache', '/tmp/cc', '--krb5-realm', 'EX.TEST', '--krb5-kdc', 'kdc1:88', '--krb5-kdc', 'kdc2']), { [KRB5_PASSWORD_ENV]: 'pw' }),
+    { principal: 'alice', keytab: '/k/alice.keytab', ccache: '/tmp/cc', realm: 'EX.TEST', kdc: ['kdc1:88', 'kdc2'], password: 'pw' },
+  );
+  t.same(krb5FromArgs(parse(['--krb5-kdc', 'kdc1']), {}), { kdc: 'kdc1' }, 'one KDC is a string');
+  t.same(krb5FromArgs(parse([]), { [KRB5_PASSWORD_ENV]: 'pw' }), { password: 'pw' });
+  t.same(krb5FromArgs(parse([]), { [KRB5_PASSWORD_ENV]: '' }), undefined, 'an empty password variable is none');
+  t.throws(() => krb5FromArgs(parse(['--krb5-keytab=']), {}), { code: 'EUSAGE', message: /--krb5-keytab needs a non-empty value/ });
+  t.throws(() => parse(['--krb5-password', 'pw']), { code: 'EUSAGE', message: /unknown option --krb5-password/ }, 'no password flag');
+
+  // Every command takes them, before or after its name.
+  for (const argv of [['ls', '--krb5-keytab', '/k', '--krb5-principal', 'alice', '/'], ['--krb5-principal', 'alice', 'ls', '/'], ['stat', '--krb5-kdc=k', '/x']]) {
+    const x = io();
+    t.equal(await run(argv, x), 2, argv.join(' '));
+    t.match(x.err(), /no URL: pass --url/, `${argv.join(' ')}: flags accepted, the URL is what is missing`);
+  }
+  const x = io();
+  t.equal(await run(['ls', '--krb5-realm=', '/'], x), 2);
+  t.match(x.err(), 'mountless ls: --krb5-realm needs a non-empty value');
+  const h = io();
+  await run(['--help'], h);
+  t.match(h.out(), /--krb5-principal NAME/);
+  t.match(h.out(), /\$MOUNTLESS_KRB5_PASSWORD/);
 });

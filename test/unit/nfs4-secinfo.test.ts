@@ -2,7 +2,7 @@
 // WRONGSEC error names. The krb5 OID comes as DER (the RFC) or as its
 // content bytes alone (NFS-Ganesha 4.3); another mechanism stays flavor 6.
 import t from 'tap';
-import { opSecinfo } from '../../src/nfs4/ops.js';
+import { opSecinfo, opSecinfoNoName, SECINFO_STYLE4_CURRENT_FH, SECINFO_STYLE4_PARENT } from '../../src/nfs4/ops.js';
 import { XdrReader } from '../../src/xdr/reader.js';
 import { XdrWriter } from '../../src/xdr/writer.js';
 
@@ -27,4 +27,19 @@ t.test('krb5 entries become 390003..390005 whichever way the OID is spelt; other
 
 t.test('a krb5 entry with a service outside 1..3 is not taken for one', async (t) => {
   t.same(opSecinfo('e').decode(new XdrReader(secinfo([{ oid: DER, service: 4 }]))), [6]);
+});
+
+t.test('SECINFO_NO_NAME (NFSv4.1): the style is its only argument; the result decodes as SECINFO\'s', async (t) => {
+  for (const style of [SECINFO_STYLE4_CURRENT_FH, SECINFO_STYLE4_PARENT]) {
+    const op = opSecinfoNoName(style);
+    const w = new XdrWriter();
+    op.encode(w);
+    t.same([...w.toBuffer()], [0, 0, 0, style], `style ${style}`);
+    t.equal(op.opnum, 52);
+    t.equal(op.name, 'OP_SECINFO_NO_NAME');
+  }
+  const w = new XdrWriter();
+  opSecinfoNoName().encode(w);
+  t.same([...w.toBuffer()], [0, 0, 0, 0], 'current filehandle by default');
+  t.same(opSecinfoNoName().decode(new XdrReader(secinfo([{ oid: DER, service: 2 }, { flavor: 1 }]))), [390004, 1]);
 });

@@ -37,6 +37,14 @@ t.test('with nothing given, every option is at the default the table documents',
   for (const [k, v] of Object.entries(documented)) t.equal(OPTIONS[k as keyof typeof OPTIONS].defaultDoc, String(v), `${k}'s documented default`);
 });
 
+t.test('resvport: given on, required; given off, off; unset, on (preferred) only as root, as the kernel does', async (t) => {
+  t.equal(resolveOptions({}, { resvport: true }).resvport, 'required');
+  t.equal(resolveOptions(parseNfsUrl('nfs://h/e?resvport=1').options).resvport, 'required');
+  t.equal(resolveOptions({}, { resvport: false }).resvport, undefined);
+  t.equal(resolveOptions({}).resvport, process.getuid?.() === 0 ? 'preferred' : undefined);
+  t.throws(() => resolveOptions({}, { resvport: 1 as unknown as boolean }), { code: 'ERR_INVALID_ARG_TYPE' });
+});
+
 t.test('NFSv4 defaults to port 2049; the URL port and nfsport name the same port, code wins', async (t) => {
   t.equal(resolveOptions({ version: '4.1' }).nfsport, 2049);
   t.equal(resolveOptions({ version: '4.1' }, {}, 3049).nfsport, 3049);
@@ -61,7 +69,7 @@ t.test('cache timeouts: actimeo sets all four, a single one overrides it, max ne
 
 t.test('every option with a URL key parses from the URL to the same value as given in code', async (t) => {
   const samples: Record<string, [string, unknown]> = {
-    version: ['4.1', '4.1'], uid: ['5', 5], gid: ['6', 6], gids: ['1,2', [1, 2]], nfsport: ['2049', 2049], mountport: ['20048', 20048], portmapPort: ['1111', 1111],
+    version: ['4.1', '4.1'], uid: ['5', 5], gid: ['6', 6], gids: ['1,2', [1, 2]], nfsport: ['2049', 2049], mountport: ['20048', 20048], portmapPort: ['1111', 1111], resvport: ['0', false],
     timeo: ['7', 7], retrans: ['3', 3], hard: ['1', true], soft: ['0', false], connectTimeout: ['100', 100], closeTimeout: ['0', 0], rsize: ['65536', 65536], wsize: ['8192', 8192],
     readonly: ['', true], nconnect: ['4', 4], maxInFlight: ['16', 16], noac: ['yes', true], actimeo: ['1', 1], acregmin: ['1', 1], acregmax: ['2', 2], acdirmin: ['3', 3], acdirmax: ['4', 4],
     tls: ['true', true], xprtsec: ['none', 'none'], sec: ['krb5p:krb5i', ['krb5p', 'krb5i']],
