@@ -10,6 +10,7 @@
  * measuring. Built on demand by src/bench/peer-libnfs.ts:
  *
  *   gcc -O2 -o bench/peers/.build/libnfs-bench-<hash> bench/peers/libnfs-bench.c -lnfs
+ *   (libnfs 7: $(pkg-config --cflags --libs libnfs) -Wl,-rpath,PREFIX/lib -DLIBNFS_API_V2_CALLS)
  *
  * Arguments (all required unless marked):
  *   --url nfs://server/path[?uid=&gid=&nfsport=&mountport=]  what to mount; when
@@ -26,8 +27,10 @@
  * completion after the ramp; without --time_based a job stops after
  * size/bs operations (nrfiles for stat) or --number_ios; nconnect is the
  * number of nfs_contexts (TCP connections), job j uses context j % nconnect
- * and its own nfsfh. Written data are random bytes; read data are copied
- * into a per-slot buffer, as pread() would deliver them.
+ * and its own nfsfh. Written data are random bytes; read data land in a
+ * per-slot buffer, as pread() would deliver them: libnfs 6 and later (API v2,
+ * built with -DLIBNFS_API_V2_CALLS) read them straight into it, older ones
+ * hand over their own buffer and the driver copies.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -274,8 +277,11 @@ static void io_cb(int status, struct nfs_context *nfs, void *data, void *private
 		failed = stopped = 1;
 		return;
 	}
+#ifndef LIBNFS_API_V2_CALLS
+	/* libnfs before 6 hands over its own buffer; 6 on read into s->buf already. */
 	if (!s->write && data && status > 0)
 		memcpy(s->buf, data, (size_t)status);
+#endif
 	complete(s, t1, (uint64_t)status);
 	issue(s);
 }
@@ -329,10 +335,17 @@ static void issue(struct slot *s)
 		}
 		s->write = opt.rw == RW_WRITE || opt.rw == RW_RANDWRITE || (opt.rw == RW_RANDRW && rand01() * 100 >= opt.rwmixread);
 		s->t0 = now_ns();
+#ifdef LIBNFS_API_V2_CALLS
+		if (s->write)
+			rc = nfs_pwrite_async(j->nfs, j->fh, j->wbuf, opt.bs, block * opt.bs, io_cb, s);
+		else
+			rc = nfs_pread_async(j->nfs, j->fh, s->buf, opt.bs, block * opt.bs, io_cb, s);
+#else
 		if (s->write)
 			rc = nfs_pwrite_async(j->nfs, j->fh, block * opt.bs, opt.bs, j->wbuf, io_cb, s);
 		else
 			rc = nfs_pread_async(j->nfs, j->fh, block * opt.bs, opt.bs, io_cb, s);
+#endif
 	}
 	if (rc != 0) {
 		fprintf(stderr, "libnfs-bench: could not queue a call: %s\n", nfs_get_error(j->nfs));
@@ -503,7 +516,7 @@ int main(int argc, char **argv)
 	printf(",\"cpu\":{\"user_us\":%" PRIu64 ",\"sys_us\":%" PRIu64 "},\"rsize\":%" PRIu64 ",\"wsize\":%" PRIu64 "}\n",
 	       measuring ? tv_us(ru1.ru_utime) - tv_us(ru0.ru_utime) : 0,
 	       measuring ? tv_us(ru1.ru_stime) - tv_us(ru0.ru_stime) : 0,
-	       nfs_get_readmax(ctxs[0]), nfs_get_writemax(ctxs[0]));
+	       (uint64_t)nfs_get_readmax(ctxs[0]), (uint64_t)nfs_get_writemax(ctxs[0]));
 	fflush(stdout);
 
 	for (int j = 0; j < opt.numjobs; j++) {

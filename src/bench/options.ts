@@ -56,6 +56,8 @@ export interface BenchOptions {
   outputFormat: 'normal' | 'json';
   plot: string | undefined;
   compare: 'libnfs' | undefined;
+  /** Prefix of the libnfs to compare with (its lib/pkgconfig), instead of the system's. */
+  libnfs: string | undefined;
   loops: number;
   /** All jobs on this thread's event loop, sharing one client (the pre-thread way, for comparison). */
   single: boolean;
@@ -105,6 +107,8 @@ export const USAGE = `usage: mountless bench [options]      (fio's option names 
   --output-format normal|json   json is fio's layout
   --plot FILE.svg|.html  chart of a sweep: IOPS and p99 latency against the swept value
   --compare libnfs     run the same job through libnfs's async API, alternating
+  --libnfs PREFIX      with --compare: the libnfs installed under PREFIX (e.g. libnfs 7.0
+                       from build-libnfs7) instead of the system's
   --loops N            runs of each side with --compare (default 1)
   --single             run all jobs on the main thread, sharing one client (default: one
                        worker thread and client per job, as fio runs one process per job)
@@ -155,6 +159,7 @@ const OPTS: Record<string, OptDef> = {
   'output-format': { kind: 'enum', values: ['normal', 'json'] },
   plot: { kind: 'string' },
   compare: { kind: 'enum', values: ['libnfs'] },
+  libnfs: { kind: 'string' },
   loops: { kind: 'int', min: 1, max: 100 },
   group_reporting: { kind: 'bool' },
   single: { kind: 'bool' },
@@ -352,6 +357,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     outputFormat: value(parsed, 'output-format', 'normal'),
     plot,
     compare,
+    libnfs: value<string | undefined>(parsed, 'libnfs', undefined),
     loops: value(parsed, 'loops', 1),
     single: value(parsed, 'single', false),
     groupReporting: value(parsed, 'group_reporting', false),
@@ -360,7 +366,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
 }
 
 /** Options of the run as a whole, not of its job: left out of fio's "job options". */
-const NOT_JOB_OPTIONS = new Set(['url', 'output-format', 'plot', 'compare', 'loops', 'single', 'group_reporting', 'run-id', 'worker-index', 'workers', 'barrier-timeout']);
+const NOT_JOB_OPTIONS = new Set(['url', 'output-format', 'plot', 'compare', 'libnfs', 'loops', 'single', 'group_reporting', 'run-id', 'worker-index', 'workers', 'barrier-timeout']);
 
 /** A run id names a directory on the export. */
 export const RUN_ID = /^[A-Za-z0-9][\w.-]{0,127}$/;
