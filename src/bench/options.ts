@@ -321,8 +321,8 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (/\/\.\.?(\/|$)/.test(filename)) throw new BenchUsageError(`--filename: '${filename}' may not contain '.' or '..' components`);
   if (filename === '/' && !isMeta) throw new BenchUsageError('--filename: / is a directory');
   const compare = value<'libnfs' | undefined>(parsed, 'compare', undefined);
-  if (compare && !(IO_RW as readonly string[]).includes(rw) && rw !== 'stat') {
-    throw new BenchUsageError(`--compare libnfs supports --rw ${IO_RW.join(', ')} and stat, not ${rw}`);
+  if (compare && !(IO_RW as readonly string[]).includes(rw) && !['stat', 'create', 'unlink'].includes(rw)) {
+    throw new BenchUsageError(`--compare libnfs supports --rw ${IO_RW.join(', ')}, stat, create and unlink, not ${rw}`);
   }
   if (parsed.has('loops') && !compare) throw new BenchUsageError('--loops is for --compare');
   const plot = value<string | undefined>(parsed, 'plot', undefined);

@@ -142,10 +142,13 @@ export function libnfsUrl(url: string): { url: string; dropped: string[] } {
   return { url: `nfs://${host}${u.path}${qs ? '?' + qs : ''}`, dropped };
 }
 
+/** Metadata workloads the driver runs; create and unlink change the tree, so each run needs it laid out anew. */
+export const COMPARED_META: ReadonlySet<string> = new Set(['stat', 'create', 'unlink']);
+
 /** The driver's command-line arguments for a job. */
 export function driverArgs(spec: JobSpec, url: string): string[] {
   const a = ['--url', libnfsUrl(url).url, '--rw', spec.rw];
-  if (spec.rw === 'stat') a.push('--dir', spec.filename.replace(/\/+$/, ''), '--nrfiles', String(spec.nrfiles));
+  if (COMPARED_META.has(spec.rw)) a.push('--dir', spec.filename.replace(/\/+$/, ''), '--nrfiles', String(spec.nrfiles));
   else a.push('--path', spec.filename, '--bs', String(spec.bs), '--size', String(spec.size), '--rwmixread', String(spec.rwmixread));
   a.push('--iodepth', String(spec.iodepth), '--numjobs', String(spec.numjobs), '--nconnect', String(spec.nconnect));
   a.push('--runtime', String(spec.runtime ?? 0), '--ramp_time', String(spec.rampTime), '--time_based', spec.timeBased ? '1' : '0');

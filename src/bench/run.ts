@@ -124,9 +124,12 @@ export async function runBench(o: BenchOptions, io: BenchIo): Promise<number> {
       for (let loop = 1; loop <= loops; loop++) {
         const tag = driver ? loop : 0;
         const mode: RunMode = o.single ? {} : { threads: { url: o.url, connectOptions: { ...connectOpts, ...(spec.nconnect > 1 ? { nconnect: spec.nconnect } : {}) } } };
+        // create and unlink change the tree: every run after the first starts from it laid out anew.
+        const relay = driver && (spec.rw === 'create' || spec.rw === 'unlink');
+        if (relay && loop > 1) await prepareTree(use, spec, log);
         point.mountless.push(await runMountless(spec, use, tag, progress, mode));
         if (driver) {
-          // A create/unlink/mkdir pass changes the tree; only stat is compared, which does not.
+          if (relay) await prepareTree(use, spec, log);
           progress.start(`libnfs ${spec.name}`, { seconds: spec.timeBased && spec.runtime !== undefined ? spec.runtime + spec.rampTime : undefined });
           try {
             point.libnfs.push(await runLibnfs(driver, spec, o.url, loop));
