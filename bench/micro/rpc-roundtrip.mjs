@@ -90,7 +90,7 @@ if (process.env.RPC_RT_SERVE) {
   await run(ops);
   const wall = performance.now() - t0;
   const c = process.cpuUsage(c0);
-  console.log(JSON.stringify({ kind, ops, depth, userUsPerOp: +(c.user / ops).toFixed(2), sysUsPerOp: +(c.system / ops).toFixed(2), cpuUsPerOp: +((c.user + c.system) / ops).toFixed(2), opsPerSec: Math.round(ops / (wall / 1000)) }));
+  console.log(JSON.stringify({ kind, ops, depth, userUsPerOp: +(c.user / ops).toFixed(2), sysUsPerOp: +(c.system / ops).toFixed(2), cpuUsPerOp: +((c.user + c.system) / ops).toFixed(2), opsPerSec: Math.round(ops / (wall / 1000)), ...(rpc.stats.directBytes !== undefined ? { directMiB: Math.round(rpc.stats.directBytes / 1048576) } : {}) }));
   await rpc.close();
   child.kill();
 }
