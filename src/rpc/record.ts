@@ -224,6 +224,11 @@ export class RecordDecoder {
     return { view: new Uint8Array(p.dest.buffer, p.dest.byteOffset + at, n), placement: p };
   }
 
+  /** Inside a record whose bytes all go to the record buffer (no placement): its rest is best read in bulk. */
+  get assembling(): boolean {
+    return this.state === State.Body && this.placement === undefined;
+  }
+
   /**
    * Accounts for `n` payload bytes a read put straight into the window
    * directTarget() gave: they are consumed as if pushed, without a copy.

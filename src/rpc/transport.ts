@@ -152,7 +152,7 @@ export class Transport {
           const d = this.closed ? undefined : this.decoder.directTarget(DIRECT_MIN);
           sink.armed = d;
           if (d) return d.view;
-          return events.awaitsPayload?.() ? sink.head : sink.buf;
+          return events.awaitsPayload?.() && !this.decoder.assembling ? sink.head : sink.buf;
         };
       }
       for (const c of sink.early.splice(0)) push(c);

@@ -405,8 +405,10 @@ t.test('direct reads: none once dest is cleared, none outside a payload, none un
   const d = new RecordDecoder(1 << 20, () => {}, false, () => p);
   const bytes = wire(rec);
   t.equal(d.directTarget(1), undefined, 'nothing before a record starts');
+  t.notOk(d.assembling, 'between records');
   d.push(bytes.subarray(0, 20));
   t.equal(d.directTarget(1), undefined, 'not in the head');
+  t.notOk(d.assembling, 'a placed record is not assembled in bulk');
   d.push(bytes.subarray(20, 54));
   const w = d.directTarget(1);
   t.equal(w?.view.length, 500, 'the whole payload, not a byte more');
@@ -414,4 +416,14 @@ t.test('direct reads: none once dest is cleared, none outside a payload, none un
   t.throws(() => d.pushDirect(501), RpcRecordError, 'more bytes than the payload has is refused');
   p.dest = undefined;
   t.equal(d.directTarget(1), undefined, 'a cleared dest is not read into');
+});
+
+t.test('assembling: true inside a record that is not placed, so the transport reads its rest in bulk', async (t) => {
+  const d = new RecordDecoder(1 << 20, () => {}, false, () => undefined);
+  const bytes = wire(body(300, 41));
+  t.notOk(d.assembling, 'between records');
+  d.push(bytes.subarray(0, 100));
+  t.ok(d.assembling, 'inside an unplaced record');
+  d.push(bytes.subarray(100));
+  t.notOk(d.assembling, 'after it');
 });
