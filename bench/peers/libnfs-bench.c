@@ -2,7 +2,8 @@
  * libnfs-bench: the libnfs side of `mountless bench --compare libnfs`.
  *
  * Runs one fio-style job through libnfs's ASYNC API (nfs_pread_async,
- * nfs_pwrite_async, nfs_stat64_async) with its own poll() loop on
+ * nfs_pwrite_async, nfs_stat64_async, nfs_creat_async + nfs_close_async,
+ * nfs_unlink_async) with its own poll() loop on
  * nfs_get_fd / nfs_which_events / nfs_service, keeping `iodepth` operations
  * in flight per job, and prints one JSON object on stdout: operations, bytes,
  * completion-latency percentiles from a histogram with the same layout as
@@ -10,14 +11,15 @@
  * measuring. Built on demand by src/bench/peer-libnfs.ts:
  *
  *   gcc -O2 -o bench/peers/.build/libnfs-bench-<hash> bench/peers/libnfs-bench.c -lnfs
+ *   (libnfs 7: $(pkg-config --cflags --libs libnfs) -Wl,-rpath,PREFIX/lib -DLIBNFS_API_V2_CALLS)
  *
  * Arguments (all required unless marked):
  *   --url nfs://server/path[?uid=&gid=&nfsport=&mountport=]  what to mount; when
  *        the path is below an export, the export is found by trying shorter
  *        prefixes, and the rest is prepended to --path/--dir
- *   --rw read|write|randread|randwrite|randrw|stat
+ *   --rw read|write|randread|randwrite|randrw|stat|create|unlink
  *   --path P        data file, relative to the URL's path (I/O workloads)
- *   --dir D         tree directory (stat): stats D/j<job>/f<i>
+ *   --dir D         tree directory (stat, create, unlink): D/j<job>/f<i>
  *   --bs N --size N --iodepth N --numjobs N --nconnect N
  *   --runtime SECS (0: none) --ramp_time SECS --time_based 0|1
  *   --rwmixread PCT --number_ios N (0: none) --nrfiles N
@@ -26,8 +28,10 @@
  * completion after the ramp; without --time_based a job stops after
  * size/bs operations (nrfiles for stat) or --number_ios; nconnect is the
  * number of nfs_contexts (TCP connections), job j uses context j % nconnect
- * and its own nfsfh. Written data are random bytes; read data are copied
- * into a per-slot buffer, as pread() would deliver them.
+ * and its own nfsfh. Written data are random bytes; read data land in a
+ * per-slot buffer, as pread() would deliver them: libnfs 6 and later (API v2,
+ * built with -DLIBNFS_API_V2_CALLS) read them straight into it, older ones
+ * hand over their own buffer and the driver copies.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -125,7 +129,9 @@ static uint64_t hist_percentile(const struct hist *h, double p)
 
 /* ---- options ------------------------------------------------------------ */
 
-enum rw { RW_READ, RW_WRITE, RW_RANDREAD, RW_RANDWRITE, RW_RANDRW, RW_STAT };
+enum rw { RW_READ, RW_WRITE, RW_RANDREAD, RW_RANDWRITE, RW_RANDRW, RW_STAT, RW_CREATE, RW_UNLINK };
+
+#define IS_META(rw) ((rw) == RW_STAT || (rw) == RW_CREATE || (rw) == RW_UNLINK)
 
 static struct {
 	const char *url, *path, *dir;
@@ -175,17 +181,19 @@ static void parse_args(int argc, char **argv)
 			else if (!strcmp(v, "randwrite")) opt.rw = RW_RANDWRITE;
 			else if (!strcmp(v, "randrw")) opt.rw = RW_RANDRW;
 			else if (!strcmp(v, "stat")) opt.rw = RW_STAT;
+			else if (!strcmp(v, "create")) opt.rw = RW_CREATE;
+			else if (!strcmp(v, "unlink")) opt.rw = RW_UNLINK;
 			else die("unsupported --rw %s", v);
 		} else
 			die("unknown option --%s", k);
 	}
 	if (!opt.url)
 		die("--url is required");
-	if (opt.rw == RW_STAT ? !opt.dir : !opt.path)
-		die(opt.rw == RW_STAT ? "--dir is required for stat" : "--path is required");
+	if (IS_META(opt.rw) ? !opt.dir : !opt.path)
+		die(IS_META(opt.rw) ? "--dir is required for stat, create and unlink" : "--path is required");
 	if (opt.bs == 0 || opt.iodepth < 1 || opt.numjobs < 1 || opt.nconnect < 1 || opt.nrfiles < 1)
 		die("bs, iodepth, numjobs, nconnect and nrfiles must be positive");
-	if (opt.rw != RW_STAT && opt.size < opt.bs)
+	if (!IS_META(opt.rw) && opt.size < opt.bs)
 		die("--size must be at least --bs");
 }
 
@@ -274,8 +282,11 @@ static void io_cb(int status, struct nfs_context *nfs, void *data, void *private
 		failed = stopped = 1;
 		return;
 	}
+#ifndef LIBNFS_API_V2_CALLS
+	/* libnfs before 6 hands over its own buffer; 6 on read into s->buf already. */
 	if (!s->write && data && status > 0)
 		memcpy(s->buf, data, (size_t)status);
+#endif
 	complete(s, t1, (uint64_t)status);
 	issue(s);
 }
@@ -287,12 +298,29 @@ static void stat_cb(int status, struct nfs_context *nfs, void *data, void *priva
 	(void)nfs;
 	inflight--;
 	if (status < 0) {
-		fprintf(stderr, "libnfs-bench: stat failed: %s\n", data ? (char *)data : "?");
+		fprintf(stderr, "libnfs-bench: %s failed: %s\n", opt.rw == RW_CREATE ? "close" : opt.rw == RW_UNLINK ? "unlink" : "stat", data ? (char *)data : "?");
 		failed = stopped = 1;
 		return;
 	}
 	complete(s, t1, 0);
 	issue(s);
+}
+
+/* create: the file is open once CREATE answered; close it (no data: no RPC), as open('w') + close does. */
+static void creat_cb(int status, struct nfs_context *nfs, void *data, void *private_data)
+{
+	struct slot *s = private_data;
+	if (status < 0) {
+		inflight--;
+		fprintf(stderr, "libnfs-bench: create failed: %s\n", data ? (char *)data : "?");
+		failed = stopped = 1;
+		return;
+	}
+	if (nfs_close_async(nfs, data, stat_cb, s) != 0) {
+		inflight--;
+		fprintf(stderr, "libnfs-bench: could not queue a close: %s\n", nfs_get_error(nfs));
+		failed = stopped = 1;
+	}
 }
 
 static void issue(struct slot *s)
@@ -306,17 +334,23 @@ static void issue(struct slot *s)
 			return;
 		j->counted++;
 	}
-	if (opt.rw == RW_STAT) {
+	if (IS_META(opt.rw)) {
 		uint64_t i = j->cursor;
 		if (i >= (uint64_t)opt.nrfiles) {
-			if (!opt.time_based)
+			/* Only stat can go round again: a created or unlinked file is done with. */
+			if (!opt.time_based || opt.rw != RW_STAT)
 				return;
 			i = 0;
 		}
 		j->cursor = i + 1;
-		s->write = 0;
+		s->write = opt.rw != RW_STAT;
 		s->t0 = now_ns();
-		rc = nfs_stat64_async(j->nfs, j->paths[i], stat_cb, s);
+		if (opt.rw == RW_CREATE)
+			rc = nfs_creat_async(j->nfs, j->paths[i], 0644, creat_cb, s);
+		else if (opt.rw == RW_UNLINK)
+			rc = nfs_unlink_async(j->nfs, j->paths[i], stat_cb, s);
+		else
+			rc = nfs_stat64_async(j->nfs, j->paths[i], stat_cb, s);
 	} else {
 		uint64_t block;
 		if (opt.rw == RW_RANDREAD || opt.rw == RW_RANDWRITE || opt.rw == RW_RANDRW) {
@@ -329,10 +363,17 @@ static void issue(struct slot *s)
 		}
 		s->write = opt.rw == RW_WRITE || opt.rw == RW_RANDWRITE || (opt.rw == RW_RANDRW && rand01() * 100 >= opt.rwmixread);
 		s->t0 = now_ns();
+#ifdef LIBNFS_API_V2_CALLS
+		if (s->write)
+			rc = nfs_pwrite_async(j->nfs, j->fh, j->wbuf, opt.bs, block * opt.bs, io_cb, s);
+		else
+			rc = nfs_pread_async(j->nfs, j->fh, s->buf, opt.bs, block * opt.bs, io_cb, s);
+#else
 		if (s->write)
 			rc = nfs_pwrite_async(j->nfs, j->fh, block * opt.bs, opt.bs, j->wbuf, io_cb, s);
 		else
 			rc = nfs_pread_async(j->nfs, j->fh, block * opt.bs, opt.bs, io_cb, s);
+#endif
 	}
 	if (rc != 0) {
 		fprintf(stderr, "libnfs-bench: could not queue a call: %s\n", nfs_get_error(j->nfs));
@@ -454,7 +495,7 @@ int main(int argc, char **argv)
 	for (int j = 0; j < opt.numjobs; j++) {
 		struct job *jb = &jobs[j];
 		jb->nfs = ctxs[j % opt.nconnect];
-		if (opt.rw == RW_STAT) {
+		if (IS_META(opt.rw)) {
 			jb->paths = calloc((size_t)opt.nrfiles, sizeof(char *));
 			for (int i = 0; i < opt.nrfiles; i++) {
 				if (asprintf(&jb->paths[i], "%s%s/j%d/f%d", rest, opt.dir, j, i) < 0)
@@ -472,8 +513,13 @@ int main(int argc, char **argv)
 				jb->wbuf[i] = (char)(rand01() * 256);
 		}
 	}
-	blocks = opt.rw == RW_STAT ? 0 : opt.size / opt.bs;
-	limit = opt.number_ios ? opt.number_ios : opt.time_based ? UINT64_MAX : opt.rw == RW_STAT ? (uint64_t)opt.nrfiles : blocks;
+	blocks = IS_META(opt.rw) ? 0 : opt.size / opt.bs;
+	if (opt.number_ios)
+		limit = opt.number_ios;
+	else if (IS_META(opt.rw))
+		limit = opt.time_based && opt.rw == RW_STAT ? UINT64_MAX : (uint64_t)opt.nrfiles;
+	else
+		limit = opt.time_based ? UINT64_MAX : blocks;
 
 	int nslots = opt.numjobs * opt.iodepth;
 	struct slot *slots = calloc((size_t)nslots, sizeof(*slots));
@@ -487,7 +533,7 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < nslots; i++) {
 		slots[i].job = &jobs[i / opt.iodepth];
-		slots[i].buf = opt.rw == RW_STAT ? NULL : malloc(opt.bs);
+		slots[i].buf = IS_META(opt.rw) ? NULL : malloc(opt.bs);
 		issue(&slots[i]);
 	}
 	run_loop();
@@ -503,7 +549,7 @@ int main(int argc, char **argv)
 	printf(",\"cpu\":{\"user_us\":%" PRIu64 ",\"sys_us\":%" PRIu64 "},\"rsize\":%" PRIu64 ",\"wsize\":%" PRIu64 "}\n",
 	       measuring ? tv_us(ru1.ru_utime) - tv_us(ru0.ru_utime) : 0,
 	       measuring ? tv_us(ru1.ru_stime) - tv_us(ru0.ru_stime) : 0,
-	       nfs_get_readmax(ctxs[0]), nfs_get_writemax(ctxs[0]));
+	       (uint64_t)nfs_get_readmax(ctxs[0]), (uint64_t)nfs_get_writemax(ctxs[0]));
 	fflush(stdout);
 
 	for (int j = 0; j < opt.numjobs; j++) {

@@ -91,6 +91,8 @@ export interface BenchOptions {
   percentiles: PercentileOptions;
   plot: string | undefined;
   compare: 'libnfs' | undefined;
+  /** Prefix of the libnfs to compare with (its lib/pkgconfig), instead of the system's. */
+  libnfs: string | undefined;
   loops: number;
   /** All jobs on this thread's event loop, sharing one client (the pre-thread way, for comparison). */
   single: boolean;
@@ -154,6 +156,8 @@ export const USAGE = `usage: mountless bench [options]      (fio's option names 
   --log_hist_msec MS   window of the histogram log
   --plot FILE.svg|.html  chart of a sweep: IOPS and p99 latency against the swept value
   --compare libnfs     run the same job through libnfs's async API, alternating
+  --libnfs PREFIX      with --compare: the libnfs installed under PREFIX (e.g. libnfs 7.0
+                       from build-libnfs7) instead of the system's
   --loops N            runs of each side with --compare (default 1)
   --single             run all jobs on the main thread, sharing one client (default: one
                        worker thread and client per job, as fio runs one process per job)
@@ -219,6 +223,7 @@ const OPTS: Record<string, OptDef> = {
   new_group: { kind: 'bool' },
   plot: { kind: 'string' },
   compare: { kind: 'enum', values: ['libnfs'] },
+  libnfs: { kind: 'string' },
   loops: { kind: 'int', min: 1, max: 100 },
   group_reporting: { kind: 'bool' },
   single: { kind: 'bool' },
@@ -412,8 +417,8 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
   if (/\/\.\.?(\/|$)/.test(filename)) throw new BenchUsageError(`--filename: '${filename}' may not contain '.' or '..' components`);
   if (filename === '/' && !isMeta) throw new BenchUsageError('--filename: / is a directory');
   const compare = value<'libnfs' | undefined>(parsed, 'compare', undefined);
-  if (compare && !(IO_RW as readonly string[]).includes(rw) && rw !== 'stat') {
-    throw new BenchUsageError(`--compare libnfs supports --rw ${IO_RW.join(', ')} and stat, not ${rw}`);
+  if (compare && !(IO_RW as readonly string[]).includes(rw) && !['stat', 'create', 'unlink'].includes(rw)) {
+    throw new BenchUsageError(`--compare libnfs supports --rw ${IO_RW.join(', ')}, stat, create and unlink, not ${rw}`);
   }
   if (parsed.has('loops') && !compare) throw new BenchUsageError('--loops is for --compare');
   const plot = value<string | undefined>(parsed, 'plot', undefined);
@@ -452,6 +457,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = process.
     percentiles,
     plot,
     compare,
+    libnfs: value<string | undefined>(parsed, 'libnfs', undefined),
     loops: value(parsed, 'loops', 1),
     single: value(parsed, 'single', false),
     groupReporting: value(parsed, 'group_reporting', false),
@@ -497,7 +503,7 @@ function parseLogs(parsed: Map<string, unknown>, name: string): FioLogs | undefi
 }
 
 /** Options of the run as a whole, not of its job: left out of fio's "job options". */
-const NOT_JOB_OPTIONS = new Set(['url', 'output-format', 'plot', 'compare', 'loops', 'single', 'group_reporting', 'run-id', 'worker-index', 'workers', 'barrier-timeout']);
+const NOT_JOB_OPTIONS = new Set(['url', 'output-format', 'plot', 'compare', 'libnfs', 'loops', 'single', 'group_reporting', 'run-id', 'worker-index', 'workers', 'barrier-timeout']);
 
 /** A run id names a directory on the export. */
 export const RUN_ID = /^[A-Za-z0-9][\w.-]{0,127}$/;

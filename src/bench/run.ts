@@ -9,7 +9,7 @@ import { openJobs } from './jobs.js';
 import { allJobs, cleanupTree, layOutFile, prepareTree } from './layout.js';
 import { mergeJobs } from './merge.js';
 import { expandJobs, formatSize, isMetaRw, type BenchOptions, type JobSpec } from './options.js';
-import { buildLibnfsDriver, libnfsUrl, libnfsVersion, runLibnfs } from './peer-libnfs.js';
+import { buildLibnfsDriver, findLibnfs, libnfsUrl, runLibnfs } from './peer-libnfs.js';
 import { runOnThreads } from './threads.js';
 import { renderHtml, renderSvg, type PlotInput } from './plot.js';
 import { Progress, type ProgressStream } from './progress.js';
@@ -92,11 +92,11 @@ export async function runBench(o: BenchOptions, io: BenchIo, collect?: (results:
   const progress = new Progress(io.stderr);
   let driver: string | undefined;
   if (o.compare === 'libnfs') {
-    const version = await libnfsVersion();
-    driver = await buildLibnfsDriver(version);
+    const peer = await findLibnfs(o.libnfs);
+    driver = await buildLibnfsDriver(peer);
     const { dropped } = libnfsUrl(o.url);
     if (dropped.length) log(`URL arguments libnfs does not take, used by mountless only: ${dropped.join(', ')}`);
-    log(`comparing with libnfs ${version} (async API, ${driver})`);
+    log(`comparing with ${peer.label} (async API, ${driver})`);
     if (isMetaRw(o.base.rw) && !o.base.direct) log('libnfs caches no attributes and mountless does: add --direct=1 to compare uncached with uncached');
   }
   // One client (one mount) per --nconnect value, with that many TCP
@@ -125,9 +125,12 @@ export async function runBench(o: BenchOptions, io: BenchIo, collect?: (results:
       for (let loop = 1; loop <= loops; loop++) {
         const tag = driver ? loop : 0;
         const mode: RunMode = o.single ? {} : { threads: { url: o.url, connectOptions: { ...connectOpts, ...(spec.nconnect > 1 ? { nconnect: spec.nconnect } : {}) } } };
+        // create and unlink change the tree: every run after the first starts from it laid out anew.
+        const relay = driver && (spec.rw === 'create' || spec.rw === 'unlink');
+        if (relay && loop > 1) await prepareTree(use, spec, log);
         point.mountless.push(await runMountless(spec, use, tag, progress, mode));
         if (driver) {
-          // A create/unlink/mkdir pass changes the tree; only stat is compared, which does not.
+          if (relay) await prepareTree(use, spec, log);
           progress.start(`libnfs ${spec.name}`, { seconds: spec.timeBased && spec.runtime !== undefined ? spec.runtime + spec.rampTime : undefined });
           try {
             point.libnfs.push(await runLibnfs(driver, spec, o.url, loop));

@@ -6,7 +6,7 @@ import { AbortError, RpcClosedError, RpcConnectionError, RpcDeadlineError, RpcDe
 import { callMessage, callRetransmit, callSettle, callStart, connectChannel, nextConnectionId, replyDropped, settleMessage } from './diagnostics.js';
 import { decodeReplyHeader, encodeCallHeader, REPLY, type CallLabel } from './message.js';
 import { recordMark, type Placement } from './record.js';
-import { clampDelay, Transport, type TlsOptions } from './transport.js';
+import { clampDelay, DIRECT_MIN, Transport, type TlsOptions } from './transport.js';
 import { ReservedPort, type ResvPortMode } from './resvport.js';
 
 export interface RpcClientOptions {
@@ -142,6 +142,8 @@ interface PendingCall {
   into: ReplyInto | undefined;
   /** The placement under way for this call's reply; its dest is cleared when the call settles. */
   placement: Placement | undefined;
+  /** Counted in `largeInto` (its reply's payload may be read straight into the caller's buffer). */
+  largeInto: boolean;
   /** performance.now() at call() when the settle channel had subscribers, else -1 (no clock read for nobody). */
   started: number;
   retransmits: number;
@@ -181,6 +183,8 @@ export interface RpcStats {
   retransmits: number;
   /** New connections made after a loss (connects minus the first). */
   reconnects: number;
+  /** Payload bytes the kernel read straight into callers' buffers (ReplyInto), with no copy after. */
+  directBytes: number;
 }
 
 const DEFAULTS = {
@@ -208,7 +212,7 @@ export class RpcClient {
   private readonly reservedPort: ReservedPort | undefined;
   /** This connection, in diagnostics messages. */
   readonly id = nextConnectionId();
-  readonly stats: RpcStats = { calls: 0, replies: 0, unknownXids: 0, badReplies: 0, timeouts: 0, connects: 0, retransmits: 0, reconnects: 0 };
+  readonly stats: RpcStats = { calls: 0, replies: 0, unknownXids: 0, badReplies: 0, timeouts: 0, connects: 0, retransmits: 0, reconnects: 0, directBytes: 0 };
 
   /** The live connection; undefined while (re)connecting, after a loss and after close(). */
   private transport: Transport | undefined;
@@ -230,6 +234,8 @@ export class RpcClient {
   private queueHead = 0;
   /** Calls with `sent` set and not yet settled; never above maxInFlight. */
   private onWire = 0;
+  /** Unsettled calls with `largeInto` set: while any, the transport reads record heads short (see HEAD_READ). */
+  private largeInto = 0;
   private xid: number;
   private closed = false;
   private closing: Promise<void> | undefined;
@@ -346,6 +352,7 @@ export class RpcClient {
         // A payload wrapped by the flavor can only be read after it is unwrapped.
         into: sec?.wrapsResults ? undefined : opts?.into,
         placement: undefined,
+        largeInto: false,
         started: callSettle.hasSubscribers ? performance.now() : -1,
         retransmits: 0,
         sec,
@@ -371,6 +378,10 @@ export class RpcClient {
       if (signal) {
         pc.onAbort = () => this.settle(pc, true, new AbortError(undefined, { cause: signal.reason }));
         signal.addEventListener('abort', pc.onAbort, { once: true });
+      }
+      if (pc.into && pc.into.max >= DIRECT_MIN) {
+        pc.largeInto = true;
+        this.largeInto++;
       }
       this.byXid.set(xid, pc);
       this.enqueue(pc);
@@ -614,6 +625,8 @@ export class RpcClient {
             place: (head) => this.place(head),
             onClose: (err) => this.onTransportClose(transport, err),
             onDrain: () => this.pump(),
+            onDirect: (n) => void (this.stats.directBytes += n),
+            awaitsPayload: () => this.largeInto > 0,
           },
           abort.signal,
         );
@@ -735,8 +748,12 @@ export class RpcClient {
     this.byXid.delete(pc.xid);
     if (pc.timer) clearTimeout(pc.timer);
     if (pc.onAbort) pc.signal!.removeEventListener('abort', pc.onAbort);
-    if (pc.placement) pc.placement.dest = undefined;
+    if (pc.placement) {
+      pc.placement.dest = undefined;
+      this.transport?.release(pc.placement);
+    }
     if (pc.sent) this.onWire--;
+    if (pc.largeInto) this.largeInto--;
     pc.bufs = [];
     if (callSettle.hasSubscribers) callSettle.publish(settleMessage(this, pc, failed, result, replyBytes));
     if (failed) pc.reject(result);

@@ -208,6 +208,42 @@ export class RecordDecoder {
     return Math.max(0, p.at + p.length - Math.max(this.recordPos, p.at));
   }
 
+  /**
+   * Where the next read may land directly (see DirectTarget): only inside a
+   * placed payload whose destination is still wanted, and only for at least
+   * `min` bytes (a short tail is cheaper through the read buffer).
+   */
+  directTarget(min: number): DirectTarget | undefined {
+    const p = this.placement;
+    if (!p || p.dest === undefined || this.state !== State.Body || this.failed) return undefined;
+    const payloadEnd = p.at + p.length;
+    if (this.recordPos < p.at || this.recordPos >= payloadEnd) return undefined;
+    const n = Math.min(this.fragLeft, payloadEnd - this.recordPos);
+    if (n < min) return undefined;
+    const at = p.destOffset + (this.recordPos - p.at);
+    return { view: new Uint8Array(p.dest.buffer, p.dest.byteOffset + at, n), placement: p };
+  }
+
+  /** Inside a record whose bytes all go to the record buffer (no placement): its rest is best read in bulk. */
+  get assembling(): boolean {
+    return this.state === State.Body && this.placement === undefined;
+  }
+
+  /**
+   * Accounts for `n` payload bytes a read put straight into the window
+   * directTarget() gave: they are consumed as if pushed, without a copy.
+   */
+  pushDirect(n: number): void {
+    if (this.failed) throw this.failed;
+    const p = this.placement;
+    if (!p || this.state !== State.Body || n > this.fragLeft || this.recordPos < p.at || this.recordPos + n > p.at + p.length) {
+      throw new RpcRecordError('RPC record decoder: bytes read into a payload that is not being received');
+    }
+    this.recordPos += n;
+    this.fragLeft -= n;
+    if (this.fragLeft === 0) this.endFragment();
+  }
+
   private endFragment(): void {
     this.state = State.Header;
     if (!this.lastFragment) return;
@@ -220,6 +256,17 @@ export class RecordDecoder {
     this.placement = undefined;
     this.onRecord(record, placement);
   }
+}
+
+/**
+ * Where the next socket read may go instead of the transport's read buffer:
+ * a window of a placed payload's destination, exactly as long as the payload
+ * bytes still to come in this fragment, so the kernel copies them straight
+ * into the caller's memory and nothing past them.
+ */
+export interface DirectTarget {
+  view: Uint8Array;
+  placement: Placement;
 }
 
 /** The record mark for a single-fragment record of `length` bytes. */

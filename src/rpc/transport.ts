@@ -1,6 +1,6 @@
 import { Socket, connect as netConnect, isIP } from 'node:net';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import { RecordDecoder, type Placement } from './record.js';
+import { RecordDecoder, type DirectTarget, type Placement } from './record.js';
 import { RpcConnectionError } from './errors.js';
 import type { ReservedPort } from './resvport.js';
 
@@ -35,6 +35,10 @@ export interface TransportEvents {
   onClose(err: Error | undefined): void;
   /** The socket drained after a write returned false. */
   onDrain(): void;
+  /** `bytes` of a placed payload were read straight into the caller's buffer (no copy). */
+  onDirect?(bytes: number): void;
+  /** True while a call awaits a payload of at least DIRECT_MIN bytes to be placed: reads between records are then short. */
+  awaitsPayload?(): boolean;
 }
 
 /**
@@ -48,6 +52,38 @@ export function clampDelay(ms: number): number | undefined {
 
 /** Size of the reused socket read buffer (plain TCP). */
 const READ_BUFFER = 1024 * 1024;
+/** Payload bytes still to come worth a read of their own straight into the caller's buffer. */
+export const DIRECT_MIN = 16 * 1024;
+/**
+ * The read between records while a large payload is awaited: long enough for
+ * any reply's head (RPC header, status, attributes, the payload's length),
+ * short enough that the payload after it is read directly. A full-size read
+ * would pull in most of the next record, payload included, before its head
+ * could say where the payload goes.
+ */
+const HEAD_READ = 1024;
+
+/**
+ * Where a plain TCP socket reading into buffers we provide (`onread`)
+ * delivers. Before the Transport exists, bytes a server sends first are kept
+ * (copied) in `early`; then the Transport takes over `push` and `next`.
+ *
+ * Reads normally land in `buf`. While a placed payload (a READ's data) is
+ * being received, `next` may hand node a window of the caller's buffer
+ * instead, so the kernel copies the payload once, straight where it belongs;
+ * `armed` is that window until the read into it completes. node applies the
+ * buffer `next` returns to the read after the one just delivered.
+ */
+interface ReadSink {
+  early: Buffer[];
+  buf: Buffer;
+  /** The first HEAD_READ bytes of `buf`. */
+  head: Buffer;
+  armed: DirectTarget | undefined;
+  push(chunk: Buffer): void;
+  direct(n: number): void;
+  next(): Uint8Array;
+}
 /** A batch of at most this many bytes is sent as one buffer (copied together) rather than corked pieces. */
 const CONCAT_MAX = 64 * 1024;
 /** Bytes queued in one tick before we flush without waiting for the tick to end. */
@@ -82,8 +118,8 @@ export class Transport {
     private readonly socket: Socket,
     readonly opts: TransportOptions,
     private readonly events: TransportEvents,
-    /** Where a socket reading into one reused buffer (`onread`) delivers its bytes. */
-    sink?: { early: Buffer[]; push: (chunk: Buffer) => void },
+    /** Where a socket reading into buffers we provide (`onread`) delivers its bytes. */
+    private readonly sink?: ReadSink,
   ) {
     this.decoder = new RecordDecoder(
       opts.maxRecordSize,
@@ -103,6 +139,25 @@ export class Transport {
     };
     if (sink) {
       sink.push = push;
+      // Switching the armed buffer back needs the handle's useUserBuffer (node's internal
+      // binding, there since node 12); without it payloads take the copy.
+      const handle = (socket as unknown as { _handle?: { useUserBuffer?: unknown } })._handle;
+      if (typeof handle?.useUserBuffer === 'function') {
+        sink.direct = (n) => {
+          try {
+            events.onDirect?.(n);
+            this.decoder.pushDirect(n);
+          } catch (err) {
+            this.destroy(err as Error);
+          }
+        };
+        sink.next = () => {
+          const d = this.closed ? undefined : this.decoder.directTarget(DIRECT_MIN);
+          sink.armed = d;
+          if (d) return d.view;
+          return events.awaitsPayload?.() && !this.decoder.assembling ? sink.head : sink.buf;
+        };
+      }
       for (const c of sink.early.splice(0)) push(c);
     } else socket.on('data', push);
     socket.on('drain', () => {
@@ -158,7 +213,7 @@ export class Transport {
     }
   }
 
-  private static dial(opts: TransportOptions, signal: AbortSignal | undefined, reusedReads: boolean): Promise<{ socket: Socket; sink: { early: Buffer[]; push: (c: Buffer) => void } | undefined }> {
+  private static dial(opts: TransportOptions, signal: AbortSignal | undefined, reusedReads: boolean): Promise<{ socket: Socket; sink: ReadSink | undefined }> {
     return new Promise((resolve, reject) => {
       const where = `${opts.host}:${opts.port}`;
       if (signal?.aborted) {
@@ -167,7 +222,10 @@ export class Transport {
       }
       // Bytes that arrive before the Transport exists (a server speaking first) are kept, copied.
       const early: Buffer[] = [];
-      const sink = opts.tls || !reusedReads ? undefined : { early, push: (c: Buffer) => void early.push(Buffer.from(c)) };
+      const buf = Buffer.allocUnsafe(READ_BUFFER);
+      const sink: ReadSink | undefined = opts.tls || !reusedReads
+        ? undefined
+        : { early, buf, head: buf.subarray(0, HEAD_READ), armed: undefined, push: (c: Buffer) => void early.push(Buffer.from(c)), direct: () => {}, next: () => buf };
       const socket: Socket = opts.tls
         ? tlsConnect({ ...(isIP(opts.host) ? {} : { servername: opts.host }), ...opts.tls, host: opts.host, port: opts.port, ...(opts.localPort !== undefined ? { localPort: opts.localPort } : {}) })
         : !sink
@@ -177,11 +235,18 @@ export class Transport {
             port: opts.port,
             ...(opts.localPort !== undefined ? { localPort: opts.localPort } : {}),
             // One reused read buffer instead of a fresh 64 KiB Buffer per read:
-            // fewer allocations and syscalls for large replies (records are copied out).
+            // fewer allocations and syscalls for large replies (records are copied out),
+            // or, inside a placed payload, the caller's buffer itself (ReadSink).
             onread: {
-              buffer: Buffer.allocUnsafe(READ_BUFFER),
-              callback: (n: number, buf: Uint8Array) => {
-                sink!.push(Buffer.from(buf.buffer, buf.byteOffset, n));
+              buffer: () => sink!.next(),
+              // Not the buffer node passes: after release() re-aimed a read, node still names the old one.
+              callback: (n: number) => {
+                if (sink!.armed !== undefined) {
+                  sink!.armed = undefined;
+                  sink!.direct(n);
+                } else {
+                  sink!.push(Buffer.from(buf.buffer, buf.byteOffset, n));
+                }
                 return true;
               },
             },
@@ -222,6 +287,19 @@ export class Transport {
       socket.once('error', onError);
       socket.once(ready, onConnect);
     });
+  }
+
+  /**
+   * The caller behind `p` gave up: a read already aimed at its buffer is
+   * re-aimed at the transport's own, so not one more byte lands there (the
+   * rest of the payload is then read and dropped, and the stream stays in step).
+   */
+  release(p: Placement): void {
+    const sink = this.sink;
+    if (!sink || sink.armed?.placement !== p) return;
+    sink.armed = undefined;
+    const handle = (this.socket as unknown as { _handle?: { useUserBuffer?(b: Uint8Array): void } })._handle;
+    handle?.useUserBuffer?.(sink.buf);
   }
 
   get isClosed(): boolean {

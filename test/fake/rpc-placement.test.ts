@@ -78,6 +78,8 @@ t.test('a reply spanning reads lands in dest; the decoder gets a view of it', as
   t.same(dest.subarray(5, 300_006), data);
   t.equal(dest[4], 0xee);
   t.equal(dest[300_006], 0xee);
+  // The pieces after the first arrive after a pause: the kernel reads them straight into dest.
+  t.ok(client.stats.directBytes > 0 && client.stats.directBytes <= 300_001, `payload read into dest with no copy (${client.stats.directBytes} bytes)`);
 });
 
 t.test('a reply whole in one read is placed too (the socket buffer is reused); an error status is not', async (t) => {
@@ -143,7 +145,8 @@ t.test('an aborted call stops writing into dest at once; the connection stays in
   ac.abort();
   await t.rejects(p, AbortError);
   await sleep(150);
-  t.ok(dest.subarray(150_000).every((x) => x === 0xee), 'nothing written after the abort');
+  t.ok(dest.subarray(150_000).every((x) => x === 0xee), 'nothing written after the abort, though a read was aimed at dest');
+  t.ok(client.stats.directBytes === 0 || client.stats.directBytes < 150_000, 'no direct read completed after the abort');
   const next = await read(client, { dest: Buffer.alloc(8), destOffset: 0, max: 8, locate });
   t.same(next.data, payload(8, 2), 'the next reply decodes: the stream stayed in step');
 });

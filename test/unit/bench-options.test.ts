@@ -140,7 +140,7 @@ t.test('usage errors', async (t) => {
     [['randread'], /unexpected argument 'randread'/],
     [['--iodepth=1,2', '--bs=4k,8k'], /sweep one parameter at a time \(lists given for --bs and --iodepth\)/],
     [['--bs=1m', '--size=64k'], /--bs 1m is larger than --size 64k/],
-    [['--rw=create', '--compare=libnfs'], /--compare libnfs supports .* and stat, not create/],
+    [['--rw=mkdir', '--compare=libnfs'], /--compare libnfs supports .* stat, create and unlink, not mkdir/],
     [['--compare=nfs-ganesha'], /--compare: invalid value/],
     [['--loops=3'], /--loops is for --compare/],
     [['--plot=chart.png'], /--plot: 'chart.png' must end in .svg or .html/],

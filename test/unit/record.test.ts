@@ -341,3 +341,89 @@ t.test('placement: with reused chunks, a whole record is placed too, and the chu
   t.notOk(seen[1]!.placed);
   t.same(seen[1]!.r, body(8, 22), 'an unplaced record is a copy');
 });
+
+/**
+ * Drives a decoder as the transport does with reads it aims (DirectTarget):
+ * after each delivery, the next read goes into the window directTarget()
+ * gives, if any, for at most `size` bytes of the stream, else through push().
+ */
+function feedDirect(d: RecordDecoder, bytes: Buffer, size: number, min: number): number {
+  let direct = 0;
+  let i = 0;
+  while (i < bytes.length) {
+    const target = d.directTarget(min);
+    if (target) {
+      const n = Math.min(size, target.view.length, bytes.length - i);
+      target.view.set(bytes.subarray(i, i + n));
+      d.pushDirect(n);
+      direct += n;
+      i += n;
+    } else {
+      d.push(bytes.subarray(i, i + size));
+      i += size;
+    }
+  }
+  return direct;
+}
+
+t.test('direct reads: the payload is read into dest, never past it, the record keeps head and tail', async (t) => {
+  const head = body(30, 21);
+  const payload = body(1001, 22);
+  const tail = body(7, 23);
+  const rec = Buffer.concat([head, payload, tail]);
+  const next = body(40, 24);
+  const bytes = Buffer.concat([wire(rec), wire(next)]);
+  for (const size of [1, 3, 5, 31, 64, 500, 1037]) {
+    for (const min of [1, 200]) {
+      const dest = Buffer.alloc(1010, 0xee);
+      const seen: { record: Buffer; placed: boolean }[] = [];
+      const d = new RecordDecoder(
+        1 << 20,
+        (r, p) => seen.push({ record: Buffer.from(r), placed: p !== undefined }),
+        false,
+        (_h, n) => (n === rec.length ? { at: 30, length: 1001, dest, destOffset: 4 } : undefined),
+      );
+      const direct = feedDirect(d, bytes, size, min);
+      // Payload bytes still to come after a delivery are read directly; a chunk that brings them all leaves none.
+      t.ok(size > 500 || direct > 0, `chunks of ${size}, min ${min}: payload read directly (${direct} bytes)`);
+      t.ok(direct <= 1001, 'never more than the payload');
+      t.equal(seen.length, 2, 'both records');
+      t.ok(seen[0]!.placed);
+      t.same(seen[0]!.record, Buffer.concat([head, tail]), 'payload cut out of the record');
+      t.same(dest.subarray(4, 1005), payload, 'payload in dest at destOffset');
+      t.equal(dest[3], 0xee, 'nothing before destOffset');
+      t.equal(dest[1005], 0xee, 'nothing after the payload');
+      t.same(seen[1]!.record, next, 'the next record is untouched');
+    }
+  }
+});
+
+t.test('direct reads: none once dest is cleared, none outside a payload, none under the minimum', async (t) => {
+  const rec = body(600, 31);
+  const dest = Buffer.alloc(500, 0xee);
+  const p = { at: 50, length: 500, dest: dest as Uint8Array | undefined, destOffset: 0 };
+  const d = new RecordDecoder(1 << 20, () => {}, false, () => p);
+  const bytes = wire(rec);
+  t.equal(d.directTarget(1), undefined, 'nothing before a record starts');
+  t.notOk(d.assembling, 'between records');
+  d.push(bytes.subarray(0, 20));
+  t.equal(d.directTarget(1), undefined, 'not in the head');
+  t.notOk(d.assembling, 'a placed record is not assembled in bulk');
+  d.push(bytes.subarray(20, 54));
+  const w = d.directTarget(1);
+  t.equal(w?.view.length, 500, 'the whole payload, not a byte more');
+  t.equal(d.directTarget(501), undefined, 'under the minimum');
+  t.throws(() => d.pushDirect(501), RpcRecordError, 'more bytes than the payload has is refused');
+  p.dest = undefined;
+  t.equal(d.directTarget(1), undefined, 'a cleared dest is not read into');
+});
+
+t.test('assembling: true inside a record that is not placed, so the transport reads its rest in bulk', async (t) => {
+  const d = new RecordDecoder(1 << 20, () => {}, false, () => undefined);
+  const bytes = wire(body(300, 41));
+  t.notOk(d.assembling, 'between records');
+  d.push(bytes.subarray(0, 100));
+  t.ok(d.assembling, 'inside an unplaced record');
+  d.push(bytes.subarray(100));
+  t.notOk(d.assembling, 'after it');
+});

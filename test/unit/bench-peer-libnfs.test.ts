@@ -1,0 +1,20 @@
+import t from 'tap';
+import { libnfsRelease } from '../../src/bench/peer-libnfs.js';
+import { parseBenchArgs } from '../../src/bench/options.js';
+
+t.test('libnfs release from pkg-config version: soname from 5.0 on, the release itself before', async (t) => {
+  t.equal(libnfsRelease('4.0.0', false), '4.0.0', "Debian's 4.0 names its release");
+  t.equal(libnfsRelease('17.0.0', true), '7.0', '7.0 installs soname 17');
+  t.equal(libnfsRelease('16.2.0', true), '6.0', '6.x installs soname 16');
+  t.equal(libnfsRelease('14.0.0', false), '14.0.0', 'an old API with a soname is left as it is');
+});
+
+t.test('--libnfs PREFIX is a run option, not a job option', async (t) => {
+  const o = parseBenchArgs(['--url', 'nfs://h/e', '--rw', 'read', '--compare', 'libnfs', '--libnfs', '/opt/libnfs7']);
+  if (o === 'help') throw new Error('help');
+  t.equal(o.libnfs, '/opt/libnfs7');
+  t.notOk('libnfs' in o.base.given, 'not listed among the job options fio JSON reports');
+  const d = parseBenchArgs(['--url', 'nfs://h/e', '--rw', 'read']);
+  if (d === 'help') throw new Error('help');
+  t.equal(d.libnfs, undefined, "the system's libnfs by default");
+});
