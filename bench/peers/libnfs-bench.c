@@ -52,6 +52,7 @@
 #include <nfsc/libnfs.h>
 #include <nfsc/libnfs-raw.h>
 #include <nfsc/libnfs-raw-nfs.h> /* NFS_V3 */
+#include <nfsc/libnfs-raw-nfs4.h> /* NFS_V4 */
 
 /* ---- histogram: the layout of src/bench/histogram.ts ------------------- */
 
@@ -137,9 +138,9 @@ static struct {
 	const char *url, *path, *dir;
 	enum rw rw;
 	uint64_t bs, size, number_ios;
-	int iodepth, numjobs, nconnect, rwmixread, time_based, nrfiles;
+	int iodepth, numjobs, nconnect, rwmixread, time_based, nrfiles, nfsversion;
 	double runtime, ramp_time;
-} opt = { .bs = 4096, .iodepth = 1, .numjobs = 1, .nconnect = 1, .rwmixread = 50, .nrfiles = 1000 };
+} opt = { .bs = 4096, .iodepth = 1, .numjobs = 1, .nconnect = 1, .rwmixread = 50, .nrfiles = 1000, .nfsversion = 3 };
 
 static void die(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 static void die(const char *fmt, ...)
@@ -172,6 +173,7 @@ static void parse_args(int argc, char **argv)
 		else if (!strcmp(k, "rwmixread")) opt.rwmixread = atoi(v);
 		else if (!strcmp(k, "time_based")) opt.time_based = atoi(v);
 		else if (!strcmp(k, "nrfiles")) opt.nrfiles = atoi(v);
+		else if (!strcmp(k, "nfsversion")) opt.nfsversion = atoi(v);
 		else if (!strcmp(k, "runtime")) opt.runtime = atof(v);
 		else if (!strcmp(k, "ramp_time")) opt.ramp_time = atof(v);
 		else if (!strcmp(k, "rw")) {
@@ -191,6 +193,8 @@ static void parse_args(int argc, char **argv)
 		die("--url is required");
 	if (IS_META(opt.rw) ? !opt.dir : !opt.path)
 		die(IS_META(opt.rw) ? "--dir is required for stat, create and unlink" : "--path is required");
+	if (opt.nfsversion != 3 && opt.nfsversion != 4)
+		die("--nfsversion must be 3 or 4");
 	if (opt.bs == 0 || opt.iodepth < 1 || opt.numjobs < 1 || opt.nconnect < 1 || opt.nrfiles < 1)
 		die("bs, iodepth, numjobs, nconnect and nrfiles must be positive");
 	if (!IS_META(opt.rw) && opt.size < opt.bs)
@@ -394,7 +398,8 @@ static struct nfs_context *new_context(const char *url, char **server, char **pa
 	*server = strdup(u->server);
 	*path = strdup(u->path && *u->path ? u->path : "/");
 	nfs_destroy_url(u);
-	nfs_set_version(nfs, NFS_V3);
+	/* libnfs speaks NFSv4.0 only: a 4.1/4.2 run of mountless is compared with it */
+	nfs_set_version(nfs, opt.nfsversion == 4 ? NFS_V4 : NFS_V3);
 	nfs_set_dircache(nfs, 0); /* mountless has no caches yet: compare uncached with uncached */
 	return nfs;
 }

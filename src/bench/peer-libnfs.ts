@@ -145,6 +145,11 @@ export function libnfsUrl(url: string): { url: string; dropped: string[] } {
 /** Metadata workloads the driver runs; create and unlink change the tree, so each run needs it laid out anew. */
 export const COMPARED_META: ReadonlySet<string> = new Set(['stat', 'create', 'unlink']);
 
+/** The NFS version libnfs runs for a mountless URL: 4 (its 4.0) for any 4.x, else 3. */
+export function libnfsVersionOf(url: string): 3 | 4 {
+  return parseNfsUrl(url).options.version?.startsWith('4') ? 4 : 3;
+}
+
 /** The driver's command-line arguments for a job. */
 export function driverArgs(spec: JobSpec, url: string): string[] {
   const a = ['--url', libnfsUrl(url).url, '--rw', spec.rw];
@@ -153,6 +158,8 @@ export function driverArgs(spec: JobSpec, url: string): string[] {
   a.push('--iodepth', String(spec.iodepth), '--numjobs', String(spec.numjobs), '--nconnect', String(spec.nconnect));
   a.push('--runtime', String(spec.runtime ?? 0), '--ramp_time', String(spec.rampTime), '--time_based', spec.timeBased ? '1' : '0');
   a.push('--number_ios', String(spec.numberIos));
+  // libnfs has NFSv3 and NFSv4.0: a v4.x URL is compared with its 4.0, never silently with v3.
+  if (libnfsVersionOf(url) === 4) a.push('--nfsversion', '4');
   return a;
 }
 

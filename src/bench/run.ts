@@ -9,7 +9,7 @@ import { openJobs } from './jobs.js';
 import { allJobs, cleanupTree, layOutFile, prepareTree } from './layout.js';
 import { mergeJobs } from './merge.js';
 import { expandJobs, formatSize, isMetaRw, type BenchOptions, type JobSpec } from './options.js';
-import { buildLibnfsDriver, findLibnfs, libnfsUrl, runLibnfs } from './peer-libnfs.js';
+import { buildLibnfsDriver, findLibnfs, libnfsUrl, libnfsVersionOf, runLibnfs } from './peer-libnfs.js';
 import { runOnThreads } from './threads.js';
 import { renderHtml, renderSvg, type PlotInput } from './plot.js';
 import { Progress, type ProgressStream } from './progress.js';
@@ -96,7 +96,7 @@ export async function runBench(o: BenchOptions, io: BenchIo, collect?: (results:
     driver = await buildLibnfsDriver(peer);
     const { dropped } = libnfsUrl(o.url);
     if (dropped.length) log(`URL arguments libnfs does not take, used by mountless only: ${dropped.join(', ')}`);
-    log(`comparing with ${peer.label} (async API, ${driver})`);
+    log(`comparing with ${peer.label} (async API, ${driver}) over NFSv${libnfsVersionOf(o.url) === 4 ? '4.0, libnfs having no 4.1' : '3'}`);
     if (isMetaRw(o.base.rw) && !o.base.direct) log('libnfs caches no attributes and mountless does: add --direct=1 to compare uncached with uncached');
   }
   // One client (one mount) per --nconnect value, with that many TCP

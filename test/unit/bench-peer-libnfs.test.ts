@@ -1,5 +1,5 @@
 import t from 'tap';
-import { libnfsRelease } from '../../src/bench/peer-libnfs.js';
+import { driverArgs, libnfsRelease } from '../../src/bench/peer-libnfs.js';
 import { parseBenchArgs } from '../../src/bench/options.js';
 
 t.test('libnfs release from pkg-config version: soname from 5.0 on, the release itself before', async (t) => {
@@ -17,4 +17,16 @@ t.test('--libnfs PREFIX is a run option, not a job option', async (t) => {
   const d = parseBenchArgs(['--url', 'nfs://h/e', '--rw', 'read']);
   if (d === 'help') throw new Error('help');
   t.equal(d.libnfs, undefined, "the system's libnfs by default");
+});
+
+t.test('the driver runs the NFS version of the URL: v3, or libnfs 4.0 for any 4.x (never v3 behind a v4 run)', async (t) => {
+  const argsFor = (url: string) => {
+    const o = parseBenchArgs(['--url', url, '--rw', 'randread', '--compare', 'libnfs']);
+    if (o === 'help') throw new Error('help');
+    return driverArgs(o.base, url);
+  };
+  const version = (a: string[]) => (a.includes('--nfsversion') ? a[a.indexOf('--nfsversion') + 1] : '3');
+  t.equal(version(argsFor('nfs://h/e')), '3');
+  t.equal(version(argsFor('nfs://h/e?version=3')), '3');
+  for (const v of ['4', '4.0', '4.1', '4.2']) t.equal(version(argsFor(`nfs://h/e?version=${v}`)), '4', `version=${v}`);
 });
