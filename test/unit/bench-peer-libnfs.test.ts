@@ -1,6 +1,6 @@
 import t from 'tap';
 import { driverArgs, libnfsRelease } from '../../src/bench/peer-libnfs.js';
-import { parseBenchArgs } from '../../src/bench/options.js';
+import { expandJobs, parseBenchArgs } from '../../src/bench/options.js';
 
 t.test('libnfs release from pkg-config version: soname from 5.0 on, the release itself before', async (t) => {
   t.equal(libnfsRelease('4.0.0', false), '4.0.0', "Debian's 4.0 names its release");
@@ -23,7 +23,7 @@ t.test('the driver runs the NFS version of the URL: v3, or libnfs 4.0 for any 4.
   const argsFor = (url: string) => {
     const o = parseBenchArgs(['--url', url, '--rw', 'randread', '--compare', 'libnfs']);
     if (o === 'help') throw new Error('help');
-    return driverArgs(o.base, url);
+    return driverArgs(expandJobs(o)[0]!, url);
   };
   const version = (a: string[]) => (a.includes('--nfsversion') ? a[a.indexOf('--nfsversion') + 1] : '3');
   t.equal(version(argsFor('nfs://h/e')), '3');
