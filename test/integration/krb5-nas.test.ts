@@ -3,10 +3,11 @@
 // (scripts/krb5-nas). The client runs inside the namespace as a child
 // (_krb5-child.ts) that prints what it saw; this file asserts.
 import t, { type Test } from 'tap';
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { uniqueName } from './_env.js';
+import { runNamespaced, startNamespaced } from './_namespace.js';
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/krb5-nas', import.meta.url));
 const CHILD = fileURLToPath(new URL('./_krb5-child.ts', import.meta.url));
@@ -14,12 +15,7 @@ const CHILD = fileURLToPath(new URL('./_krb5-child.ts', import.meta.url));
 if (process.getuid?.() !== 0) {
   t.test('the Kerberos NAS', { skip: 'needs root (namespaces, bind mounts)' }, () => {});
 } else {
-  const env: Record<string, string> = {};
-  const out = execFileSync(SCRIPT, ['start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  for (const line of out.split('\n')) {
-    const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
-    if (m) env[m[1]!] = m[2]!;
-  }
+  const env = startNamespaced(SCRIPT);
   const URL_BASE = env.MOUNTLESS_KRB5_NAS_URL!;
   const EXPORT_DIR = env.MOUNTLESS_KRB5_NAS_EXPORT_DIR!;
   const ALICE_UID = Number(env.MOUNTLESS_KRB5_NAS_ALICE_UID);
@@ -27,23 +23,7 @@ if (process.getuid?.() !== 0) {
 
   type Result = Record<string, unknown>;
   /** Runs the jobs in one child inside the namespace (a child costs seconds to start). */
-  const runAll = (jobs: Record<string, unknown>[]): Promise<Result[]> =>
-    new Promise((resolve, reject) => {
-      const c = spawn(SCRIPT, ['exec', process.execPath, ...process.execArgv, CHILD, JSON.stringify(jobs)], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      c.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-      c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-      c.on('error', reject);
-      c.on('close', (code) => {
-        const line = stdout.trim().split('\n').pop() ?? '';
-        try {
-          resolve(JSON.parse(line) as Result[]);
-        } catch {
-          reject(new Error(`child exited ${code} without a result: ${stdout}\n${stderr}`));
-        }
-      });
-    });
+  const runAll = (jobs: Record<string, unknown>[]): Promise<Result[]> => runNamespaced<Result[]>(SCRIPT, CHILD, jobs);
 
   const cleanup = (dir: string) => rmSync(`${EXPORT_DIR}/${dir}`, { recursive: true, force: true });
 

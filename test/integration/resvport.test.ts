@@ -4,10 +4,11 @@
 // an error naming both remedies; and thousands of connections to the shared
 // NAS do not use up the ~500 privileged ports.
 import t from 'tap';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { RpcClient } from '../../src/rpc/client.js';
 import { NFS_URL, uniqueName } from './_env.js';
+import { runNamespaced, startNamespaced } from './_namespace.js';
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/secure-nas', import.meta.url));
 const CHILD = fileURLToPath(new URL('./_resvport-child.ts', import.meta.url));
@@ -36,12 +37,7 @@ if (process.getuid?.() !== 0) {
   });
 
   t.test('a secure export (PrivilegedPort)', async (t) => {
-    const env: Record<string, string> = {};
-    const out = execFileSync(SCRIPT, ['start'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-    for (const line of out.split('\n')) {
-      const m = /^([A-Z0-9_]+)=(.*)$/.exec(line);
-      if (m) env[m[1]!] = m[2]!;
-    }
+    const env = startNamespaced(SCRIPT);
     t.teardown(() => void execFileSync(SCRIPT, ['stop'], { stdio: 'inherit' }));
     const secure = env.MOUNTLESS_SECURE_NAS_URL!;
     const open = env.MOUNTLESS_SECURE_NAS_OPEN_URL!;
@@ -53,21 +49,7 @@ if (process.getuid?.() !== 0) {
       { url: `${open}?version=3&resvport=0`, file: `/${uniqueName('open3')}` },
       { url: `${secure}?version=3`, file: `/${uniqueName('auto3')}` },
     ];
-    const results = await new Promise<Record<string, { code: string; message: string } | string | undefined>[]>((resolve, reject) => {
-      const c = spawn(SCRIPT, ['exec', process.execPath, ...process.execArgv, CHILD, JSON.stringify(cases)], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      c.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-      c.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-      c.on('error', reject);
-      c.on('close', (code) => {
-        try {
-          resolve(JSON.parse(stdout.trim().split('\n').pop() ?? ''));
-        } catch {
-          reject(new Error(`child exited ${code} without a result: ${stdout}\n${stderr}`));
-        }
-      });
-    });
+    const results = await runNamespaced<Record<string, { code: string; message: string } | string | undefined>[]>(SCRIPT, CHILD, cases);
     const [v3, v41, v3off, v41off, openOff, auto] = results;
     t.same(v3, { text: 'secure' }, 'NFSv3 with resvport=1: MOUNT, write and read work');
     t.same(v41, { text: 'secure' }, 'NFSv4.1 with resvport=1 works');
