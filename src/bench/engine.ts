@@ -56,43 +56,49 @@ export interface DriveResult {
 /**
  * Runs `iodepth` workers for each of `jobCount` jobs, each worker awaiting one
  * operation at a time, and measures completion latency per operation with
- * process.hrtime.bigint(), per job. Operations that complete during the ramp
+ * a monotonic ns clock, per job. Operations that complete during the ramp
  * are not counted; measuring (latency, bytes, CPU time) starts for every job
  * with the first completion after it, and a job's runtime ends at its own
  * last completion. The run ends at the deadline (runtime), or when every
  * job has done `limit` operations or has nothing left.
  */
 export async function drive(spec: JobSpec, w: Workload, jobCount: number, live?: Live, cpuClock: () => CpuTime = processCpuUsage): Promise<DriveResult> {
-  const tallies = Array.from({ length: jobCount }, () => ({ read: new Histogram(), write: new Histogram(), rBytes: 0, wBytes: 0, last: 0n, fio: new FioTally(tallyOptions(spec)), inflight: 0 }));
+  const tallies = Array.from({ length: jobCount }, () => ({ read: new Histogram(), write: new Histogram(), rBytes: 0, wBytes: 0, last: 0, fio: new FioTally(tallyOptions(spec)), inflight: 0 }));
   const counted = new Array<number>(jobCount).fill(0);
-  const start = process.hrtime.bigint();
-  const rampNs = BigInt(Math.round(spec.rampTime * 1e9));
-  const runNs = spec.runtime !== undefined ? BigInt(Math.round(spec.runtime * 1e9)) : undefined;
+  // Times are ns as plain numbers from performance.now() (exact to well under a ns over days):
+  // process.hrtime.bigint() cost three BigInts per operation, charged to every op measured.
+  const start = nowNs();
+  const rampNs = Math.round(spec.rampTime * 1e9);
+  const runNs = spec.runtime !== undefined ? Math.round(spec.runtime * 1e9) : undefined;
   const rampEnd = start + rampNs;
   let measuring = false;
-  let measureStart = 0n;
+  let measureStart = 0;
   let startMs: number | undefined;
-  let deadline: bigint | undefined = runNs !== undefined ? rampEnd + runNs : undefined;
+  let deadline: number | undefined = runNs !== undefined ? rampEnd + runNs : undefined;
   let cpu0 = cpuClock();
   let stopped = false;
   const st = live ?? { ios: 0, bytes: 0, measureStart: 0n, endsAt: undefined, ramping: false };
+  // The progress line reads hrtime.bigint() (another thread, possibly): this clock's
+  // instants are handed over as offsets from a pair of readings taken together.
+  const hrBase = process.hrtime.bigint() - BigInt(Math.round(nowNs()));
+  const toHr = (ns: number) => hrBase + BigInt(Math.round(ns));
   st.ios = 0;
   st.bytes = 0;
-  st.ramping = rampNs > 0n;
-  st.endsAt = deadline;
+  st.ramping = rampNs > 0;
+  st.endsAt = deadline === undefined ? undefined : toHr(deadline);
 
-  const begin = (t: bigint) => {
+  const begin = (t: number) => {
     measuring = true;
     measureStart = t;
     startMs = Date.now();
-    st.measureStart = t;
+    st.measureStart = toHr(t);
     st.ramping = false;
     if (runNs !== undefined) deadline = t + runNs;
-    st.endsAt = deadline;
+    st.endsAt = deadline === undefined ? undefined : toHr(deadline);
     for (const x of tallies) x.last = t;
     cpu0 = cpuClock();
   };
-  if (rampNs === 0n) begin(start);
+  if (rampNs === 0) begin(start);
 
   const worker = async (slot: WorkerSlot) => {
     const j = slot.job;
@@ -104,7 +110,7 @@ export async function drive(spec: JobSpec, w: Workload, jobCount: number, live?:
         counted[j]!++;
       }
       // slat: until the call has started the operation and returned; clat: from there to completion.
-      const ts = process.hrtime.bigint();
+      const ts = nowNs();
       tally.inflight++;
       if (measuring) tally.fio.submitted(tally.inflight);
       const p = w.step(slot);
@@ -112,7 +118,7 @@ export async function drive(spec: JobSpec, w: Workload, jobCount: number, live?:
         tally.inflight--;
         return;
       }
-      const t0 = process.hrtime.bigint();
+      const t0 = nowNs();
       // try/finally, not p.finally(): no second promise and closure per operation (the engine's own cost is charged to every op it measures).
       let n: number;
       try {
@@ -120,10 +126,11 @@ export async function drive(spec: JobSpec, w: Workload, jobCount: number, live?:
       } finally {
         tally.inflight--;
       }
-      const t1 = process.hrtime.bigint();
+      const t1 = nowNs();
       if (measuring) {
-        const ns = Number(t1 - t0);
-        tally.fio.completed(slot.write, n, Number(t0 - ts), ns, Number(t1 - measureStart));
+        // Whole ns, as hrtime gave them: reports and fio's JSON print integers.
+        const ns = Math.round(t1 - t0);
+        tally.fio.completed(slot.write, n, Math.round(t0 - ts), ns, Math.round(t1 - measureStart));
         if (slot.write) {
           tally.write.record(ns);
           tally.wBytes += n;
@@ -161,10 +168,15 @@ export async function drive(spec: JobSpec, w: Workload, jobCount: number, live?:
   const cpu = cpuSince(cpu0, cpuClock());
   return {
     jobs: tallies.map((x) => {
-      x.fio.runtimeNs = measuring ? Number(x.last - measureStart) : 0;
+      x.fio.runtimeNs = measuring ? Math.round(x.last - measureStart) : 0;
       return { runtimeNs: x.fio.runtimeNs, read: { hist: x.read, bytes: x.rBytes }, write: { hist: x.write, bytes: x.wBytes }, fio: x.fio };
     }),
     cpu,
     startMs,
   };
+}
+
+/** A monotonic clock in ns, as a number. */
+function nowNs(): number {
+  return performance.now() * 1e6;
 }

@@ -75,9 +75,13 @@ export class XdrReader {
 
   u64(what = 'uint64'): bigint {
     this.need(8, what);
-    const v = this.buf.readBigUInt64BE(this.pos);
+    const hi = this.buf.readUInt32BE(this.pos);
+    const lo = this.buf.readUInt32BE(this.pos + 4);
     this.pos += 8;
-    return v;
+    // One BigInt from an exact number where it fits (fileids, fsids, cookies nearly always do);
+    // readBigUInt64BE builds four (two halves, a shift and a sum), and a fattr has two of these.
+    if (hi < 0x20_0000) return BigInt(hi * U32_MAX_PLUS_1 + lo);
+    return (BigInt(hi) << 32n) | BigInt(lo);
   }
 
   /**

@@ -29,7 +29,7 @@ t.test('uint32 / int32 round trip, big-endian on the wire', async (t) => {
 });
 
 t.test('uint64 / int64 round trip, including beyond 2^53', async (t) => {
-  const big = [0n, 1n, 0xffffffffn, 0x1_0000_0000n, 2n ** 53n + 1n, 0x8000_0000_0000_0000n, 2n ** 64n - 1n];
+  const big = [0n, 1n, 0xffffffffn, 0x1_0000_0000n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 0x8000_0000_0000_0000n, 2n ** 64n - 1n];
   for (const v of big) {
     const b = enc((w) => w.u64(v));
     t.equal(b.length, 8);
