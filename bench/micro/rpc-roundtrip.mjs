@@ -71,7 +71,7 @@ if (process.env.RPC_RT_SERVE) {
   const data = Buffer.alloc(size, 3);
   const dests = Array.from({ length: depth }, () => Buffer.alloc(size));
   const one = (slot) => {
-    if (kind.startsWith('read')) return nfs3Read(rpc, fh, 0, size, { into: { dest: dests[slot], destOffset: 0, max: size, locate: locateRead3data } });
+    if (kind.startsWith('read')) return nfs3Read(rpc, fh, 0, size, { into: { dest: dests[slot], destOffset: 0, max: size, locate: locateRead3data, copies: true } });
     if (kind.startsWith('write')) return nfs3Write(rpc, fh, 0, data, 0);
     return nfs3Getattr(rpc, fh);
   };

@@ -1,4 +1,4 @@
-import { placedOpaque, type CallOptions, type ReplyInto, type RpcClient } from '../rpc/client.js';
+import { receivedOpaque, type CallOptions, type ReplyInto, type RpcClient } from '../rpc/client.js';
 import type { CallLabel } from '../rpc/message.js';
 import { XdrDecodeError } from '../xdr/errors.js';
 import type { XdrReader } from '../xdr/reader.js';
@@ -241,18 +241,18 @@ export function decodeLookup3res(r: XdrReader): Lookup3Res {
   let res: Lookup3Res;
   if (s === NFS3_OK) {
     const object = decodeFh(r, 'object');
-    const objAttributes = decodePostOpAttr(r, 'obj_attributes');
-    const dirAttributes = decodePostOpAttr(r, 'dir_attributes');
+    const objAttributes = decodePostOpAttr(r, 'obj_attributes.attributes_follow');
+    const dirAttributes = decodePostOpAttr(r, 'dir_attributes.attributes_follow');
     res = { ok: true, status: NFS3_OK, object, objAttributes, dirAttributes };
   } else {
-    res = { ok: false, status: s, dirAttributes: decodePostOpAttr(r, 'dir_attributes') };
+    res = { ok: false, status: s, dirAttributes: decodePostOpAttr(r, 'dir_attributes.attributes_follow') };
   }
   return end(r, res, L_LOOKUP);
 }
 
 export function decodeAccess3res(r: XdrReader): Access3Res {
   const s = status(r);
-  const objAttributes = decodePostOpAttr(r, 'obj_attributes');
+  const objAttributes = decodePostOpAttr(r, 'obj_attributes.attributes_follow');
   const res: Access3Res =
     s === NFS3_OK ? { ok: true, status: NFS3_OK, objAttributes, access: r.u32('access') } : { ok: false, status: s, objAttributes };
   return end(r, res, L_ACCESS);
@@ -260,7 +260,7 @@ export function decodeAccess3res(r: XdrReader): Access3Res {
 
 export function decodeReadlink3res(r: XdrReader): Readlink3Res {
   const s = status(r);
-  const symlinkAttributes = decodePostOpAttr(r, 'symlink_attributes');
+  const symlinkAttributes = decodePostOpAttr(r, 'symlink_attributes.attributes_follow');
   const res: Readlink3Res =
     s === NFS3_OK
       ? { ok: true, status: NFS3_OK, symlinkAttributes, data: r.string(NFS3_MAXPATHLEN, 'nfspath3') }
@@ -287,11 +287,11 @@ export function locateRead3data(results: Buffer): { at: number; length: number }
 
 export function decodeRead3res(r: XdrReader, into?: ReplyInto): Read3Res {
   const s = status(r);
-  const fileAttributes = decodePostOpAttr(r, 'file_attributes');
+  const fileAttributes = decodePostOpAttr(r, 'file_attributes.attributes_follow');
   if (s !== NFS3_OK) return end(r, { ok: false, status: s, fileAttributes }, L_READ);
   const count = r.u32('count');
   const eof = r.bool('eof');
-  const data = into?.placed !== undefined ? placedOpaque(r, into, 'data') : r.opaque(0xffff_ffff, 'data');
+  const data = into !== undefined ? receivedOpaque(r, into, 'data') : r.opaque(0xffff_ffff, 'data');
   // The Linux client refuses a mismatch too (decode_read3resok): which of the
   // two lengths is the lie cannot be known, and guessing corrupts files.
   if (count !== data.length) {
@@ -315,7 +315,7 @@ function decodeDiropres(r: XdrReader, l: CallLabel): Diropres3 {
   let res: Diropres3;
   if (s === NFS3_OK) {
     const obj = decodePostOpFh(r, 'obj');
-    const objAttributes = decodePostOpAttr(r, 'obj_attributes');
+    const objAttributes = decodePostOpAttr(r, 'obj_attributes.attributes_follow');
     res = { ok: true, status: NFS3_OK, obj, objAttributes, dirWcc: decodeWccData(r) };
   } else {
     res = { ok: false, status: s, dirWcc: decodeWccData(r) };
@@ -346,7 +346,7 @@ export function decodeRename3res(r: XdrReader): Rename3Res {
 
 export function decodeLink3res(r: XdrReader): Link3Res {
   const s = status(r);
-  const fileAttributes = decodePostOpAttr(r, 'file_attributes');
+  const fileAttributes = decodePostOpAttr(r, 'file_attributes.attributes_follow');
   const linkDirWcc = decodeWccData(r);
   return end(
     r,
@@ -366,14 +366,14 @@ function decodeEntryPlus3(r: XdrReader): EntryPlus3 {
   const fileid = r.u64('fileid');
   const name = r.string(MAX_REPLY_NAME, 'filename3');
   const cookie = r.u64('cookie');
-  const attributes = decodePostOpAttr(r, 'name_attributes');
+  const attributes = decodePostOpAttr(r, 'name_attributes.attributes_follow');
   const handle = decodePostOpFh(r, 'name_handle');
   return { fileid, name, cookie, attributes, handle };
 }
 
 export function decodeReaddir3res(r: XdrReader): Readdir3Res {
   const s = status(r);
-  const dirAttributes = decodePostOpAttr(r, 'dir_attributes');
+  const dirAttributes = decodePostOpAttr(r, 'dir_attributes.attributes_follow');
   if (s !== NFS3_OK) return end(r, { ok: false, status: s, dirAttributes }, L_READDIR);
   const cookieverf = Buffer.from(r.fixed(NFS3_COOKIEVERFSIZE, 'cookieverf3'));
   const entries = r.list(MAX_DIR_ENTRIES, decodeEntry3, 'entry3');
@@ -383,7 +383,7 @@ export function decodeReaddir3res(r: XdrReader): Readdir3Res {
 
 export function decodeReaddirplus3res(r: XdrReader): Readdirplus3Res {
   const s = status(r);
-  const dirAttributes = decodePostOpAttr(r, 'dir_attributes');
+  const dirAttributes = decodePostOpAttr(r, 'dir_attributes.attributes_follow');
   if (s !== NFS3_OK) return end(r, { ok: false, status: s, dirAttributes }, L_READDIRPLUS);
   const cookieverf = Buffer.from(r.fixed(NFS3_COOKIEVERFSIZE, 'cookieverf3'));
   const entries = r.list(MAX_DIR_ENTRIES, decodeEntryPlus3, 'entryplus3');
@@ -393,7 +393,7 @@ export function decodeReaddirplus3res(r: XdrReader): Readdirplus3Res {
 
 export function decodeFsstat3res(r: XdrReader): Fsstat3Res {
   const s = status(r);
-  const objAttributes = decodePostOpAttr(r, 'obj_attributes');
+  const objAttributes = decodePostOpAttr(r, 'obj_attributes.attributes_follow');
   if (s !== NFS3_OK) return end(r, { ok: false, status: s, objAttributes }, L_FSSTAT);
   const tbytes = r.u64n('tbytes');
   const fbytes = r.u64n('fbytes');
@@ -407,7 +407,7 @@ export function decodeFsstat3res(r: XdrReader): Fsstat3Res {
 
 export function decodeFsinfo3res(r: XdrReader): Fsinfo3Res {
   const s = status(r);
-  const objAttributes = decodePostOpAttr(r, 'obj_attributes');
+  const objAttributes = decodePostOpAttr(r, 'obj_attributes.attributes_follow');
   if (s !== NFS3_OK) return end(r, { ok: false, status: s, objAttributes }, L_FSINFO);
   const rtmax = r.u32('rtmax');
   const rtpref = r.u32('rtpref');
@@ -428,7 +428,7 @@ export function decodeFsinfo3res(r: XdrReader): Fsinfo3Res {
 
 export function decodePathconf3res(r: XdrReader): Pathconf3Res {
   const s = status(r);
-  const objAttributes = decodePostOpAttr(r, 'obj_attributes');
+  const objAttributes = decodePostOpAttr(r, 'obj_attributes.attributes_follow');
   if (s !== NFS3_OK) return end(r, { ok: false, status: s, objAttributes }, L_PATHCONF);
   const linkmax = r.u32('linkmax');
   const nameMax = r.u32('name_max');

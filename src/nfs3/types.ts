@@ -224,27 +224,29 @@ export function decodeFattr3(r: XdrReader): Fattr3 {
   const specdata2 = r.u32('fattr3.rdev.specdata2');
   const fsid = r.u64('fattr3.fsid');
   const fileid = r.u64('fattr3.fileid');
-  const atime = decodeNfstime3(r, 'fattr3.atime');
-  const mtime = decodeNfstime3(r, 'fattr3.mtime');
-  const ctime = decodeNfstime3(r, 'fattr3.ctime');
+  // Field names as literals, not built per call: every READ and WRITE reply carries a fattr3.
+  const atime = { seconds: r.u32('fattr3.atime.seconds'), nseconds: r.u32('fattr3.atime.nseconds') };
+  const mtime = { seconds: r.u32('fattr3.mtime.seconds'), nseconds: r.u32('fattr3.mtime.nseconds') };
+  const ctime = { seconds: r.u32('fattr3.ctime.seconds'), nseconds: r.u32('fattr3.ctime.nseconds') };
   return { type, mode, nlink, uid, gid, size, used, rdev: { specdata1, specdata2 }, fsid, fileid, atime, mtime, ctime };
 }
 
-export function decodePostOpAttr(r: XdrReader, what = 'post_op_attr'): Fattr3 | undefined {
-  return r.bool(`${what}.attributes_follow`) ? decodeFattr3(r) : undefined;
+/** `follows` names the discriminant in errors ("file_attributes.attributes_follow"): a literal, not built per reply. */
+export function decodePostOpAttr(r: XdrReader, follows = 'post_op_attr.attributes_follow'): Fattr3 | undefined {
+  return r.bool(follows) ? decodeFattr3(r) : undefined;
 }
 
 export function decodePreOpAttr(r: XdrReader): WccAttr | undefined {
   if (!r.bool('pre_op_attr.attributes_follow')) return undefined;
   const size = r.u64n('wcc_attr.size');
-  const mtime = decodeNfstime3(r, 'wcc_attr.mtime');
-  const ctime = decodeNfstime3(r, 'wcc_attr.ctime');
+  const mtime = { seconds: r.u32('wcc_attr.mtime.seconds'), nseconds: r.u32('wcc_attr.mtime.nseconds') };
+  const ctime = { seconds: r.u32('wcc_attr.ctime.seconds'), nseconds: r.u32('wcc_attr.ctime.nseconds') };
   return { size, mtime, ctime };
 }
 
 export function decodeWccData(r: XdrReader): WccData {
   const before = decodePreOpAttr(r);
-  const after = decodePostOpAttr(r, 'wcc_data.after');
+  const after = decodePostOpAttr(r, 'wcc_data.after.attributes_follow');
   return { before, after };
 }
 

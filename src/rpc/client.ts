@@ -93,6 +93,15 @@ export interface ReplyInto {
   locate(results: Buffer): { at: number; length: number } | undefined;
   /** Set before the results are decoded: payload bytes placed in dest, or undefined if the reply came whole. */
   placed?: number | undefined;
+  /**
+   * The decoder reads the payload with receivedOpaque() and keeps no other
+   * view of the record: a reply that arrived whole may then be decoded
+   * straight from the socket's read buffer, with no copy of the record and
+   * no placement (the payload is copied into dest while decoding).
+   */
+  copies?: boolean;
+  /** Set before the results are decoded: the record is the socket's read buffer, reused once decoding returns. */
+  inPlace?: boolean;
 }
 
 /**
@@ -109,6 +118,21 @@ export function placedOpaque(r: XdrReader, into: ReplyInto, what: string): Buffe
   return Buffer.from(into.dest.buffer, into.dest.byteOffset + into.destOffset, n);
 }
 
+/**
+ * The payload of a call that asked for one (ReplyInto with `copies`): where
+ * it was placed, or copied into dest now from a record decoded in place (the
+ * read buffer is reused after this), or, otherwise, a view of the record.
+ */
+export function receivedOpaque(r: XdrReader, into: ReplyInto, what: string): Buffer {
+  if (into.placed !== undefined) return placedOpaque(r, into, what);
+  const v = r.opaque(0xffff_ffff, what);
+  if (!into.inPlace) return v;
+  // More than was asked for: handed on as received (a copy), for the caller to cut as it always has.
+  if (v.length > into.max) return Buffer.from(v);
+  into.dest.set(v, into.destOffset);
+  return Buffer.from(into.dest.buffer, into.dest.byteOffset + into.destOffset, v.length);
+}
+
 export type Encoder = ((w: XdrWriter) => void) | null;
 export type Decoder<T> = (r: XdrReader) => T;
 
@@ -120,7 +144,11 @@ export type Decoder<T> = (r: XdrReader) => T;
 interface PendingCall {
   xid: number;
   label: CallLabel;
+  /** The encoded call, unless it lies whole in `arena`. */
   bufs: Buffer[];
+  /** The send arena holding the whole call at [arenaAt, arenaAt + bytes), if it does. */
+  arena: Buffer | undefined;
+  arenaAt: number;
   bytes: number;
   decode: Decoder<unknown>;
   resolve(v: unknown): void;
@@ -187,6 +215,11 @@ export interface RpcStats {
   directBytes: number;
 }
 
+/** The send arena (see RpcClient.arena): about 400 small calls each. */
+const ARENA_SIZE = 64 * 1024;
+/** Room below which a call starts a new arena rather than begin at the end of this one. */
+const ARENA_MIN = 1024;
+
 const DEFAULTS = {
   connectTimeout: 10_000,
   timeout: 60_000,
@@ -237,6 +270,17 @@ export class RpcClient {
   /** Unsettled calls with `largeInto` set: while any, the transport reads record heads short (see HEAD_READ). */
   private largeInto = 0;
   private xid: number;
+  /**
+   * Calls are encoded one after another into this arena (a fresh one when
+   * less than ARENA_MIN is left), through the one reused writer: no buffer,
+   * writer or closure per call, and the calls of one tick lie side by side,
+   * so the transport sends them as one view without copying them together.
+   * Bytes once written are never written again (a retransmission resends
+   * the call's own view), so the arena lives until its last call is done.
+   */
+  private arena = Buffer.allocUnsafeSlow(ARENA_SIZE);
+  private arenaOff = 0;
+  private readonly writer = new XdrWriter(0);
   private closed = false;
   private closing: Promise<void> | undefined;
   /** A connection succeeded once: later connect failures are outages to wait out (with a retry policy), not bad addresses. */
@@ -312,23 +356,41 @@ export class RpcClient {
       if (ready) return ready.then(() => this.call(label, encode, decode, opts));
     }
     const xid = this.nextXid();
-    const w = new XdrWriter(256);
+    let w: XdrWriter;
     let args: Buffer[] | undefined;
+    let bufs: Buffer[];
+    let inArena = -1;
     try {
       if (sec) {
         // Only the arguments now; header, credential and verifier go on per transmission (send()).
+        w = new XdrWriter(256);
         if (encode) encode(w);
         args = w.buffers();
+        bufs = [];
       } else {
-        const setMark = w.reserve32();
+        w = this.writer;
+        if (ARENA_SIZE - this.arenaOff < ARENA_MIN) {
+          this.arena = Buffer.allocUnsafeSlow(ARENA_SIZE);
+          this.arenaOff = 0;
+        }
+        const start = this.arenaOff;
+        w.restart(this.arena, start);
+        w.u32(0); // the record mark, once the length is known
         encodeCallHeader(w, xid, label.prog, label.vers, label.proc, auth);
         if (encode) encode(w);
-        setMark(recordMark(w.length - 4));
+        this.arena.writeUInt32BE(recordMark(w.length - 4), start);
+        if (w.whole) {
+          bufs = NO_BUFS;
+          inArena = start;
+        } else {
+          bufs = w.buffers();
+        }
+        const end = w.arenaEnd();
+        this.arenaOff = end < 0 ? ARENA_SIZE : end;
       }
     } catch (err) {
       return Promise.reject(err);
     }
-    const bufs = sec ? [] : w.buffers();
     this.stats.calls++;
 
     return new Promise<T>((resolve, reject) => {
@@ -336,6 +398,8 @@ export class RpcClient {
         xid,
         label,
         bufs,
+        arena: inArena < 0 ? undefined : this.arena,
+        arenaAt: inArena,
         bytes: sec ? 0 : w.length,
         decode,
         resolve: resolve as (v: unknown) => void,
@@ -420,9 +484,12 @@ export class RpcClient {
     if (this.opts.retry && pc.attempts === 0) this.armRetry(pc);
     if (pc.attempts++ > 0) this.noteRetransmit(pc);
     if (pc.sec && !this.encodeSecured(pc)) return;
-    t.write(pc.bufs, pc.bytes);
+    transmit(t, pc);
     // The payload is on its way; without a retry policy the call no longer needs to pin it.
-    if (!this.opts.retry) pc.bufs = [];
+    if (!this.opts.retry) {
+      pc.bufs = NO_BUFS;
+      pc.arena = undefined;
+    }
   }
 
   /**
@@ -558,7 +625,7 @@ export class RpcClient {
     if (pc.sent && t && !t.isClosed) {
       this.noteRetransmit(pc);
       if (pc.sec && !this.encodeSecured(pc)) return;
-      t.write(pc.bufs, pc.bytes);
+      transmit(t, pc);
     }
   }
 
@@ -623,6 +690,7 @@ export class RpcClient {
           {
             onRecord: (rec, placement) => this.onRecord(rec, placement),
             place: (head) => this.place(head),
+            inPlace: (rec) => this.decodeInPlace(rec),
             onClose: (err) => this.onTransportClose(transport, err),
             onDrain: () => this.pump(),
             onDirect: (n) => void (this.stats.directBytes += n),
@@ -690,7 +758,20 @@ export class RpcClient {
     return p;
   }
 
-  private onRecord(rec: Buffer, placement?: Placement): void {
+  /**
+   * A whole record in the socket's read buffer: decoded right there when its
+   * call's decoder copies what it keeps (ReplyInto.copies), which saves the
+   * placement and the record's copy. False: the record is the transport's to copy.
+   */
+  private decodeInPlace(rec: Buffer): boolean {
+    if (rec.length < 8) return false;
+    const pc = this.byXid.get(rec.readUInt32BE(0));
+    if (pc === undefined || pc.into?.copies !== true || pc.sec !== undefined || !pc.sent) return false;
+    this.onRecord(rec, undefined, true);
+    return true;
+  }
+
+  private onRecord(rec: Buffer, placement?: Placement, inPlace = false): void {
     const r = new XdrReader(rec);
     let xid: number;
     let mtype: number;
@@ -721,6 +802,7 @@ export class RpcClient {
           throw new XdrDecodeError('reply payload was placed for another call', 'payload');
         }
         pc.into.placed = placement?.length;
+        pc.into.inPlace = inPlace;
       } else if (placement) {
         throw new XdrDecodeError('reply payload was placed for a call that asked for none', 'payload');
       }
@@ -754,7 +836,8 @@ export class RpcClient {
     }
     if (pc.sent) this.onWire--;
     if (pc.largeInto) this.largeInto--;
-    pc.bufs = [];
+    pc.bufs = NO_BUFS;
+    pc.arena = undefined;
     if (callSettle.hasSubscribers) callSettle.publish(settleMessage(this, pc, failed, result, replyBytes));
     if (failed) pc.reject(result);
     else pc.resolve(result);
@@ -853,6 +936,14 @@ export class RpcClient {
 }
 
 function noop(): void {}
+
+const NO_BUFS: Buffer[] = [];
+
+/** Hands one transmission of a call to the transport: its arena range, or its own buffers. */
+function transmit(t: Transport, pc: PendingCall): void {
+  if (pc.arena !== undefined) t.writeIn(pc.arena, pc.arenaAt, pc.arenaAt + pc.bytes);
+  else t.write(pc.bufs, pc.bytes);
+}
 
 /**
  * A fresh error for one call out of a cause shared by many (a failed

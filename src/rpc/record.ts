@@ -81,6 +81,8 @@ export class RecordDecoder {
      */
     private readonly chunksReused = false,
     private readonly placer?: Placer,
+    /** Offered each whole record of a reused chunk first: true when it was consumed there, while the chunk is still valid. */
+    private readonly inPlace?: (record: Buffer) => boolean,
   ) {}
 
   /** Bytes buffered for an incomplete record; a caller may watch this for memory bounds. */
@@ -131,6 +133,7 @@ export class RecordDecoder {
             this.onRecord(view, undefined);
             continue;
           }
+          if (this.inPlace?.(view)) continue;
           // The chunk is about to be reused, so the record must be copied
           // anyway: a payload that has a destination goes straight there
           // and only the rest is copied (small enough for node's pool).

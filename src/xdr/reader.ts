@@ -1,6 +1,8 @@
 import { XdrDecodeError } from './errors.js';
 
 const U32_MAX_PLUS_1 = 0x1_0000_0000;
+/** Every empty opaque (the AUTH_NONE verifier of each reply, among others): no view allocated for nothing. */
+const EMPTY = Buffer.alloc(0);
 
 /**
  * n rounded up to a multiple of 4. Plain arithmetic, not `(n + 3) & ~3`: the
@@ -107,6 +109,7 @@ export class XdrReader {
   /** Fixed-length opaque[n]: a view, padded to 4 bytes. */
   fixed(n: number, what = 'opaque'): Buffer {
     if (!Number.isInteger(n) || n < 0) throw new RangeError(`XDR: invalid fixed length ${n} for ${what}`);
+    if (n === 0) return EMPTY;
     const p = padded(n);
     this.need(p, what);
     const v = this.buf.subarray(this.pos, this.pos + n);

@@ -6,20 +6,59 @@
  * iovec (gather write), so a 1 MiB WRITE costs no memcpy in the client.
  *
  * Layout invariant: `chunks` holds finished pieces in wire order; `cur` is the
- * piece being filled, bytes [0, off) of it are valid; `size` counts every byte
- * in `chunks` plus `off`.
+ * piece being filled, bytes [base, off) of it are valid; `size` counts every
+ * byte in `chunks` plus `off - base`.
  */
 const GATHER_THRESHOLD = 2048;
+/** Opaques up to this size are copied into an arena (see restart) rather than gathered, where they fit. */
+const ARENA_INLINE_MAX = 16 * 1024;
 const ZERO = Buffer.alloc(4);
 
 export class XdrWriter {
   private chunks: Buffer[] = [];
   private cur: Buffer;
+  private base = 0;
   private off = 0;
   private size = 0;
+  /** Gathered opaques below this size are copied in instead, while they fit in `cur`. */
+  private inlineMax = 0;
+  /**
+   * Where `cur` starts in the arena given to restart(), or -1 once `cur` is
+   * memory of its own. Kept as a number: reading a typed array's `buffer` or
+   * `byteOffset` to find out costs more than encoding a small call.
+   */
+  private arenaAt = -1;
 
   constructor(initial = 512) {
     this.cur = Buffer.allocUnsafe(initial);
+  }
+
+  /**
+   * Starts a new message at byte `at` of `arena`, memory the caller hands out
+   * in order and never writes again below what a message used (RpcClient's
+   * send arena): many small calls then share one allocation, and calls
+   * encoded one after the other lie next to each other, so a batch of them is
+   * one write with no copy. What does not fit moves to memory of its own.
+   * @internal
+   */
+  restart(arena: Buffer, at: number): void {
+    this.chunks.length = 0;
+    this.cur = arena;
+    this.base = at;
+    this.off = at;
+    this.size = 0;
+    this.inlineMax = ARENA_INLINE_MAX;
+    this.arenaAt = 0;
+  }
+
+  /** Where the arena given to restart() is used up to, or -1 when the message's tail moved to memory of its own. @internal */
+  arenaEnd(): number {
+    return this.arenaAt < 0 ? -1 : this.arenaAt + this.off;
+  }
+
+  /** True when the whole message lies in one piece in the arena, from where restart() began it. @internal */
+  get whole(): boolean {
+    return this.arenaAt === 0 && this.chunks.length === 0;
   }
 
   get length(): number {
@@ -28,9 +67,11 @@ export class XdrWriter {
 
   private ensure(n: number): void {
     if (this.off + n <= this.cur.length) return;
-    if (this.off > 0) this.chunks.push(this.cur.subarray(0, this.off));
-    this.cur = Buffer.allocUnsafe(Math.max(n, this.cur.length * 2, 512));
+    if (this.off > this.base) this.chunks.push(this.cur.subarray(this.base, this.off));
+    this.cur = Buffer.allocUnsafe(Math.max(n, (this.off - this.base) * 2, 512));
+    this.base = 0;
     this.off = 0;
+    this.arenaAt = -1;
   }
 
   u32(v: number): this {
@@ -80,10 +121,12 @@ export class XdrWriter {
   fixed(data: Uint8Array): this {
     const n = data.length;
     const pad = (4 - (n & 3)) & 3;
-    if (n >= GATHER_THRESHOLD) {
-      if (this.off > 0) {
-        this.chunks.push(this.cur.subarray(0, this.off));
+    if (n >= GATHER_THRESHOLD && (n > this.inlineMax || this.off + n + pad > this.cur.length)) {
+      if (this.off > this.base) {
+        this.chunks.push(this.cur.subarray(this.base, this.off));
         this.cur = this.cur.subarray(this.off);
+        if (this.arenaAt >= 0) this.arenaAt += this.off;
+        this.base = 0;
         this.off = 0;
       }
       this.chunks.push(Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, n));
@@ -134,7 +177,7 @@ export class XdrWriter {
   /** The encoded message as iovecs for writev; no payload is copied. */
   buffers(): Buffer[] {
     const out = this.chunks.slice();
-    if (this.off > 0) out.push(this.cur.subarray(0, this.off));
+    if (this.off > this.base) out.push(this.cur.subarray(this.base, this.off));
     return out;
   }
 

@@ -1,7 +1,7 @@
 // ReplyInto: a reply's payload received straight into the caller's buffer,
 // against a fake server that controls how the reply is cut into TCP writes.
 import t, { type Test } from 'tap';
-import { placedOpaque, RpcClient, type ReplyInto } from '../../src/rpc/client.js';
+import { placedOpaque, receivedOpaque, RpcClient, type ReplyInto } from '../../src/rpc/client.js';
 import { AbortError } from '../../src/rpc/errors.js';
 import type { XdrReader } from '../../src/xdr/reader.js';
 import { encodeAcceptedReply, FakeRpcServer, frame, u32, SUCCESS, type FakeCall } from './fake-rpc-server.js';
@@ -102,6 +102,55 @@ t.test('a reply whole in one read is placed too (the socket buffer is reused); a
   t.equal(e.status, 5);
   t.equal(b.placed, undefined, 'an error reply is not placed');
   t.ok(dest2.every((x) => x === 0xee), 'dest untouched');
+});
+
+/** As read(), with a decoder that copies what it keeps (ReplyInto.copies): replies may be decoded in the read buffer. */
+function readCopying(client: RpcClient, into: ReplyInto): Promise<{ status: number; data: Buffer; trailer: number }> {
+  return client.call(
+    label,
+    null,
+    (r: XdrReader) => {
+      const status = r.u32('status');
+      const data = receivedOpaque(r, into, 'data');
+      const trailer = r.u32('trailer');
+      r.done('reply');
+      return { status, data, trailer };
+    },
+    { into },
+  );
+}
+
+t.test('copies: replies whole in one read are decoded there, each payload copied into its dest before the buffer is read into again', async (t) => {
+  const held: FakeCall[] = [];
+  const sizes = [12, 7, 20];
+  const { client } = await setup(t, (c) => {
+    held.push(c);
+    if (held.length === 3) {
+      // All three in one TCP write: one read, three whole records in the reused buffer.
+      c.conn.send(Buffer.concat(held.map((h, i) => frame(encodeAcceptedReply(h.xid, SUCCESS, results(0, payload(sizes[i]!, i + 1)))))));
+    } else if (held.length > 3) {
+      // A later reply read into the same buffer, over the first three.
+      c.reply(results(0, payload(60, 99)));
+    }
+  });
+  const dests = sizes.map(() => Buffer.alloc(32, 0xee));
+  // The third asks for fewer bytes than it gets: handed on as a copy, dest untouched.
+  const intos: ReplyInto[] = dests.map((dest, i) => ({ dest, destOffset: 2, max: i === 2 ? 10 : 30, locate, copies: true }));
+  const rs = await Promise.all(intos.map((into) => readCopying(client, into)));
+  await readCopying(client, { dest: Buffer.alloc(64), destOffset: 0, max: 64, locate, copies: true });
+  for (let i = 0; i < 3; i++) {
+    t.equal(intos[i]!.placed, undefined, `reply ${i} was not placed`);
+    t.equal(intos[i]!.inPlace, true, `reply ${i} was decoded in the read buffer`);
+    t.same(rs[i]!.data, payload(sizes[i]!, i + 1), `reply ${i}'s data intact after the buffer was reused`);
+    t.equal(rs[i]!.trailer, 0xabcdef);
+  }
+  for (const i of [0, 1]) {
+    t.equal(rs[i]!.data.buffer, dests[i]!.buffer, `reply ${i}: a view of its dest`);
+    t.same(dests[i]!.subarray(2, 2 + sizes[i]!), payload(sizes[i]!, i + 1));
+    t.equal(dests[i]![2 + sizes[i]!], 0xee, 'nothing past the payload');
+  }
+  t.not(rs[2]!.data.buffer, dests[2]!.buffer, 'more than max: its own copy');
+  t.ok(dests[2]!.every((x) => x === 0xee), 'more than max: dest untouched');
 });
 
 t.test('a payload larger than max is not placed', async (t) => {
