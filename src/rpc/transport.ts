@@ -335,6 +335,9 @@ export class Transport {
     this.queued(end - start);
   }
 
+  /** Where small batches are copied together; given up to the socket whenever it keeps a batch buffered. */
+  private out: Buffer | undefined;
+
   /** The run of arena bytes queued since the last buffer: [runStart, runEnd) of runArena. */
   private runArena: Buffer | undefined;
   private runStart = 0;
@@ -371,7 +374,16 @@ export class Transport {
     } else if (total <= CONCAT_MAX) {
       // Small calls (READs, GETATTRs): one copy into one buffer costs less
       // than node's stream bookkeeping for each of them in a corked batch.
-      ok = s.write(Buffer.concat(bufs, total));
+      // The buffer is kept for the next batch when the socket took the bytes
+      // at once (nothing left buffered in the stream): no allocation per batch.
+      const out = (this.out ??= Buffer.allocUnsafeSlow(CONCAT_MAX));
+      let at = 0;
+      for (let i = 0; i < bufs.length; i++) {
+        out.set(bufs[i]!, at);
+        at += bufs[i]!.length;
+      }
+      ok = s.write(out.subarray(0, total));
+      if (s.writableLength > 0) this.out = undefined;
     } else {
       s.cork();
       ok = true;

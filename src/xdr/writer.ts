@@ -10,8 +10,6 @@
  * byte in `chunks` plus `off - base`.
  */
 const GATHER_THRESHOLD = 2048;
-/** Opaques up to this size are copied into an arena (see restart) rather than gathered, where they fit. */
-const ARENA_INLINE_MAX = 16 * 1024;
 const ZERO = Buffer.alloc(4);
 
 export class XdrWriter {
@@ -20,8 +18,6 @@ export class XdrWriter {
   private base = 0;
   private off = 0;
   private size = 0;
-  /** Gathered opaques below this size are copied in instead, while they fit in `cur`. */
-  private inlineMax = 0;
   /**
    * Where `cur` starts in the arena given to restart(), or -1 once `cur` is
    * memory of its own. Kept as a number: reading a typed array's `buffer` or
@@ -47,7 +43,6 @@ export class XdrWriter {
     this.base = at;
     this.off = at;
     this.size = 0;
-    this.inlineMax = ARENA_INLINE_MAX;
     this.arenaAt = 0;
   }
 
@@ -121,7 +116,7 @@ export class XdrWriter {
   fixed(data: Uint8Array): this {
     const n = data.length;
     const pad = (4 - (n & 3)) & 3;
-    if (n >= GATHER_THRESHOLD && (n > this.inlineMax || this.off + n + pad > this.cur.length)) {
+    if (n >= GATHER_THRESHOLD) {
       if (this.off > this.base) {
         this.chunks.push(this.cur.subarray(this.base, this.off));
         this.cur = this.cur.subarray(this.off);
