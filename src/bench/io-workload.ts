@@ -1,7 +1,7 @@
 import { randomFillSync } from 'node:crypto';
 import { constants } from 'node:fs';
 import type { NfsClient } from '../fs/client.js';
-import type { FileHandle } from '../fs/file-handle.js';
+import { writeKept, type FileHandle } from '../fs/file-handle.js';
 import type { Workload, WorkerSlot } from './engine.js';
 import type { JobSpec } from './options.js';
 
@@ -9,7 +9,8 @@ const O_DIRECT = constants.O_DIRECT ?? 0o40000;
 
 /**
  * read/write/randread/randwrite/randrw over one data file, through the public
- * FileHandle API: positional `read(buf, 0, bs, pos)` / `write(buf, 0, bs, pos)`.
+ * FileHandle API: positional `read(buf, 0, bs, pos)`, and writes as FileHandle.write's
+ * positional form with the buffer kept by reference, as writeFile's is (writeKept).
  *
  * Every job opens its own FileHandle (job j on client j mod clients). Sequential
  * jobs each keep a cursor from offset 0 that wraps at `size` (fio's shared
@@ -49,7 +50,8 @@ export async function openIoWorkload(spec: JobSpec, clients: NfsClient[], jobCou
     const write = rw === 'write' || rw === 'randwrite' || (rw === 'randrw' && Math.random() >= mix);
     slot.write = write;
     const fh = handles[j]!;
-    if (write) return fh.write(wbufs[j]!, 0, bs, block * bs).then(writtenBytes);
+    // The write buffers are never changed, so the handle may keep them for re-sending rather than copy them (writeKept).
+    if (write) return writeKept(fh, wbufs[j]!, block * bs);
     return fh.read(slot.buf, 0, bs, block * bs).then(readBytes);
   };
 
@@ -66,8 +68,4 @@ export async function openIoWorkload(spec: JobSpec, clients: NfsClient[], jobCou
 
 function readBytes(r: { bytesRead: number }): number {
   return r.bytesRead;
-}
-
-function writtenBytes(r: { bytesWritten: number }): number {
-  return r.bytesWritten;
 }
