@@ -371,7 +371,8 @@ export class Nfs3Backend implements Backend {
 
   write(fh: FileHandleId, offset: number, data: Buffer, stable: StableHow, o?: CallOpts): Promise<WriteResult> {
     const chunk = data.length > this.limits.wsize ? data.subarray(0, this.limits.wsize) : data;
-    return nfs3Write(this.pick(), fh, offset, chunk, STABLE_WIRE[stable], o).then((r) => {
+    // wcc_data skipped: nothing here keeps attributes by it (the cache drops them around a write).
+    return nfs3Write(this.pick(), fh, offset, chunk, STABLE_WIRE[stable], o, false).then((r) => {
       if (!r.ok) throw fail(r.status, 'NFSPROC3_WRITE');
       if (r.count > chunk.length) throw new NfsStatusError('NFS3ERR_IO', 'EIO', 'NFSPROC3_WRITE', `server claims ${r.count} bytes written of ${chunk.length} sent`);
       return { count: r.count, committed: stableFromWire(r.committed), verf: r.verf };

@@ -48,6 +48,7 @@ import {
   decodePostOpAttr,
   decodePostOpFh,
   decodeWccData,
+  skipWccData,
   encodeDirop,
   encodeFh,
   encodeNfstime3,
@@ -300,9 +301,12 @@ export function decodeRead3res(r: XdrReader, into?: ReplyInto): Read3Res {
   return end(r, { ok: true, status: NFS3_OK, fileAttributes, count, eof, data }, L_READ);
 }
 
-export function decodeWrite3res(r: XdrReader): Write3Res {
+/** With `wcc` false the file's wcc_data is skipped (checked, not decoded): fileWcc is SKIPPED_WCC. */
+const decodeWrite3resNoWcc = (r: XdrReader): Write3Res => decodeWrite3res(r, false);
+
+export function decodeWrite3res(r: XdrReader, wcc = true): Write3Res {
   const s = status(r);
-  const fileWcc = decodeWccData(r);
+  const fileWcc = wcc ? decodeWccData(r) : skipWccData(r);
   if (s !== NFS3_OK) return end(r, { ok: false, status: s, fileWcc }, L_WRITE);
   const count = r.u32('count');
   const committed = r.enumOf<StableHow>(STABLE_HOW, 'committed');
@@ -529,6 +533,8 @@ export function nfs3Write(
   /** A stable_how value. */
   stable: number,
   opts?: CallOptions,
+  /** false: the reply's wcc_data is skipped, not decoded (a caller that keeps no attribute cache by it). */
+  wcc = true,
 ): Promise<Write3Res> {
   return rpc.call(
     L_WRITE,
@@ -542,7 +548,7 @@ export function nfs3Write(
       w.u32(stable);
       w.opaque(data);
     },
-    decodeWrite3res,
+    wcc ? decodeWrite3res : decodeWrite3resNoWcc,
     opts,
   );
 }

@@ -244,6 +244,16 @@ export function decodePreOpAttr(r: XdrReader): WccAttr | undefined {
   return { size, mtime, ctime };
 }
 
+/** wcc_data that was skipped, not decoded (decodeWrite3res with wcc off). */
+export const SKIPPED_WCC: WccData = Object.freeze({ before: undefined, after: undefined });
+
+/** Checks wcc_data's discriminants and lengths and steps over it: for callers that would throw its nine objects away. */
+export function skipWccData(r: XdrReader): WccData {
+  if (r.bool('pre_op_attr.attributes_follow')) r.skip(24, 'wcc_attr');
+  if (r.bool('wcc_data.after.attributes_follow')) r.skip(84, 'fattr3');
+  return SKIPPED_WCC;
+}
+
 export function decodeWccData(r: XdrReader): WccData {
   const before = decodePreOpAttr(r);
   const after = decodePostOpAttr(r, 'wcc_data.after.attributes_follow');

@@ -285,6 +285,7 @@ function sampleFsinfo(): Buffer {
 for (const [name, sample, decode] of [
   ['READDIRPLUS', sampleReaddirplus, decodeReaddirplus3res],
   ['WRITE', sampleWrite, decodeWrite3res],
+  ['WRITE (wcc skipped)', sampleWrite, (r: XdrReader) => decodeWrite3res(r, false)],
   ['READ', sampleRead, decodeRead3res],
   ['FSINFO', sampleFsinfo, decodeFsinfo3res],
 ] as const) {
@@ -335,6 +336,10 @@ t.test('WRITE: verifier copied, committed validated; COMMIT verf', async (t) => 
   t.same(res.verf, VERF);
   buf.fill(0);
   t.same(res.verf, VERF);
+
+  const skipped = decodeWrite3res(new XdrReader(sampleWrite()), false);
+  t.ok(skipped.ok && skipped.count === 4096 && skipped.committed === stable_how.FILE_SYNC, 'the rest decodes the same with wcc skipped');
+  t.same(skipped.fileWcc, { before: undefined, after: undefined }, 'wcc_data skipped');
 
   const bad = new XdrWriter();
   bad.u32(0);
