@@ -3,6 +3,8 @@
 // (after npm run build). Prints the client process's CPU µs per call (user + system):
 // the RPC core's and NFSv3 codec's cost per operation, without a real server.
 // The child answers every call with one precomputed reply (its xid patched in).
+// READ and WRITE go as the fs layer sends them without an attribute cache: into the caller's buffer,
+// decoded in the read buffer (copies), post-op attributes and wcc_data skipped.
 import { fork } from 'node:child_process';
 import { createServer } from 'node:net';
 import { RpcClient } from '../../dist/rpc/client.js';
@@ -71,8 +73,8 @@ if (process.env.RPC_RT_SERVE) {
   const data = Buffer.alloc(size, 3);
   const dests = Array.from({ length: depth }, () => Buffer.alloc(size));
   const one = (slot) => {
-    if (kind.startsWith('read')) return nfs3Read(rpc, fh, 0, size, { into: { dest: dests[slot], destOffset: 0, max: size, locate: locateRead3data, copies: true } });
-    if (kind.startsWith('write')) return nfs3Write(rpc, fh, 0, data, 0);
+    if (kind.startsWith('read')) return nfs3Read(rpc, fh, 0, size, { into: { dest: dests[slot], destOffset: 0, max: size, locate: locateRead3data, copies: true } }, false);
+    if (kind.startsWith('write')) return nfs3Write(rpc, fh, 0, data, 0, undefined, false);
     return nfs3Getattr(rpc, fh);
   };
   const run = async (n) => {

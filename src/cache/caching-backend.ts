@@ -382,7 +382,7 @@ export class CachingBackend implements Backend {
   read(fh: FileHandleId, offset: number, length: number, o?: CallOpts, state?: OpenState, dest?: ReadDest) {
     const gen = this.gen;
     // Not async: one promise fewer on the hottest path.
-    return this.inner.read(fh, offset, length, o, state, dest).then((r) => {
+    return this.inner.read(fh, offset, length, o ? { ...o, attrs: true } : WANT_ATTRS, state, dest).then((r) => {
       this.putAttrs(fh, r.attrs, gen);
       return r;
     });
@@ -502,3 +502,6 @@ function isStale(err: unknown): boolean {
 function negative(name: string): NfsStatusError {
   return new NfsStatusError('NOENT (cached negative lookup)', 'ENOENT', `LOOKUP '${name}'`);
 }
+
+/** CallOpts for a READ whose reply's attributes the cache keeps. */
+const WANT_ATTRS: CallOpts = Object.freeze({ attrs: true });

@@ -121,6 +121,12 @@ export interface CallOpts {
    * another client may have replaced the name by a rename).
    */
   revalidate?: boolean | undefined;
+  /**
+   * READ: return the reply's post-operation attributes (`attrs`). Only an
+   * attribute cache reads them; decoding them for nobody was a fifth of the
+   * RPC core's CPU per 4 KiB READ, so a backend may leave them out without this.
+   */
+  attrs?: boolean | undefined;
 }
 
 /** Where a READ's data may be received directly (see Backend.read). */

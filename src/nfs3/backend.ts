@@ -363,7 +363,7 @@ export class Nfs3Backend implements Backend {
   read(fh: FileHandleId, offset: number, length: number, o?: CallOpts, _state?: OpenState, dest?: ReadDest): Promise<{ data: Buffer; eof: boolean; attrs: Attrs | undefined }> {
     const count = Math.min(length, this.limits.rsize);
     const co = dest ? { signal: o?.signal, into: { dest: dest.buf, destOffset: dest.offset, max: count, locate: locateRead3data, copies: true } } : o;
-    return nfs3Read(this.pick(), fh, offset, count, co).then((r) => {
+    return nfs3Read(this.pick(), fh, offset, count, co, o?.attrs === true).then((r) => {
       if (!r.ok) throw fail(r.status, 'NFSPROC3_READ');
       return { data: r.data, eof: r.eof, attrs: optAttrs(r.fileAttributes) };
     });

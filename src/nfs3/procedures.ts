@@ -48,6 +48,7 @@ import {
   decodePostOpAttr,
   decodePostOpFh,
   decodeWccData,
+  skipPostOpAttr,
   skipWccData,
   encodeDirop,
   encodeFh,
@@ -286,9 +287,10 @@ export function locateRead3data(results: Buffer): { at: number; length: number }
   return { at: at + 12, length };
 }
 
-export function decodeRead3res(r: XdrReader, into?: ReplyInto): Read3Res {
+/** With `attrs` false the post-op attributes are skipped (checked, not decoded): fileAttributes is undefined. */
+export function decodeRead3res(r: XdrReader, into?: ReplyInto, attrs = true): Read3Res {
   const s = status(r);
-  const fileAttributes = decodePostOpAttr(r, 'file_attributes.attributes_follow');
+  const fileAttributes = attrs ? decodePostOpAttr(r, 'file_attributes.attributes_follow') : skipPostOpAttr(r, 'file_attributes.attributes_follow');
   if (s !== NFS3_OK) return end(r, { ok: false, status: s, fileAttributes }, L_READ);
   const count = r.u32('count');
   const eof = r.bool('eof');
@@ -509,7 +511,15 @@ export function nfs3Readlink(rpc: RpcClient, fh: Nfs3Fh, opts?: CallOptions): Pr
   return rpc.call(L_READLINK, (w) => encodeFh(w, fh), decodeReadlink3res, opts);
 }
 
-export function nfs3Read(rpc: RpcClient, fh: Nfs3Fh, offset: number | bigint, count: number, opts?: CallOptions): Promise<Read3Res> {
+export function nfs3Read(
+  rpc: RpcClient,
+  fh: Nfs3Fh,
+  offset: number | bigint,
+  count: number,
+  opts?: CallOptions,
+  /** false: the reply's post-op attributes are skipped, not decoded. */
+  attrs = true,
+): Promise<Read3Res> {
   return rpc.call(
     L_READ,
     (w) => {
@@ -519,7 +529,7 @@ export function nfs3Read(rpc: RpcClient, fh: Nfs3Fh, offset: number | bigint, co
       w.u64(offset);
       w.u32(count);
     },
-    opts?.into ? (r) => decodeRead3res(r, opts.into) : decodeRead3res,
+    opts?.into || !attrs ? (r) => decodeRead3res(r, opts?.into, attrs) : decodeRead3res,
     opts,
   );
 }

@@ -250,8 +250,17 @@ export const SKIPPED_WCC: WccData = Object.freeze({ before: undefined, after: un
 /** Checks wcc_data's discriminants and lengths and steps over it: for callers that would throw its nine objects away. */
 export function skipWccData(r: XdrReader): WccData {
   if (r.bool('pre_op_attr.attributes_follow')) r.skip(24, 'wcc_attr');
-  if (r.bool('wcc_data.after.attributes_follow')) r.skip(84, 'fattr3');
+  skipPostOpAttr(r, 'wcc_data.after.attributes_follow');
   return SKIPPED_WCC;
+}
+
+/**
+ * Steps over a post_op_attr, its discriminant and length checked: decoding a
+ * fattr3 nobody reads was a fifth of the RPC core's CPU per 4 KiB READ.
+ */
+export function skipPostOpAttr(r: XdrReader, follows: string): undefined {
+  if (r.bool(follows)) r.skip(84, 'fattr3');
+  return undefined;
 }
 
 export function decodeWccData(r: XdrReader): WccData {
