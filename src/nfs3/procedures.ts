@@ -48,6 +48,7 @@ import {
   decodePostOpAttr,
   decodePostOpFh,
   decodeWccData,
+  FATTR3_BYTES,
   skipPostOpAttr,
   skipWccData,
   encodeDirop,
@@ -270,8 +271,6 @@ export function decodeReadlink3res(r: XdrReader): Readlink3Res {
   return end(r, res, L_READLINK);
 }
 
-/** fattr3 on the wire: 21 XDR words (RFC 1813 §2.6). */
-const FATTR3_BYTES = 84;
 
 /**
  * Where READ3resok's data starts in the results, for a reply received straight

@@ -48,6 +48,11 @@ export class XdrReader {
     }
   }
 
+  /** Checks that `n` bytes are left, for a decoder that then reads a fixed-size structure in place. */
+  ensure(n: number, what: string): void {
+    this.need(n, what);
+  }
+
   u32(what = 'uint32'): number {
     this.need(4, what);
     const v = this.buf.readUInt32BE(this.pos);
