@@ -8,7 +8,7 @@ import { FileHandle, ownerAttrs, readWhole, serverStates, writeBorrowed, type Si
 import { parseFlags, parseMode, type OpenFlags } from './flags.js';
 import { readInto } from './io.js';
 import { SillyRenames } from './silly-rename.js';
-import { checkName, MAX_SYMLINKS, parsePath, PathResolver, toPathString, type ParsedPath, type PathLike, type Resolved } from './paths.js';
+import { checkName, MAX_SYMLINKS, MissingName, parsePath, PathResolver, toPathString, type ParsedPath, type PathLike, type Resolved } from './paths.js';
 import { BigIntStats, bigintStatFs, Dirent, StatFs, Stats } from './stats.js';
 import { ReadStream, WriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
 import { clampTimes, toSetAttrsTimes } from './times.js';
@@ -728,13 +728,24 @@ export class NfsClient {
 
   /** `co` carries the caller's signal to every RPC, so an abort ends a wait on a hard mount. */
   private async openParsed(p: ParsedPath, f: OpenFlags, mode: number, links = 0, co?: CallOpts): Promise<FileHandle> {
+    if (f.create && !f.exclusive && !f.directory && !p.trailingSlash && p.plain && this.backend.open) {
+      const h = await this.openCreating(p, f, mode, co);
+      if (h) return h;
+    }
     let fh: FileHandleId | undefined;
-    let existing;
+    let existing: Resolved | undefined;
+    let missing: MissingName | undefined;
     try {
       // Close-to-open for names too: the last name's directory is checked
       // with the server first, so a file another client replaced by rename
       // is found under its name now, not the one the caches remember.
-      existing = await this.resolver.resolve(p, !f.noFollow, 'open', { ...co, revalidate: true });
+      const o = { ...co, revalidate: true };
+      if (!f.create) existing = await this.resolver.resolve(p, !f.noFollow, 'open', o);
+      else {
+        const r = await this.resolver.resolveOrMissing(p, !f.noFollow, 'open', o);
+        if (r instanceof MissingName) missing = r;
+        else existing = r;
+      }
     } catch (err) {
       if ((err as { errnoCode?: string; code?: string }).errnoCode !== 'ENOENT' || !f.create) throw err;
     }
@@ -753,7 +764,7 @@ export class NfsClient {
       }
     } else {
       if (p.trailingSlash) throw fsError('EISDIR', 'open', p.display);
-      const { dir, name } = await this.resolver.resolveParent(p, 'open', co);
+      const { dir, name } = missing ?? (await this.resolver.resolveParent(p, 'open', co));
       if (name === undefined) throw fsError('EISDIR', 'open', p.display);
       checkName(name, 'open', p.display);
       const made = await this.createFile(dir, name, mode, f.exclusive, co);
@@ -774,6 +785,30 @@ export class NfsClient {
     // Without server open state (NFSv3) the client keeps an unlinked open file alive itself.
     const release = this.backend.open ? undefined : this.silly.opened(fh);
     return new FileHandle(this.backend, fh, f, p.display, this.blksize, state, release);
+  }
+
+  /**
+   * O_CREAT without O_EXCL where the server opens by name (NFSv4): the
+   * directory, then one OPEN that creates the file or opens the one there
+   * (UNCHECKED4: an existing file keeps its mode; truncation, when asked,
+   * is the open's own SETATTR), where the general path resolves the name,
+   * its directory, creates, and opens again. undefined when the server
+   * refused the OPEN with a status (a symlink or directory in the way, a
+   * kind of file OPEN does not take...): the general path then decides, and
+   * fails as it fails. Nothing was created or left open in that case.
+   */
+  private async openCreating(p: ParsedPath, f: OpenFlags, mode: number, co?: CallOpts): Promise<FileHandle | undefined> {
+    const { dir, name } = await this.resolver.resolveParent(p, 'open', co);
+    if (name === undefined) return undefined;
+    checkName(name, 'open', p.display);
+    let state;
+    try {
+      state = await this.backend.open!(dir, name, { read: f.read, write: f.write, create: { mode: 'unchecked', attrs: { mode } }, truncate: f.truncate && f.write }, co);
+    } catch (err) {
+      if (err instanceof NfsStatusError) return undefined;
+      throw err;
+    }
+    return new FileHandle(this.backend, state.fh, f, p.display, this.blksize, state);
   }
 
   /**

@@ -114,6 +114,14 @@ export interface ResolvedParent {
   name: string | undefined;
 }
 
+/** A final path component that does not exist, in a directory that does (PathResolver.resolveOrMissing). */
+export class MissingName {
+  constructor(
+    readonly dir: FileHandleId,
+    readonly name: string,
+  ) {}
+}
+
 function sameResolved(r: Resolved): Resolved {
   return r;
 }
@@ -183,6 +191,21 @@ export class PathResolver {
   /** resolve() by walk(); `first`: a resolvePath of the whole path from the root, already sent. */
   private async resolveWalk(path: ParsedPath, deref: boolean, syscall: string, o: CallOpts | undefined, first: Promise<Looked> | undefined): Promise<Resolved> {
     const r = await this.walk(path.parts, deref, syscall, path.display, o, undefined, first);
+    if (path.trailingSlash && r.attrs.kind !== 'directory') throw fsError('ENOTDIR', syscall, path.display);
+    return r;
+  }
+
+  /**
+   * resolve() for an O_CREAT open: when the walk goes component by
+   * component (NFSv3) and only the final name is missing, with no symlink
+   * followed on the way, the result is that name and the directory the
+   * same walk found for it (what resolveParent would find, without walking
+   * again), rather than ENOENT. Otherwise as resolve().
+   */
+  async resolveOrMissing(path: ParsedPath, follow: boolean, syscall: string, o?: CallOpts): Promise<Resolved | MissingName> {
+    if (this.backend.resolvePath && !path.parts.includes('..')) return this.resolve(path, follow, syscall, o);
+    const r = await this.walkSlow(path.parts, follow || path.trailingSlash, syscall, path.display, o, [], true);
+    if (r instanceof MissingName) return r;
     if (path.trailingSlash && r.attrs.kind !== 'directory') throw fsError('ENOTDIR', syscall, path.display);
     return r;
   }
@@ -275,7 +298,10 @@ export class PathResolver {
     }
   }
 
-  private async walkSlow(initial: string[], follow: boolean, syscall: string, display: string, o: CallOpts | undefined, names: string[]): Promise<Resolved> {
+  /** With `missingLast`, a final name of `initial` that does not exist (no symlink followed) is a MissingName instead of ENOENT. */
+  private async walkSlow(initial: string[], follow: boolean, syscall: string, display: string, o: CallOpts | undefined, names: string[]): Promise<Resolved>;
+  private async walkSlow(initial: string[], follow: boolean, syscall: string, display: string, o: CallOpts | undefined, names: string[], missingLast: true): Promise<Resolved | MissingName>;
+  private async walkSlow(initial: string[], follow: boolean, syscall: string, display: string, o: CallOpts | undefined, names: string[], missingLast = false): Promise<Resolved | MissingName> {
     const b = this.backend;
     // names[k] is the entry name of stack[k].
     const stack: Resolved[] = [];
@@ -302,7 +328,14 @@ export class PathResolver {
       }
       // The export root is a directory (mount checked it): no GETATTR needed to walk down from it.
       if (cur && cur.attrs.kind !== 'directory') throw fsError('ENOTDIR', syscall, display);
-      const looked = await b.lookup(cur ? cur.fh : b.rootFh, name, o);
+      const dir = cur ? cur.fh : b.rootFh;
+      let looked: Looked;
+      try {
+        looked = await b.lookup(dir, name, o);
+      } catch (err) {
+        if (missingLast && last && links === 0 && (err as { errnoCode?: string }).errnoCode === 'ENOENT') return new MissingName(dir, name);
+        throw err;
+      }
       const attrs = looked.attrs ?? (await b.getattr(looked.fh, o));
       if (attrs.kind === 'symlink' && (follow || !last)) {
         if (++links > MAX_SYMLINKS) throw fsError('ELOOP', syscall, display);

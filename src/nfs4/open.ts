@@ -4,7 +4,7 @@
  * owner and lock state). Locks are in locks.ts.
  */
 import type { Attrs, CreateMode, FileHandleId, SetAttrs } from '../fs/backend.js';
-import { fattr4ToAttrs, STAT_ATTRS, bitmap4Bytes, type Fattr4, type IdMapper } from './attrs.js';
+import { STAT_ATTRS, bitmap4Bytes, type IdMapper } from './attrs.js';
 import type { Channel, SendOptions } from './channel.js';
 import { AbortError } from '../rpc/errors.js';
 import { Nfs4OpError, statusError } from './compound.js';
@@ -14,7 +14,7 @@ import {
   opClose,
   opDelegreturn,
   opFreeStateid,
-  opGetattr,
+  opGetattrAttrs,
   opGetfh,
   opLocku,
   opOpen,
@@ -208,7 +208,7 @@ export async function openState(ctx: StateContext, dirOrFh: FileHandleId, name: 
     st = await owner.exclusive(async () => {
       const wire = minor >= 1 ? shareAccess | C.OPEN4_SHARE_ACCESS_WANT_NO_DELEG : shareAccess;
       const open = attach(opOpen({ seqid: owner.seqid, shareAccess: wire, shareDeny: C.OPEN4_SHARE_DENY_NONE, owner, how, claim }), owner.settle);
-      const [, res, fh, fattr] = await ctx.channel.run('open', [opPutfh(dirOrFh), open, opGetfh(), opGetattr(STAT_REQUEST)], so);
+      const [, res, fh, attrs] = await ctx.channel.run('open', [opPutfh(dirOrFh), open, opGetfh(), opGetattrAttrs(STAT_REQUEST, ctx.idmap)], so);
       let stateid = res.stateid;
       if (res.rflags & C.OPEN4_RESULT_CONFIRM) {
         const confirm = attach(
@@ -228,7 +228,7 @@ export async function openState(ctx: StateContext, dirOrFh: FileHandleId, name: 
         for (const k of keys) if (!avoid.includes(k)) avoid.push(k);
         return undefined;
       }
-      const s = new Nfs4OpenState(fh, stateid, shareAccess, owner, epoch, fattr4ToAttrs(fattr, ctx.idmap));
+      const s = new Nfs4OpenState(fh, stateid, shareAccess, owner, epoch, attrs);
       if (byName) {
         s.dir = dirOrFh;
         s.name = name;
@@ -252,8 +252,8 @@ export async function openState(ctx: StateContext, dirOrFh: FileHandleId, name: 
   if (f.truncate && st.attrs?.size !== 0) fix.size = 0;
   if (Object.keys(fix).length > 0) {
     try {
-      const [, , fattr] = await ctx.channel.run('open_setattr', [opPutfh(st.fh), opSetattr(st.ioStateid(minor), fix), opGetattr(STAT_REQUEST)], so);
-      st.attrs = fattr4ToAttrs(fattr, ctx.idmap);
+      const [, , attrs] = await ctx.channel.run('open_setattr', [opPutfh(st.fh), opSetattr(st.ioStateid(minor), fix), opGetattrAttrs(STAT_REQUEST, ctx.idmap)], so);
+      st.attrs = attrs;
     } catch (err) {
       await closeState(ctx, st).catch(() => undefined);
       throw err;
@@ -292,8 +292,8 @@ export async function createClosed(ctx: StateContext, dir: FileHandleId, name: s
   });
   const fix: SetAttrs | undefined = create.mode === 'exclusive' ? { ...create.attrs, atime: create.attrs.atime ?? 'server', mtime: create.attrs.mtime ?? 'server' } : undefined;
   const ops = fix
-    ? ([opPutfh(dir), open, opGetfh(), opSetattr(CURRENT_STATEID, fix), opGetattr(STAT_REQUEST), opClose(owner.seqid, () => CURRENT_STATEID)] as const)
-    : ([opPutfh(dir), open, opGetfh(), opGetattr(STAT_REQUEST), opClose(owner.seqid, () => CURRENT_STATEID)] as const);
+    ? ([opPutfh(dir), open, opGetfh(), opSetattr(CURRENT_STATEID, fix), opGetattrAttrs(STAT_REQUEST, ctx.idmap), opClose(owner.seqid, () => CURRENT_STATEID)] as const)
+    : ([opPutfh(dir), open, opGetfh(), opGetattrAttrs(STAT_REQUEST, ctx.idmap), opClose(owner.seqid, () => CURRENT_STATEID)] as const);
   if (o?.signal?.aborted) throw new AbortError(undefined, { cause: o.signal.reason });
   const reply = await ctx.channel.send('create', ops, o?.timeout !== undefined ? { timeout: o.timeout } : undefined);
   const f = reply.failure;
@@ -305,8 +305,7 @@ export async function createClosed(ctx: StateContext, dir: FileHandleId, name: s
   }
   if (f) throw new Nfs4OpError(f);
   const fh = reply.results[2] as FileHandleId;
-  const fattr = reply.results[fix ? 4 : 3] as Fattr4;
-  return { fh, attrs: fattr4ToAttrs(fattr, ctx.idmap) };
+  return { fh, attrs: reply.results[fix ? 4 : 3] as Attrs };
 }
 
 /** Statuses of CLOSE/LOCKU meaning the state is already gone on the server: nothing left to release. */
