@@ -529,7 +529,10 @@ export class NfsClient {
     const p = parsePath(path, 'unlink');
     const signal = signalOf(opts);
     this.writable('unlink', p.display);
-    await this.op('unlink', p, async () => {
+    await this.op('unlink', p, async (co) => {
+      // Without caches (noac) a backend that can (NFSv4) resolves the directory and removes in one call.
+      const b = this.backend as Backend & RemovesPaths;
+      if (b.removePath && p.plain && !p.trailingSlash && (await b.removePath(p.parts, b.rootFh, co))) return;
       const { dir, name } = await this.resolver.resolveParent(p, 'unlink');
       // 'dir/.' names a directory: Linux answers EISDIR without asking (servers differ: v3 EISDIR, v4 EINVAL).
       if (name === undefined || name === '.') throw fsError('EISDIR', 'unlink', p.display);
@@ -1086,6 +1089,16 @@ export class NfsClient {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
+}
+
+/**
+ * A backend that removes by path in one call (Nfs4Backend.removePath): true
+ * when removed; false, with nothing done, when a directory on the way did
+ * not resolve plainly. The caching backend does not offer it: with caches,
+ * the directory comes from them and the remove is one call anyway.
+ */
+interface RemovesPaths {
+  removePath?(parts: readonly string[], start: FileHandleId, o?: CallOpts): Promise<boolean>;
 }
 
 function displayOf(path: ParsedPath | string | undefined): string | undefined {

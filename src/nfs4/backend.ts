@@ -74,6 +74,7 @@ import {
   opReadlink,
   opRemove,
   opRename,
+  opRestorefh,
   opSavefh,
   opSeek,
   opSetattr,
@@ -594,6 +595,31 @@ export class Nfs4Backend implements Backend {
     const f = reply.failure;
     if (f?.index === 2 && f.status === nfsstat4.NFS4ERR_SAME) throw new Nfs4OpError({ ...f, op: 'OP_REMOVE', status: nfsstat4.NFS4ERR_ISDIR });
     if (f) throw new Nfs4OpError(f);
+  }
+
+  /**
+   * remove() of `parts` (a path whose components are plain names, walked
+   * from `start`) in ONE COMPOUND: PUTFH + LOOKUP per directory + SAVEFH +
+   * LOOKUP + NVERIFY(type = directory) + RESTOREFH + REMOVE, where
+   * resolving the directory first costs a COMPOUND of its own. false, with
+   * nothing removed, when a directory component did not resolve (missing,
+   * not a directory, a symlink to follow): the caller then resolves the
+   * directory itself, which reports or follows that as it does for any
+   * call. Failures at the name itself are remove()'s.
+   */
+  async removePath(parts: readonly string[], start: FileHandleId = this.rootFh, o?: CallOpts): Promise<boolean> {
+    const k = parts.length - 1;
+    if (k < 0 || k + 7 > this.channel.maxOps) return false;
+    const name = parts[k]!;
+    const ops: AnyOp[] = [opPutfh(start)];
+    for (let i = 0; i < k; i++) ops.push(step(parts[i]!));
+    ops.push(opSavefh(), opLookup(name), opNverify(TYPE_IS_DIR), opRestorefh(), opRemove(name));
+    const reply = await this.channel.send('remove', ops, this.so(o));
+    const f = reply.failure;
+    if (!f) return true;
+    if (f.index <= k) return false;
+    if (f.index === k + 3 && f.status === nfsstat4.NFS4ERR_SAME) throw new Nfs4OpError({ ...f, op: 'OP_REMOVE', status: nfsstat4.NFS4ERR_ISDIR });
+    throw new Nfs4OpError(f);
   }
 
   /** PUTFH + LOOKUP + VERIFY(type = directory) + PUTFH + REMOVE: a non-directory is refused with ENOTDIR, as rmdir(2). */

@@ -748,15 +748,17 @@ t.test('every async method takes { signal }: an aborted signal rejects with Abor
     t.equal(calls.count, before, `${name}: nothing sent`);
   }
   // Mid-call: the signal aborts as the first RPC goes out; the call rejects without waiting for the rest.
-  const kinds = ['getattr', 'lookup', 'access', 'readlink', 'statfs', 'setattr', 'mkdir', 'rmdir', 'readdir', 'remove', 'rename', 'link', 'symlink', 'create', 'read', 'write', 'commit', 'resolvePath', 'open'] as const;
+  // removePath: NFSv4's unlink in one COMPOUND, which the client uses when it has no caches.
+  const kinds = ['getattr', 'lookup', 'access', 'readlink', 'statfs', 'setattr', 'mkdir', 'rmdir', 'readdir', 'remove', 'rename', 'link', 'symlink', 'create', 'read', 'write', 'commit', 'resolvePath', 'open', 'removePath'] as const;
+  const hooks = calls.hook as Record<(typeof kinds)[number], ((args: unknown[]) => void) | undefined>;
   for (const [name, call] of clientCalls) {
     const ac = new AbortController();
-    for (const k of kinds) calls.hook[k] = () => ac.abort();
+    for (const k of kinds) hooks[k] = () => ac.abort();
     const before = calls.count;
     const p = call(ac.signal);
     await t.rejects(p, { name: 'AbortError' }, `${name}: aborted under way`);
     t.ok(calls.count > before, `${name}: it had sent a call`);
-    for (const k of kinds) calls.hook[k] = undefined;
+    for (const k of kinds) hooks[k] = undefined;
     // Let what was under way settle before the next case changes the directory.
     await new Promise((r) => setTimeout(r, 20));
   }
