@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { NfsStatusError, fsError, InvalidArgError, invalidArgType, toFsError, FsError } from '../errors.js';
-import type { Attrs, Backend, CallOpts, FileHandleId, FileKind, Looked, OpenState, SetAttrs } from './backend.js';
+import type { Attrs, Backend, CallOpts, FileHandleId, FileKind, Looked, OpenRequest, OpenState, SetAttrs } from './backend.js';
 import { Dir } from './dir.js';
 import { abortable, checkAborted, signalOf } from './abort.js';
 import { argType, checkBoolean, outOfRange, validMode } from './args.js';
@@ -801,15 +801,26 @@ export class NfsClient {
    * fails as it fails. Nothing was created or left open in that case.
    */
   private async openCreating(p: ParsedPath, f: OpenFlags, mode: number, co?: CallOpts): Promise<FileHandle | undefined> {
-    const { dir, name } = await this.resolver.resolveParent(p, 'open', co);
-    if (name === undefined) return undefined;
-    checkName(name, 'open', p.display);
-    let state;
+    const req: OpenRequest = { read: f.read, write: f.write, create: { mode: 'unchecked', attrs: { mode } }, truncate: f.truncate && f.write };
+    const b = this.backend as Backend & OpensPaths;
+    let state: (OpenState & { fh: FileHandleId }) | undefined;
     try {
-      state = await this.backend.open!(dir, name, { read: f.read, write: f.write, create: { mode: 'unchecked', attrs: { mode } }, truncate: f.truncate && f.write }, co);
+      // Without caches (noac), NFSv4 walks to the directory in the OPEN's own COMPOUND.
+      if (b.openPath) state = await b.openPath(p.parts, req, b.rootFh, co);
     } catch (err) {
       if (err instanceof NfsStatusError) return undefined;
       throw err;
+    }
+    if (!state) {
+      const { dir, name } = await this.resolver.resolveParent(p, 'open', co);
+      if (name === undefined) return undefined;
+      checkName(name, 'open', p.display);
+      try {
+        state = await this.backend.open!(dir, name, req, co);
+      } catch (err) {
+        if (err instanceof NfsStatusError) return undefined;
+        throw err;
+      }
     }
     return new FileHandle(this.backend, state.fh, f, p.display, this.blksize, state);
   }
@@ -1097,6 +1108,15 @@ export class NfsClient {
  * not resolve plainly. The caching backend does not offer it: with caches,
  * the directory comes from them and the remove is one call anyway.
  */
+/**
+ * A backend that opens by path in one call (Nfs4Backend.openPath): the open
+ * state; undefined, with nothing opened, when a directory on the way did
+ * not resolve plainly. Like removePath, offered without caches only.
+ */
+interface OpensPaths {
+  openPath?(parts: readonly string[], req: OpenRequest, start: FileHandleId, o?: CallOpts): Promise<(OpenState & { fh: FileHandleId }) | undefined>;
+}
+
 interface RemovesPaths {
   removePath?(parts: readonly string[], start: FileHandleId, o?: CallOpts): Promise<boolean>;
 }

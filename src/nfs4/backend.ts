@@ -47,7 +47,7 @@ import { realClock, sleep, type Clock } from './clock.js';
 import { Nfs4OpError, statusError, type OpFailure } from './compound.js';
 import * as C from './constants.js';
 import { lock, reclaimLocks, testLock, unlock, type LockOptions, type Nfs4LockConflict } from './locks.js';
-import { closeState, createClosed, fileUnder, lostOpen, Nfs4OpenState, openState, releaseState, type OpenOptions, type StateContext } from './open.js';
+import { closeState, createClosed, fileUnder, lostOpen, Nfs4OpenState, openPathState, openState, releaseState, type OpenOptions, type StateContext } from './open.js';
 import {
   ANONYMOUS_STATEID,
   opAccess,
@@ -786,6 +786,18 @@ export class Nfs4Backend implements Backend {
    */
   open(dirOrFh: FileHandleId, name: string | undefined, flags: OpenOptions, o?: CallOpts): Promise<Nfs4OpenState> {
     return openState(this.ctx, dirOrFh, name, flags, this.so(o));
+  }
+
+  /**
+   * open() of the name `parts` ends with, by name in the directory the
+   * other parts lead to from `start`, walked in the OPEN's own COMPOUND
+   * (see openPathState). undefined, with nothing opened or created, when a
+   * directory on the way did not resolve plainly.
+   */
+  openPath(parts: readonly string[], flags: OpenOptions, start: FileHandleId = this.rootFh, o?: CallOpts): Promise<Nfs4OpenState | undefined> {
+    const n = parts.length;
+    if (n === 0 || n + 6 > this.channel.maxOps) return Promise.resolve(undefined);
+    return openPathState(this.ctx, start, parts.slice(0, n - 1), parts[n - 1]!, flags, this.so(o));
   }
 
   /** CLOSE (after LOCKU of the open's locks). Idempotent. */

@@ -17,11 +17,13 @@ import {
   opGetattrAttrs,
   opGetfh,
   opLocku,
+  opLookup,
   opOpen,
   opOpenConfirm,
   opPutfh,
   opReleaseLockowner,
   opSetattr,
+  type AnyOp,
   type Op,
   type OpenClaim,
   type OpenHow,
@@ -182,7 +184,32 @@ function createHow(create: CreateMode, minor: number): OpenHow {
  * create or truncate needs one (exclusive creates set mode and times after,
  * as the verifier may live in the times).
  */
-export async function openState(ctx: StateContext, dirOrFh: FileHandleId, name: string | undefined, f: OpenOptions, o?: SendOptions): Promise<Nfs4OpenState> {
+export function openState(ctx: StateContext, dirOrFh: FileHandleId, name: string | undefined, f: OpenOptions, o?: SendOptions): Promise<Nfs4OpenState> {
+  return openWalked(ctx, dirOrFh, undefined, name, f, o);
+}
+
+/**
+ * openState() of `name` in the directory `dirs` leads to from `start`, the
+ * LOOKUPs in the OPEN's own COMPOUND (PUTFH + LOOKUP… + GETFH + OPEN + GETFH
+ * + GETATTR), where resolving the directory first is a COMPOUND of its own.
+ * undefined, with nothing opened or created, when a directory on the way
+ * did not resolve (missing, not a directory, a symlink): the caller
+ * resolves it itself. Failures of the OPEN are openState's.
+ */
+export async function openPathState(ctx: StateContext, start: FileHandleId, dirs: readonly string[], name: string, f: OpenOptions, o?: SendOptions): Promise<Nfs4OpenState | undefined> {
+  try {
+    return await openWalked(ctx, start, dirs, name, f, o);
+  } catch (err) {
+    if (err instanceof DirNotWalked) return undefined;
+    throw err;
+  }
+}
+
+/** openPathState's directory walk stopped before the OPEN ran. */
+class DirNotWalked extends Error {}
+
+/** openState, with `dirs` (when given) walked from `dirOrFh` in the OPEN's COMPOUND. */
+async function openWalked(ctx: StateContext, dirOrFh: FileHandleId, dirs: readonly string[] | undefined, name: string | undefined, f: OpenOptions, o?: SendOptions): Promise<Nfs4OpenState> {
   const minor = ctx.channel.minorVersion;
   let shareAccess = (f.read ? C.OPEN4_SHARE_ACCESS_READ : 0) | (f.write || f.truncate ? C.OPEN4_SHARE_ACCESS_WRITE : 0);
   if (shareAccess === 0) shareAccess = C.OPEN4_SHARE_ACCESS_READ;
@@ -194,7 +221,9 @@ export async function openState(ctx: StateContext, dirOrFh: FileHandleId, name: 
   if (f.create && claim.claim !== C.CLAIM_NULL) throw statusError('NFS4ERR_INVAL', 'EINVAL', 'OP_OPEN', 'create needs a name');
   const how: OpenHow = f.create ? createHow(f.create, minor) : { create: false };
   const byName = claim.claim === C.CLAIM_NULL;
-  const avoid = byName ? fileKeys(undefined, dirOrFh, name) : fileKeys(dirOrFh);
+  if (dirs && !byName) throw statusError('NFS4ERR_INVAL', 'EINVAL', 'OP_OPEN', 'a walked open is by name');
+  // A walked open learns its directory's handle from the reply: until then no owner is known to hold the name.
+  const avoid = byName ? (dirs ? [] : fileKeys(undefined, dirOrFh, name)) : fileKeys(dirOrFh);
   // The signal is honoured up to the OPEN, not during it: an OPEN aborted
   // in flight may hold state on the server that we would never CLOSE.
   const signal = o?.signal;
@@ -208,7 +237,26 @@ export async function openState(ctx: StateContext, dirOrFh: FileHandleId, name: 
     st = await owner.exclusive(async () => {
       const wire = minor >= 1 ? shareAccess | C.OPEN4_SHARE_ACCESS_WANT_NO_DELEG : shareAccess;
       const open = attach(opOpen({ seqid: owner.seqid, shareAccess: wire, shareDeny: C.OPEN4_SHARE_DENY_NONE, owner, how, claim }), owner.settle);
-      const [, res, fh, attrs] = await ctx.channel.run('open', [opPutfh(dirOrFh), open, opGetfh(), opGetattrAttrs(STAT_REQUEST, ctx.idmap)], so);
+      let res: OpenResult;
+      let fh: FileHandleId;
+      let attrs: Attrs;
+      let dir = dirOrFh;
+      if (!dirs) [, res, fh, attrs] = await ctx.channel.run('open', [opPutfh(dirOrFh), open, opGetfh(), opGetattrAttrs(STAT_REQUEST, ctx.idmap)], so);
+      else {
+        const n = dirs.length;
+        const ops: AnyOp[] = [opPutfh(dirOrFh)];
+        for (const d of dirs) ops.push(opLookup(d));
+        ops.push(opGetfh(), open, opGetfh(), opGetattrAttrs(STAT_REQUEST, ctx.idmap));
+        const reply = await ctx.channel.send('open', ops, so);
+        const fail = reply.failure;
+        if (fail && fail.index <= n) throw new DirNotWalked();
+        if (fail) throw new Nfs4OpError(fail);
+        const r = reply.results;
+        dir = r[n + 1] as FileHandleId;
+        res = r[n + 2] as OpenResult;
+        fh = r[n + 3] as FileHandleId;
+        attrs = r[n + 4] as Attrs;
+      }
       let stateid = res.stateid;
       if (res.rflags & C.OPEN4_RESULT_CONFIRM) {
         const confirm = attach(
@@ -218,7 +266,7 @@ export async function openState(ctx: StateContext, dirOrFh: FileHandleId, name: 
         [, stateid] = await ctx.channel.run('open_confirm', [opPutfh(fh), confirm], so);
       }
       owner.confirmed = true;
-      const keys = byName ? fileKeys(fh, dirOrFh, name) : fileKeys(fh);
+      const keys = byName ? fileKeys(fh, dir, name) : fileKeys(fh);
       const twin = [...ctx.live].find((x) => x.owner === owner && x.stateid.other.equals(stateid.other));
       if (twin) {
         // Another name (a hard link) for a file this owner already had
@@ -230,7 +278,7 @@ export async function openState(ctx: StateContext, dirOrFh: FileHandleId, name: 
       }
       const s = new Nfs4OpenState(fh, stateid, shareAccess, owner, epoch, attrs);
       if (byName) {
-        s.dir = dirOrFh;
+        s.dir = dir;
         s.name = name;
       }
       fileUnder(s, owner, keys);
