@@ -2,6 +2,8 @@
 // Measures, without a socket: encode of SEQUENCE+PUTFH+READ, decode of its reply, fattr4 decode
 // of a stat, and whole round trips through a Session over a stub RPC client that answers at once
 // (the v4 layer's own cost per call: slots, SEQUENCE, ops, COMPOUND encode/decode, promises).
+// `loop stat N` runs NfsClient.stat of a 4-component path (noac) through Nfs4Backend over the
+// same stub: the fs layer and the v4 layer together, as an uncached stat runs them.
 import { Bench } from 'tinybench';
 import { XdrReader } from '../../dist/xdr/reader.js';
 import { XdrWriter } from '../../dist/xdr/writer.js';
@@ -9,6 +11,9 @@ import { decodeCompound, encodeCompound } from '../../dist/nfs4/compound.js';
 import { opGetattr, opPutfh, opRead, opSequence, opWrite, ANONYMOUS_STATEID } from '../../dist/nfs4/ops.js';
 import { bitmap4Bytes, decodeFattr4, fattr4ToAttrs, STAT_ATTRS } from '../../dist/nfs4/attrs.js';
 import { Session } from '../../dist/nfs4/session.js';
+import { Nfs4Backend } from '../../dist/nfs4/backend.js';
+import { NfsClient } from '../../dist/fs/client.js';
+import { resolveOptions } from '../../dist/options.js';
 import * as C from '../../dist/nfs4/constants.js';
 
 const fh = Buffer.alloc(40, 7);
@@ -18,11 +23,11 @@ const stateid = { seqid: 0, other: Buffer.alloc(12, 5) };
 const STAT_REQUEST = bitmap4Bytes(STAT_ATTRS);
 
 /** fattr4 with STAT_ATTRS as Ganesha sends it. */
-function statFattr(w) {
+function statFattr(w, type = C.NF4REG) {
   w.u32(STAT_ATTRS.length);
   for (const x of STAT_ATTRS) w.u32(x);
   const v = new XdrWriter(256);
-  v.u32(C.NF4REG).u64(4096).u64(0x1234).u64(0).u64(123456789).u32(0o644).u32(1).string('1000').string('1000').u32(0).u32(0).u64(4096);
+  v.u32(type).u64(4096).u64(0x1234).u64(0).u64(123456789).u32(0o644).u32(1).string('1000').string('1000').u32(0).u32(0).u64(4096);
   for (let i = 0; i < 3; i++) v.i64(1700000000).u32(5);
   w.opaque(v.toBuffer());
 }
@@ -40,6 +45,16 @@ const BODIES = {
   reclaim_complete: (w) => { w.u32(C.OP_RECLAIM_COMPLETE).u32(0); return 1; },
 };
 
+/** PUTFH/PUTROOTFH + LOOKUP x (ops - 3) + GETFH + GETATTR, all NFS4_OK: a directory at mount (no LOOKUP), else a file. */
+function resolveBody(w, ops) {
+  w.u32(C.OP_PUTFH).u32(0);
+  for (let i = 0; i < ops - 3; i++) w.u32(C.OP_LOOKUP).u32(0);
+  w.u32(C.OP_GETFH).u32(0).opaque(fh);
+  w.u32(C.OP_GETATTR).u32(0);
+  statFattr(w, ops === 3 ? C.NF4DIR : C.NF4REG);
+  return ops;
+}
+
 function compoundReply(tag, body) {
   const w = new XdrWriter(8192);
   w.u32(0).string(tag);
@@ -56,6 +71,7 @@ function stubRpc() {
   const replies = new Map();
   return {
     pending: 0,
+    close: () => Promise.resolve(),
     call(label, encode, decode) {
       const w = new XdrWriter(256);
       encode(w);
@@ -63,7 +79,7 @@ function stubRpc() {
       const r = new XdrReader(req);
       const tag = r.string();
       r.u32();
-      r.u32();
+      const n = r.u32();
       let reply;
       if (tag === 'exchange_id') {
         const x = new XdrWriter();
@@ -79,14 +95,21 @@ function stubRpc() {
         r.fixed(16);
         const seq = r.u32();
         const slot = r.u32();
-        const key = tag;
+        // A path walk (PUTROOTFH or PUTFH + LOOKUP... + GETFH + GETATTR) is answered for its length.
+        const key = tag === 'resolve' ? `resolve/${n}` : tag;
         let base = replies.get(key);
-        if (!base) replies.set(key, (base = compoundReply(tag, (x) => { sequenceRes(x, 0, 0); return 1 + BODIES[tag](x); })));
+        if (!base) replies.set(key, (base = compoundReply(tag, (x) => { sequenceRes(x, 0, 0); return 1 + (tag === 'resolve' ? resolveBody(x, n - 1) : BODIES[tag](x)); })));
         // Decoded before call() returns, so one reply buffer per tag serves every call.
         reply = base;
         const at = 4 + 4 + ((tag.length + 3) & ~3) + 4 + 8 + 16;
         reply.writeUInt32BE(seq, at);
         reply.writeUInt32BE(slot, at + 4);
+        // The walk's first op: PUTROOTFH at mount, PUTFH after.
+        if (tag === 'resolve') {
+          r.u32(); // sa_highest_slotid
+          r.u32(); // sa_cachethis
+          reply.writeUInt32BE(r.u32() === C.OP_PUTROOTFH ? C.OP_PUTROOTFH : C.OP_PUTFH, at + 20);
+        }
       }
       try {
         return Promise.resolve(decode(new XdrReader(reply)));
@@ -117,6 +140,14 @@ const ROUND_TRIPS = {
 
 // `loop KIND N`: N round trips, 32 in flight, CPU µs per call printed (for --cpu-prof and quick A/B).
 if (process.argv[2] === 'loop') {
+  if (process.argv[3] === 'stat') {
+    // The mount's own walk and session go through the same stub (MOUNT_ATTRS answered with the stat ones).
+    const backend = await Nfs4Backend.mount({ host: 'stub', path: '/', rpc: stubRpc(), auth: undefined }, resolveOptions({ version: '4.1', noac: true }));
+    const nfs = new NfsClient(backend, { umask: 0o22, readonly: false });
+    const paths = Array.from({ length: 1000 }, (_, i) => `/bench/tree/j0/f${i}`);
+    let k = 0;
+    ROUND_TRIPS.stat = () => nfs.stat(paths[k++ % 1000]);
+  }
   const fn = ROUND_TRIPS[process.argv[3] ?? 'read'];
   const n = Number(process.argv[4] ?? 200000);
   const run = async (count) => {

@@ -1,6 +1,6 @@
 import { constants } from 'node:fs';
 import { NfsStatusError, fsError, InvalidArgError, invalidArgType, toFsError, FsError } from '../errors.js';
-import type { Backend, CallOpts, FileHandleId, FileKind, Looked, OpenState, SetAttrs } from './backend.js';
+import type { Attrs, Backend, CallOpts, FileHandleId, FileKind, Looked, OpenRequest, OpenState, SetAttrs } from './backend.js';
 import { Dir } from './dir.js';
 import { abortable, checkAborted, signalOf } from './abort.js';
 import { argType, checkBoolean, outOfRange, validMode } from './args.js';
@@ -8,7 +8,7 @@ import { FileHandle, ownerAttrs, readWhole, serverStates, writeBorrowed, type Si
 import { parseFlags, parseMode, type OpenFlags } from './flags.js';
 import { readInto } from './io.js';
 import { SillyRenames } from './silly-rename.js';
-import { checkName, MAX_SYMLINKS, parsePath, PathResolver, toPathString, type ParsedPath, type PathLike } from './paths.js';
+import { checkName, MAX_SYMLINKS, MissingName, parsePath, PathResolver, toPathString, type ParsedPath, type PathLike, type Resolved } from './paths.js';
 import { BigIntStats, bigintStatFs, Dirent, StatFs, Stats } from './stats.js';
 import { ReadStream, WriteStream, type ReadStreamOptions, type WriteStreamOptions } from './streams.js';
 import { clampTimes, toSetAttrsTimes } from './times.js';
@@ -97,20 +97,26 @@ export class NfsClient {
     return abortable(signal, () => this.run(syscall, path, fn, o, { signal }));
   }
 
-  private async run<T>(syscall: string, path: ParsedPath | string | undefined, fn: (co: CallOpts | undefined) => Promise<T>, o: OpOpts, co: CallOpts | undefined): Promise<T> {
+  /**
+   * A chain on fn's promise rather than an async function: every fs call
+   * passes here, and a call that succeeds then costs one reaction. Never
+   * throws synchronously.
+   */
+  private run<T>(syscall: string, path: ParsedPath | string | undefined, fn: (co: CallOpts | undefined) => Promise<T>, o: OpOpts, co: CallOpts | undefined): Promise<T> {
+    if (this.closed) return Promise.reject(fsError('EBADF', syscall, displayOf(path), undefined, { message: 'client is closed' }));
+    return attempt(fn, co).then(undefined, (err: unknown) => this.failed(syscall, path, fn, o, co, err));
+  }
+
+  /** run() after fn failed with `err`: a stale handle is retried once, then the failure is reported as node does. */
+  private async failed<T>(syscall: string, path: ParsedPath | string | undefined, fn: (co: CallOpts | undefined) => Promise<T>, o: OpOpts, co: CallOpts | undefined, err: unknown): Promise<T> {
     const { dest, retryStale = true } = o;
-    const display = typeof path === 'string' ? path : path?.display;
-    if (this.closed) throw fsError('EBADF', syscall, display, undefined, { message: 'client is closed' });
+    const display = displayOf(path);
     try {
-      try {
-        return await fn(co);
-      } catch (err) {
-        // A cached handle the server no longer knows (the file was replaced by
-        // another client, the export re-created): forget what the caches hold
-        // and resolve the path again, once. Only then is ESTALE reported.
-        if (!retryStale || (err as { errnoCode?: string }).errnoCode !== 'ESTALE' || !this.invalidateCaches()) throw err;
-        return await fn(co);
-      }
+      // A cached handle the server no longer knows (the file was replaced by
+      // another client, the export re-created): forget what the caches hold
+      // and resolve the path again, once. Only then is ESTALE reported.
+      if (!retryStale || (err as { errnoCode?: string }).errnoCode !== 'ESTALE' || !this.invalidateCaches()) throw err;
+      return await fn(co);
     } catch (err) {
       const e = toFsError(err, syscall, display, dest) as FsError;
       if (dest !== undefined && e instanceof FsError && (e.syscall !== syscall || e.path !== display || e.dest !== dest)) {
@@ -154,12 +160,8 @@ export class NfsClient {
   stat(path: PathLike, opts: { bigint: true } & SignalOpts): Promise<BigIntStats>;
   stat(path: PathLike, opts?: { bigint?: false } & SignalOpts): Promise<Stats>;
   stat(path: PathLike, opts?: { bigint?: boolean } & SignalOpts): Promise<Stats | BigIntStats>;
-  async stat(path: PathLike, opts?: { bigint?: boolean } & SignalOpts): Promise<Stats | BigIntStats> {
-    const p = parsePath(path, 'stat');
-    const signal = signalOf(opts);
-    checkAborted(signal);
-    const r = (!this.closed && this.resolver.cached(p, true)) || (await this.op('stat', p, (co) => this.resolver.resolve(p, true, 'stat', co), { signal }));
-    return opts?.bigint ? new BigIntStats(r.attrs, this.blksize) : new Stats(r.attrs, this.blksize);
+  stat(path: PathLike, opts?: { bigint?: boolean } & SignalOpts): Promise<Stats | BigIntStats> {
+    return this.statPath('stat', path, true, opts);
   }
 
   /**
@@ -170,12 +172,35 @@ export class NfsClient {
   lstat(path: PathLike, opts: { bigint: true } & SignalOpts): Promise<BigIntStats>;
   lstat(path: PathLike, opts?: { bigint?: false } & SignalOpts): Promise<Stats>;
   lstat(path: PathLike, opts?: { bigint?: boolean } & SignalOpts): Promise<Stats | BigIntStats>;
-  async lstat(path: PathLike, opts?: { bigint?: boolean } & SignalOpts): Promise<Stats | BigIntStats> {
-    const p = parsePath(path, 'lstat');
-    const signal = signalOf(opts);
-    checkAborted(signal);
-    const r = (!this.closed && this.resolver.cached(p, false)) || (await this.op('lstat', p, (co) => this.resolver.resolve(p, false, 'lstat', co), { signal }));
-    return opts?.bigint ? new BigIntStats(r.attrs, this.blksize) : new Stats(r.attrs, this.blksize);
+  lstat(path: PathLike, opts?: { bigint?: boolean } & SignalOpts): Promise<Stats | BigIntStats> {
+    return this.statPath('lstat', path, false, opts);
+  }
+
+  /**
+   * stat and lstat: from the caches when they hold the whole path, else one
+   * resolution. Not an async function (a stat is the most frequent call):
+   * argument errors come back as a rejected promise all the same.
+   */
+  private statPath(syscall: 'stat' | 'lstat', path: PathLike, follow: boolean, opts: ({ bigint?: boolean } & SignalOpts) | undefined): Promise<Stats | BigIntStats> {
+    try {
+      const p = parsePath(path, syscall);
+      const signal = signalOf(opts);
+      checkAborted(signal);
+      const bigint = opts?.bigint === true;
+      const hit = !this.closed && this.resolver.cached(p, follow);
+      if (hit) return Promise.resolve(this.toStats(hit.attrs, bigint));
+      const resolve = (co: CallOpts | undefined) => this.resolver.resolve(p, follow, syscall, co);
+      const toStats = (r: Resolved) => this.toStats(r.attrs, bigint);
+      if (signal || this.closed) return this.op(syscall, p, resolve, { signal }).then(toStats);
+      // run() fused into the resolution's own reaction: its error path, then Stats, in one step.
+      return this.resolver.resolveThen(p, follow, syscall, undefined, toStats, (err) => this.failed(syscall, p, resolve, {}, undefined, err).then(toStats));
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  private toStats(a: Attrs, bigint: boolean): Stats | BigIntStats {
+    return bigint ? new BigIntStats(a, this.blksize) : new Stats(a, this.blksize);
   }
 
   /**
@@ -504,7 +529,10 @@ export class NfsClient {
     const p = parsePath(path, 'unlink');
     const signal = signalOf(opts);
     this.writable('unlink', p.display);
-    await this.op('unlink', p, async () => {
+    await this.op('unlink', p, async (co) => {
+      // Without caches (noac) a backend that can (NFSv4) resolves the directory and removes in one call.
+      const b = this.backend as Backend & RemovesPaths;
+      if (b.removePath && p.plain && !p.trailingSlash && (await b.removePath(p.parts, b.rootFh, co))) return;
       const { dir, name } = await this.resolver.resolveParent(p, 'unlink');
       // 'dir/.' names a directory: Linux answers EISDIR without asking (servers differ: v3 EISDIR, v4 EINVAL).
       if (name === undefined || name === '.') throw fsError('EISDIR', 'unlink', p.display);
@@ -703,13 +731,24 @@ export class NfsClient {
 
   /** `co` carries the caller's signal to every RPC, so an abort ends a wait on a hard mount. */
   private async openParsed(p: ParsedPath, f: OpenFlags, mode: number, links = 0, co?: CallOpts): Promise<FileHandle> {
+    if (f.create && !f.exclusive && !f.directory && !p.trailingSlash && p.plain && this.backend.open) {
+      const h = await this.openCreating(p, f, mode, co);
+      if (h) return h;
+    }
     let fh: FileHandleId | undefined;
-    let existing;
+    let existing: Resolved | undefined;
+    let missing: MissingName | undefined;
     try {
       // Close-to-open for names too: the last name's directory is checked
       // with the server first, so a file another client replaced by rename
       // is found under its name now, not the one the caches remember.
-      existing = await this.resolver.resolve(p, !f.noFollow, 'open', { ...co, revalidate: true });
+      const o = { ...co, revalidate: true };
+      if (!f.create) existing = await this.resolver.resolve(p, !f.noFollow, 'open', o);
+      else {
+        const r = await this.resolver.resolveOrMissing(p, !f.noFollow, 'open', o);
+        if (r instanceof MissingName) missing = r;
+        else existing = r;
+      }
     } catch (err) {
       if ((err as { errnoCode?: string; code?: string }).errnoCode !== 'ENOENT' || !f.create) throw err;
     }
@@ -728,7 +767,7 @@ export class NfsClient {
       }
     } else {
       if (p.trailingSlash) throw fsError('EISDIR', 'open', p.display);
-      const { dir, name } = await this.resolver.resolveParent(p, 'open', co);
+      const { dir, name } = missing ?? (await this.resolver.resolveParent(p, 'open', co));
       if (name === undefined) throw fsError('EISDIR', 'open', p.display);
       checkName(name, 'open', p.display);
       const made = await this.createFile(dir, name, mode, f.exclusive, co);
@@ -736,7 +775,7 @@ export class NfsClient {
         // A dangling symlink is in the way: O_CREAT creates its target, as the kernel does.
         if (f.noFollow || ++links > MAX_SYMLINKS) throw fsError('ELOOP', 'open', p.display);
         const target = await this.backend.readlink(made.fh, co);
-        const base = target.startsWith('/') ? '' : await this.resolver.realpath({ display: p.display, parts: p.parts.slice(0, -1), trailingSlash: false }, 'open', co);
+        const base = target.startsWith('/') ? '' : await this.resolver.realpath({ display: p.display, parts: p.parts.slice(0, -1), trailingSlash: false, plain: false }, 'open', co);
         return this.openParsed({ ...parsePath(clampToRoot(`${base}/${target}`), 'open'), display: p.display }, f, mode, links, co);
       }
       fh = made.fh;
@@ -749,6 +788,41 @@ export class NfsClient {
     // Without server open state (NFSv3) the client keeps an unlinked open file alive itself.
     const release = this.backend.open ? undefined : this.silly.opened(fh);
     return new FileHandle(this.backend, fh, f, p.display, this.blksize, state, release);
+  }
+
+  /**
+   * O_CREAT without O_EXCL where the server opens by name (NFSv4): the
+   * directory, then one OPEN that creates the file or opens the one there
+   * (UNCHECKED4: an existing file keeps its mode; truncation, when asked,
+   * is the open's own SETATTR), where the general path resolves the name,
+   * its directory, creates, and opens again. undefined when the server
+   * refused the OPEN with a status (a symlink or directory in the way, a
+   * kind of file OPEN does not take...): the general path then decides, and
+   * fails as it fails. Nothing was created or left open in that case.
+   */
+  private async openCreating(p: ParsedPath, f: OpenFlags, mode: number, co?: CallOpts): Promise<FileHandle | undefined> {
+    const req: OpenRequest = { read: f.read, write: f.write, create: { mode: 'unchecked', attrs: { mode } }, truncate: f.truncate && f.write };
+    const b = this.backend as Backend & OpensPaths;
+    let state: (OpenState & { fh: FileHandleId }) | undefined;
+    try {
+      // Without caches (noac), NFSv4 walks to the directory in the OPEN's own COMPOUND.
+      if (b.openPath) state = await b.openPath(p.parts, req, b.rootFh, co);
+    } catch (err) {
+      if (err instanceof NfsStatusError) return undefined;
+      throw err;
+    }
+    if (!state) {
+      const { dir, name } = await this.resolver.resolveParent(p, 'open', co);
+      if (name === undefined) return undefined;
+      checkName(name, 'open', p.display);
+      try {
+        state = await this.backend.open!(dir, name, req, co);
+      } catch (err) {
+        if (err instanceof NfsStatusError) return undefined;
+        throw err;
+      }
+    }
+    return new FileHandle(this.backend, state.fh, f, p.display, this.blksize, state);
   }
 
   /**
@@ -1025,6 +1099,38 @@ export class NfsClient {
   /** Closes the client at the end of an `await using` block. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
+  }
+}
+
+/**
+ * A backend that removes by path in one call (Nfs4Backend.removePath): true
+ * when removed; false, with nothing done, when a directory on the way did
+ * not resolve plainly. The caching backend does not offer it: with caches,
+ * the directory comes from them and the remove is one call anyway.
+ */
+/**
+ * A backend that opens by path in one call (Nfs4Backend.openPath): the open
+ * state; undefined, with nothing opened, when a directory on the way did
+ * not resolve plainly. Like removePath, offered without caches only.
+ */
+interface OpensPaths {
+  openPath?(parts: readonly string[], req: OpenRequest, start: FileHandleId, o?: CallOpts): Promise<(OpenState & { fh: FileHandleId }) | undefined>;
+}
+
+interface RemovesPaths {
+  removePath?(parts: readonly string[], start: FileHandleId, o?: CallOpts): Promise<boolean>;
+}
+
+function displayOf(path: ParsedPath | string | undefined): string | undefined {
+  return typeof path === 'string' ? path : path?.display;
+}
+
+/** fn(co), with a synchronous throw as a rejected promise. */
+function attempt<T>(fn: (co: CallOpts | undefined) => Promise<T>, co: CallOpts | undefined): Promise<T> {
+  try {
+    return fn(co);
+  } catch (err) {
+    return Promise.reject(err);
   }
 }
 

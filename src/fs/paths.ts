@@ -1,5 +1,5 @@
 import { fsError, InvalidArgError, invalidArgType } from '../errors.js';
-import type { Attrs, Backend, CallOpts, FileHandleId } from './backend.js';
+import type { Attrs, Backend, CallOpts, FileHandleId, Looked } from './backend.js';
 
 /** Symlinks followed in one resolution before ELOOP, as Linux (MAXSYMLINKS). */
 export const MAX_SYMLINKS = 40;
@@ -21,6 +21,8 @@ export interface ParsedPath {
   parts: string[];
   /** Ends in '/': the final component must be a directory. */
   trailingSlash: boolean;
+  /** At least one component, and none is '.' or '..': a backend's resolvePath can take `parts` as they are. */
+  plain: boolean;
 }
 
 export function toPathString(p: unknown, argName = 'path'): string {
@@ -80,7 +82,8 @@ function parseFresh(display: string, syscall: string, argName: string): ParsedPa
     }
     parts.push(c);
   }
-  return Object.freeze({ display, parts: Object.freeze(parts) as string[], trailingSlash: display.length > 1 && display.endsWith('/') });
+  const plain = parts.length > 0 && !parts.includes('.') && !parts.includes('..');
+  return Object.freeze({ display, parts: Object.freeze(parts) as string[], trailingSlash: display.length > 1 && display.endsWith('/'), plain });
 }
 
 /** A name for a new directory entry: one component, not '.', '..', empty, '/', NUL or > 255 bytes. */
@@ -111,6 +114,22 @@ export interface ResolvedParent {
   name: string | undefined;
 }
 
+/** A final path component that does not exist, in a directory that does (PathResolver.resolveOrMissing). */
+export class MissingName {
+  constructor(
+    readonly dir: FileHandleId,
+    readonly name: string,
+  ) {}
+}
+
+function sameResolved(r: Resolved): Resolved {
+  return r;
+}
+
+function rethrow(err: unknown): never {
+  throw err;
+}
+
 /**
  * Walks paths component by component with LOOKUP, following symlinks
  * (relative to their directory; absolute targets are taken relative to the
@@ -135,9 +154,58 @@ export class PathResolver {
     return { fh: l.fh, attrs: l.attrs };
   }
 
-  async resolve(path: ParsedPath, follow: boolean, syscall: string, o?: CallOpts): Promise<Resolved> {
+  resolve(path: ParsedPath, follow: boolean, syscall: string, o?: CallOpts): Promise<Resolved> {
+    return this.resolveThen(path, follow, syscall, o, sameResolved, rethrow);
+  }
+
+  /**
+   * resolve(), then `k` with the resolution or `fail` with the error, in
+   * the reaction that receives the server's answer. A plain path with a
+   * backend that resolves whole paths (NFSv4) is one call, and when its
+   * answer needs nothing more (attributes came with it, no final symlink to
+   * follow) nothing else runs; anything else continues in walk() from that
+   * same call. Never throws synchronously.
+   */
+  resolveThen<R>(path: ParsedPath, follow: boolean, syscall: string, o: CallOpts | undefined, k: (r: Resolved) => R, fail: (err: unknown) => R | Promise<R>): Promise<R> {
     // A trailing slash asks for a directory, so even lstat follows a final symlink ('link/'), as Linux does.
-    const r = await this.walk(path.parts, follow || path.trailingSlash, syscall, path.display, o);
+    const deref = follow || path.trailingSlash;
+    const b = this.backend;
+    if (!path.plain || !b.resolvePath) return this.resolveWalk(path, deref, syscall, o, undefined).then(k, fail);
+    let first: Promise<Looked>;
+    try {
+      first = b.resolvePath(path.parts, b.rootFh, o);
+    } catch (err) {
+      first = Promise.reject(err);
+    }
+    return first.then(
+      (l) => {
+        const a = l.attrs;
+        if (a === undefined || (deref && a.kind === 'symlink')) return this.resolveWalk(path, deref, syscall, o, first).then(k, fail);
+        if (path.trailingSlash && a.kind !== 'directory') return fail(fsError('ENOTDIR', syscall, path.display));
+        return k(l as Resolved);
+      },
+      () => this.resolveWalk(path, deref, syscall, o, first).then(k, fail),
+    );
+  }
+
+  /** resolve() by walk(); `first`: a resolvePath of the whole path from the root, already sent. */
+  private async resolveWalk(path: ParsedPath, deref: boolean, syscall: string, o: CallOpts | undefined, first: Promise<Looked> | undefined): Promise<Resolved> {
+    const r = await this.walk(path.parts, deref, syscall, path.display, o, undefined, first);
+    if (path.trailingSlash && r.attrs.kind !== 'directory') throw fsError('ENOTDIR', syscall, path.display);
+    return r;
+  }
+
+  /**
+   * resolve() for an O_CREAT open: when the walk goes component by
+   * component (NFSv3) and only the final name is missing, with no symlink
+   * followed on the way, the result is that name and the directory the
+   * same walk found for it (what resolveParent would find, without walking
+   * again), rather than ENOENT. Otherwise as resolve().
+   */
+  async resolveOrMissing(path: ParsedPath, follow: boolean, syscall: string, o?: CallOpts): Promise<Resolved | MissingName> {
+    if (this.backend.resolvePath && !path.parts.includes('..')) return this.resolve(path, follow, syscall, o);
+    const r = await this.walkSlow(path.parts, follow || path.trailingSlash, syscall, path.display, o, [], true);
+    if (r instanceof MissingName) return r;
     if (path.trailingSlash && r.attrs.kind !== 'directory') throw fsError('ENOTDIR', syscall, path.display);
     return r;
   }
@@ -174,16 +242,19 @@ export class PathResolver {
    * for realpath, which needs the names); a '..' met later restarts the walk
    * component by component.
    */
-  private async walk(initial: string[], follow: boolean, syscall: string, display: string, o?: CallOpts, names?: string[]): Promise<Resolved> {
+  private async walk(initial: string[], follow: boolean, syscall: string, display: string, o?: CallOpts, names?: string[], first?: Promise<Looked>): Promise<Resolved> {
     if (this.backend.resolvePath && !names && !initial.includes('..')) {
-      const r = await this.walkFast(initial, follow, syscall, display, o);
+      const r = await this.walkFast(initial, follow, syscall, display, o, first);
       if (r) return r;
     }
     return this.walkSlow(initial, follow, syscall, display, o, names ?? []);
   }
 
-  /** undefined: a symlink brought in a '..'; the caller walks again the slow way. */
-  private async walkFast(initial: string[], follow: boolean, syscall: string, display: string, o?: CallOpts): Promise<Resolved | undefined> {
+  /**
+   * undefined: a symlink brought in a '..'; the caller walks again the slow way.
+   * `first`: the resolvePath of `initial` from the root, when the caller already sent it.
+   */
+  private async walkFast(initial: string[], follow: boolean, syscall: string, display: string, o?: CallOpts, first?: Promise<Looked>): Promise<Resolved | undefined> {
     const b = this.backend;
     let parts = initial;
     if (initial.some((c) => c === '' || c === '.')) {
@@ -197,7 +268,9 @@ export class PathResolver {
       if (parts.length === 0) return { fh: from, attrs: await b.getattr(from, o) };
       let l;
       try {
-        l = await b.resolvePath!(parts, from, o);
+        const sent = first ?? b.resolvePath!(parts, from, o);
+        first = undefined;
+        l = await sent;
       } catch (err) {
         const sl = (err as { symlink?: { index: number; dirFh: FileHandleId; target: string } }).symlink;
         if (!sl) throw err;
@@ -225,7 +298,10 @@ export class PathResolver {
     }
   }
 
-  private async walkSlow(initial: string[], follow: boolean, syscall: string, display: string, o: CallOpts | undefined, names: string[]): Promise<Resolved> {
+  /** With `missingLast`, a final name of `initial` that does not exist (no symlink followed) is a MissingName instead of ENOENT. */
+  private async walkSlow(initial: string[], follow: boolean, syscall: string, display: string, o: CallOpts | undefined, names: string[]): Promise<Resolved>;
+  private async walkSlow(initial: string[], follow: boolean, syscall: string, display: string, o: CallOpts | undefined, names: string[], missingLast: true): Promise<Resolved | MissingName>;
+  private async walkSlow(initial: string[], follow: boolean, syscall: string, display: string, o: CallOpts | undefined, names: string[], missingLast = false): Promise<Resolved | MissingName> {
     const b = this.backend;
     // names[k] is the entry name of stack[k].
     const stack: Resolved[] = [];
@@ -252,7 +328,14 @@ export class PathResolver {
       }
       // The export root is a directory (mount checked it): no GETATTR needed to walk down from it.
       if (cur && cur.attrs.kind !== 'directory') throw fsError('ENOTDIR', syscall, display);
-      const looked = await b.lookup(cur ? cur.fh : b.rootFh, name, o);
+      const dir = cur ? cur.fh : b.rootFh;
+      let looked: Looked;
+      try {
+        looked = await b.lookup(dir, name, o);
+      } catch (err) {
+        if (missingLast && last && links === 0 && (err as { errnoCode?: string }).errnoCode === 'ENOENT') return new MissingName(dir, name);
+        throw err;
+      }
       const attrs = looked.attrs ?? (await b.getattr(looked.fh, o));
       if (attrs.kind === 'symlink' && (follow || !last)) {
         if (++links > MAX_SYMLINKS) throw fsError('ELOOP', syscall, display);

@@ -578,14 +578,75 @@ export function fattr4ToAttrs(f: Fattr4, idmap: IdMapper = ownerToId): Attrs {
     gid: f.ownerGroup !== undefined ? idmap(f.ownerGroup, true) : NOBODY_ID,
     size: f.size ?? 0,
     used: f.spaceUsed ?? 0,
-    // Linux makedev, as nfs3/backend.ts reports rdev.
-    rdev: rd ? ((rd.specdata1 & 0xfff) << 8) | (rd.specdata2 & 0xff) | ((rd.specdata2 & ~0xff) << 12) : 0,
+    rdev: rd ? makedev(rd.specdata1, rd.specdata2) : 0,
     fsid: f.fsid ? fsidToBigint(f.fsid) : 0n,
     fileid: f.fileid ?? 0n,
     atime: f.timeAccess ?? ZERO_TIME,
     mtime: f.timeModify ?? ZERO_TIME,
     ctime: f.timeMetadata ?? ZERO_TIME,
   };
+}
+
+/**
+ * A GETATTR reply straight to Attrs. When the server answers exactly what
+ * STAT_ATTRS asked (as servers do, since every attribute in it is one an
+ * NFSv4 server must support or reports as 0), the values are read in their
+ * fixed order into locals and one Attrs is made, with no Fattr4 in between
+ * (an object that gains a property per attribute, then is read once).
+ * Any other mask goes through decodeFattr4 + fattr4ToAttrs; both ways
+ * refuse the same malformed replies.
+ */
+export function decodeAttrs(r: XdrReader, idmap: IdMapper, what = 'fattr4'): Attrs {
+  const b = r.buf;
+  const at = r.pos;
+  if (r.remaining < 16 || b.readUInt32BE(at) !== 2 || b.readUInt32BE(at + 4) !== STAT_WORD0 || b.readUInt32BE(at + 8) !== STAT_WORD1) {
+    return fattr4ToAttrs(decodeFattr4(r, what), idmap);
+  }
+  r.pos = at + 12;
+  const len = r.u32(`${what}.attr_vals length`);
+  if (len > r.remaining) {
+    throw new XdrDecodeError(`XDR: ${what}.attr_vals length ${len} exceeds the ${r.remaining} bytes left`, `${what}.attr_vals`);
+  }
+  const v = new XdrReader(b, r.pos, r.pos + len);
+  r.skip(len, `${what}.attr_vals`);
+  // In ascending attribute number, as XDR lays them out (see STAT_ATTRS).
+  const type = v.u32('type');
+  const size = v.u64n('size');
+  const fsid = decodeFsid4(v);
+  const fileid = decodeId64(v, 'fileid');
+  const mode = v.u32('mode');
+  const nlink = v.u32('numlinks');
+  const owner = decodeName(v, 'owner');
+  const group = decodeName(v, 'owner_group');
+  const rd1 = v.u32('rawdev.specdata1');
+  const rd2 = v.u32('rawdev.specdata2');
+  const used = v.u64n('space_used');
+  const atime = decodeNfstime4(v, 'time_access');
+  const ctime = decodeNfstime4(v, 'time_metadata');
+  const mtime = decodeNfstime4(v, 'time_modify');
+  v.done(`${what}.attr_vals`);
+  const kind = KINDS[type];
+  if (kind === undefined) throw new XdrDecodeError(`XDR: fattr4 without a valid type (${type})`, 'type');
+  return {
+    kind,
+    mode: mode & 0o7777,
+    nlink,
+    uid: idmap(owner, false),
+    gid: idmap(group, true),
+    size,
+    used,
+    rdev: makedev(rd1, rd2),
+    fsid: fsidToBigint(fsid),
+    fileid,
+    atime,
+    mtime,
+    ctime,
+  };
+}
+
+/** Linux makedev, as nfs3/backend.ts reports rdev. */
+function makedev(specdata1: number, specdata2: number): number {
+  return ((specdata1 & 0xfff) << 8) | (specdata2 & 0xff) | ((specdata2 & ~0xff) << 12);
 }
 
 // ---- SetAttrs → fattr4 -----------------------------------------------------
@@ -675,6 +736,10 @@ export const STAT_ATTRS = bitmap4(
   FATTR4_TIME_METADATA,
   FATTR4_TIME_MODIFY,
 );
+
+/** STAT_ATTRS as a reply's attrmask words (two: its highest attribute, time_modify, is 53). */
+const STAT_WORD0 = STAT_ATTRS[0]!;
+const STAT_WORD1 = STAT_ATTRS[1]!;
 
 /** Stats plus the per-server limits read once at mount. */
 export const MOUNT_ATTRS = bitmap4(

@@ -47,7 +47,7 @@ import { realClock, sleep, type Clock } from './clock.js';
 import { Nfs4OpError, statusError, type OpFailure } from './compound.js';
 import * as C from './constants.js';
 import { lock, reclaimLocks, testLock, unlock, type LockOptions, type Nfs4LockConflict } from './locks.js';
-import { closeState, createClosed, fileUnder, lostOpen, Nfs4OpenState, openState, releaseState, type OpenOptions, type StateContext } from './open.js';
+import { closeState, createClosed, fileUnder, lostOpen, Nfs4OpenState, openPathState, openState, releaseState, type OpenOptions, type StateContext } from './open.js';
 import {
   ANONYMOUS_STATEID,
   opAccess,
@@ -57,6 +57,7 @@ import {
   opCreate,
   opDeallocate,
   opGetattr,
+  opGetattrAttrs,
   opGetfh,
   opLink,
   opLookup,
@@ -73,6 +74,7 @@ import {
   opReadlink,
   opRemove,
   opRename,
+  opRestorefh,
   opSavefh,
   opSeek,
   opSetattr,
@@ -184,6 +186,8 @@ export class Nfs4Backend implements Backend {
   readonly capabilities: Capabilities;
   /** Stateful helpers' view of this backend. */
   private readonly ctx: StateContext;
+  /** GETATTR of what a stat needs, decoded straight to Attrs; shared by every COMPOUND that asks it. */
+  private readonly statAttrs: Op<Attrs>;
 
   private constructor(
     readonly rpc: RpcClient,
@@ -205,6 +209,7 @@ export class Nfs4Backend implements Backend {
     const m = channel.minorVersion;
     this.capabilities = { openByHandle: m >= 1, serverCopy: m >= 2, seek: m >= 2 };
     this.ctx = { channel, opens: new OpenOwnerPool(channel, channel.minorVersion === 0), idmap, live: new Set() };
+    this.statAttrs = opGetattrAttrs(STAT_REQUEST, idmap);
     channel.reclaimer = (so) => this.reclaimAll(so);
   }
 
@@ -287,7 +292,7 @@ export class Nfs4Backend implements Backend {
       // A sec= list: ask the export which flavors it takes before using it (one COMPOUND), so the
       // first of the list it offers is chosen outright rather than found by failing.
       if (r.sec.length > 1) await negotiateSec(ch, t, names, r.sec);
-      const { fh, fattr } = await walk(ch, 'root', names, MOUNT_REQUEST).catch(async (err: unknown) => {
+      const { fh, attrs: fattr } = await walk(ch, 'root', names, opGetattr(MOUNT_REQUEST)).catch(async (err: unknown) => {
         if (err instanceof WalkError && err.failure.status === nfsstat4.NFS4ERR_WRONGSEC) throw await wrongSec(ch, t, names, err);
         if (err instanceof WalkError && err.failure.status === nfsstat4.NFS4ERR_PERM && !r.resvport) throw new PrivilegedPortError(`mount ${t.host}:${o.path}`, `NFS4ERR_PERM at '${names[err.at] ?? '/'}'`, { cause: err });
         throw err instanceof WalkError ? new Nfs4PathError(err.failure, err.at, names[err.at]!) : err;
@@ -340,9 +345,8 @@ export class Nfs4Backend implements Backend {
   // ---- Backend ---------------------------------------------------------------
 
   /** PUTFH + GETATTR. */
-  async getattr(fh: FileHandleId, o?: CallOpts): Promise<Attrs> {
-    const [, a] = await this.channel.run('getattr', [opPutfh(fh), opGetattr(STAT_REQUEST)], this.so(o));
-    return this.attrs(a);
+  getattr(fh: FileHandleId, o?: CallOpts): Promise<Attrs> {
+    return this.channel.run('getattr', [opPutfh(fh), this.statAttrs], this.so(o)).then(secondResult);
   }
 
   /**
@@ -352,8 +356,8 @@ export class Nfs4Backend implements Backend {
    */
   async setattr(fh: FileHandleId, attrs: SetAttrs, o?: CallOpts, state?: Nfs4OpenState | Stateid): Promise<Attrs | undefined> {
     return this.withState(state, o, async (sid) => {
-      const [, , a] = await this.channel.run('setattr', [opPutfh(fh), opSetattr(sid, attrs), opGetattr(STAT_REQUEST)], this.so(o));
-      return this.attrs(a);
+      const [, , a] = await this.channel.run('setattr', [opPutfh(fh), opSetattr(sid, attrs), this.statAttrs], this.so(o));
+      return a;
     });
   }
 
@@ -508,8 +512,8 @@ export class Nfs4Backend implements Backend {
   /** PUTFH + LOOKUP (LOOKUPP for '..') + GETFH + GETATTR. */
   async lookup(dir: FileHandleId, name: string, o?: CallOpts): Promise<Looked> {
     const step = name === '..' ? opLookupp() : opLookup(name);
-    const [, , fh, a] = await this.channel.run('lookup', [opPutfh(dir), step, opGetfh(), opGetattr(STAT_REQUEST)], this.so(o));
-    return { fh, attrs: this.attrs(a) };
+    const [, , fh, attrs] = await this.channel.run('lookup', [opPutfh(dir), step, opGetfh(), this.statAttrs], this.so(o));
+    return { fh, attrs };
   }
 
   /** PUTFH + ACCESS; returns the granted bits (ACCESS4_* equal the v3 values). */
@@ -567,8 +571,8 @@ export class Nfs4Backend implements Backend {
   }
 
   private async made(dir: FileHandleId, name: string, type: Parameters<typeof opCreate>[0], attrs: SetAttrs, o?: CallOpts): Promise<Looked> {
-    const [, , fh, a] = await this.channel.run('create', [opPutfh(dir), opCreate(type, name, attrs), opGetfh(), opGetattr(STAT_REQUEST)], this.so(o));
-    return { fh, attrs: this.attrs(a) };
+    const [, , fh, a] = await this.channel.run('create', [opPutfh(dir), opCreate(type, name, attrs), opGetfh(), this.statAttrs], this.so(o));
+    return { fh, attrs: a };
   }
 
   /** PUTFH + CREATE(NF4DIR) + GETFH + GETATTR. */
@@ -591,6 +595,31 @@ export class Nfs4Backend implements Backend {
     const f = reply.failure;
     if (f?.index === 2 && f.status === nfsstat4.NFS4ERR_SAME) throw new Nfs4OpError({ ...f, op: 'OP_REMOVE', status: nfsstat4.NFS4ERR_ISDIR });
     if (f) throw new Nfs4OpError(f);
+  }
+
+  /**
+   * remove() of `parts` (a path whose components are plain names, walked
+   * from `start`) in ONE COMPOUND: PUTFH + LOOKUP per directory + SAVEFH +
+   * LOOKUP + NVERIFY(type = directory) + RESTOREFH + REMOVE, where
+   * resolving the directory first costs a COMPOUND of its own. false, with
+   * nothing removed, when a directory component did not resolve (missing,
+   * not a directory, a symlink to follow): the caller then resolves the
+   * directory itself, which reports or follows that as it does for any
+   * call. Failures at the name itself are remove()'s.
+   */
+  async removePath(parts: readonly string[], start: FileHandleId = this.rootFh, o?: CallOpts): Promise<boolean> {
+    const k = parts.length - 1;
+    if (k < 0 || k + 7 > this.channel.maxOps) return false;
+    const name = parts[k]!;
+    const ops: AnyOp[] = [opPutfh(start)];
+    for (let i = 0; i < k; i++) ops.push(step(parts[i]!));
+    ops.push(opSavefh(), opLookup(name), opNverify(TYPE_IS_DIR), opRestorefh(), opRemove(name));
+    const reply = await this.channel.send('remove', ops, this.so(o));
+    const f = reply.failure;
+    if (!f) return true;
+    if (f.index <= k) return false;
+    if (f.index === k + 3 && f.status === nfsstat4.NFS4ERR_SAME) throw new Nfs4OpError({ ...f, op: 'OP_REMOVE', status: nfsstat4.NFS4ERR_ISDIR });
+    throw new Nfs4OpError(f);
   }
 
   /** PUTFH + LOOKUP + VERIFY(type = directory) + PUTFH + REMOVE: a non-directory is refused with ENOTDIR, as rmdir(2). */
@@ -693,28 +722,34 @@ export class Nfs4Backend implements Backend {
    * target and the directory holding it), read in one more COMPOUND, so
    * the fs layer can continue from there.
    */
-  async resolvePath(parts: readonly string[], start: FileHandleId = this.rootFh, o?: CallOpts): Promise<Looked> {
-    const names: string[] = [];
-    const index: number[] = [];
-    parts.forEach((p, i) => {
-      if (p === '' || p === '.') return;
-      names.push(p);
-      index.push(i);
-    });
-    try {
-      const { fh, fattr } = await walk(this.channel, start, names, STAT_REQUEST, this.so(o));
-      return { fh, attrs: this.attrs(fattr) };
-    } catch (err) {
-      if (!(err instanceof WalkError)) throw err;
-      const k = err.at;
-      const f = err.failure;
-      const st = f.status;
-      if (k > 0 && (st === nfsstat4.NFS4ERR_SYMLINK || st === nfsstat4.NFS4ERR_NOTDIR)) {
-        const link = await this.symlinkAt(start, names, k - 1, o);
-        if (link) throw new Nfs4PathError({ ...f, status: nfsstat4.NFS4ERR_SYMLINK }, index[k]!, names[k]!, { ...link, index: index[k - 1]! });
+  resolvePath(parts: readonly string[], start: FileHandleId = this.rootFh, o?: CallOpts): Promise<Looked> {
+    let names = parts;
+    let index: number[] | undefined;
+    if (parts.includes('') || parts.includes('.')) {
+      const kept: string[] = [];
+      index = [];
+      for (let i = 0; i < parts.length; i++) {
+        const p = parts[i]!;
+        if (p === '' || p === '.') continue;
+        kept.push(p);
+        index.push(i);
       }
-      throw new Nfs4PathError(f, index[k]!, names[k]!);
+      names = kept;
     }
+    return walk(this.channel, start, names, this.statAttrs, this.so(o), (err) => this.pathError(err, start, names, index, o));
+  }
+
+  /** resolvePath's WalkError as an Nfs4PathError; `index` maps names back to the caller's parts (none: the same). */
+  private async pathError(err: WalkError, start: FileHandleId, names: readonly string[], index: number[] | undefined, o?: CallOpts): Promise<never> {
+    const k = err.at;
+    const f = err.failure;
+    const st = f.status;
+    const at = (i: number) => (index ? index[i]! : i);
+    if (k > 0 && (st === nfsstat4.NFS4ERR_SYMLINK || st === nfsstat4.NFS4ERR_NOTDIR)) {
+      const link = await this.symlinkAt(start, names, k - 1, o);
+      if (link) throw new Nfs4PathError({ ...f, status: nfsstat4.NFS4ERR_SYMLINK }, at(k), names[k]!, { ...link, index: at(k - 1) });
+    }
+    throw new Nfs4PathError(f, at(k), names[k]!);
   }
 
   /**
@@ -723,18 +758,18 @@ export class Nfs4Backend implements Backend {
    * LOOKUPs to the directory + GETFH + LOOKUP + GETFH + GETATTR + READLINK)
    * when it fits, else by walking to the directory first.
    */
-  private async symlinkAt(start: FileHandleId, names: string[], j: number, o?: CallOpts): Promise<Omit<PathSymlink, 'index'> | undefined> {
+  private async symlinkAt(start: FileHandleId, names: readonly string[], j: number, o?: CallOpts): Promise<Omit<PathSymlink, 'index'> | undefined> {
     let from: FileHandleId = start;
     let prefix = names.slice(0, j);
     if (prefix.length + 6 > this.channel.maxOps) {
-      from = (await walk(this.channel, start, prefix, STAT_REQUEST, this.so(o))).fh;
+      from = (await walk(this.channel, start, prefix, this.statAttrs, this.so(o))).fh;
       prefix = [];
     }
-    const ops: AnyOp[] = [opPutfh(from), ...prefix.map(step), opGetfh(), step(names[j]!), opGetfh(), opGetattr(STAT_REQUEST), opReadlink()];
+    const ops: AnyOp[] = [opPutfh(from), ...prefix.map(step), opGetfh(), step(names[j]!), opGetfh(), this.statAttrs, opReadlink()];
     const reply = await this.channel.send('resolve_symlink', ops, this.so(o));
     const n = prefix.length;
     if (reply.failure && reply.failure.index < n + 5) return undefined;
-    const a = this.attrs(reply.results[n + 4] as Fattr4);
+    const a = reply.results[n + 4] as Attrs;
     if (a.kind !== 'symlink' || reply.failure) return undefined;
     return { dirFh: reply.results[n + 1] as Buffer, fh: reply.results[n + 3] as Buffer, attrs: a, target: reply.results[n + 5] as string };
   }
@@ -751,6 +786,18 @@ export class Nfs4Backend implements Backend {
    */
   open(dirOrFh: FileHandleId, name: string | undefined, flags: OpenOptions, o?: CallOpts): Promise<Nfs4OpenState> {
     return openState(this.ctx, dirOrFh, name, flags, this.so(o));
+  }
+
+  /**
+   * open() of the name `parts` ends with, by name in the directory the
+   * other parts lead to from `start`, walked in the OPEN's own COMPOUND
+   * (see openPathState). undefined, with nothing opened or created, when a
+   * directory on the way did not resolve plainly.
+   */
+  openPath(parts: readonly string[], flags: OpenOptions, start: FileHandleId = this.rootFh, o?: CallOpts): Promise<Nfs4OpenState | undefined> {
+    const n = parts.length;
+    if (n === 0 || n + 6 > this.channel.maxOps) return Promise.resolve(undefined);
+    return openPathState(this.ctx, start, parts.slice(0, n - 1), parts[n - 1]!, flags, this.so(o));
   }
 
   /** CLOSE (after LOCKU of the open's locks). Idempotent. */
@@ -910,6 +957,10 @@ async function negotiateSec(ch: Channel, t: MountTarget, names: readonly string[
   );
 }
 
+function secondResult<T>(results: readonly [unknown, T]): T {
+  return results[1];
+}
+
 function step(name: string): Op<void> {
   return name === '..' ? opLookupp() : opLookup(name);
 }
@@ -927,20 +978,55 @@ class WalkError extends Error {
   }
 }
 
+/** Where a walk ended: the handle, and what its GETATTR op decoded. */
+interface Walked<A> {
+  fh: FileHandleId;
+  attrs: A;
+}
+
 /**
- * PUTFH(start) or PUTROOTFH + LOOKUP/LOOKUPP per name + GETFH + GETATTR,
+ * PUTFH(start) or PUTROOTFH + LOOKUP/LOOKUPP per name + GETFH + `getattr`,
  * in as few COMPOUNDs as the channel allows per COMPOUND (one for any
- * ordinary path). A failing LOOKUP throws WalkError with its component's
- * index; other failures (a stale start handle) are thrown as they are.
+ * ordinary path). A failing LOOKUP is a WalkError with its component's
+ * index, handed to `failed` when given (its promise is the walk's), else
+ * thrown; other failures (a stale start handle) are thrown as they are.
+ *
+ * A path that fits one COMPOUND (every stat) is a chain on that one call;
+ * longer ones, and a server refusing the length, go through walkChunked.
  */
-async function walk(ch: Channel, start: Start, names: readonly string[], request: Buffer, o?: SendOptions): Promise<{ fh: FileHandleId; fattr: Fattr4 }> {
+function walk<A>(ch: Channel, start: Start, names: readonly string[], getattr: Op<A>, o?: SendOptions, failed?: (err: WalkError) => Promise<never>): Promise<Walked<A>> {
+  const n = names.length;
+  if (n > Math.max(1, ch.maxOps - 3)) return walkChunked(ch, start, names, getattr, o, failed);
+  try {
+    const ops: AnyOp[] = [start === 'root' ? opPutrootfh() : opPutfh(start)];
+    for (let i = 0; i < n; i++) ops.push(step(names[i]!));
+    ops.push(opGetfh(), getattr);
+    return ch.sendThen('resolve', ops, o, (reply) => {
+      const f = reply.failure;
+      if (!f) return { fh: reply.results[n + 1] as Buffer, attrs: reply.results[n + 2] as A };
+      if (f.opnum === -1 && TOO_LONG.has(f.status) && n > 1) {
+        ch.lowerMaxOps(ops.length);
+        return walkChunked(ch, start, names, getattr, o, failed);
+      }
+      if (f.index < 1 || f.index > n) throw new Nfs4OpError(f);
+      const err = new WalkError(f, f.index - 1);
+      if (failed) return failed(err);
+      throw err;
+    });
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+/** walk() over as many COMPOUNDs as the channel's op limit needs. */
+async function walkChunked<A>(ch: Channel, start: Start, names: readonly string[], getattr: Op<A>, o?: SendOptions, failed?: (err: WalkError) => Promise<never>): Promise<Walked<A>> {
   let from = start;
   let done = 0;
   for (;;) {
     const chunk = names.slice(done, done + Math.max(1, ch.maxOps - 3));
     const last = done + chunk.length === names.length;
     const ops: AnyOp[] = [from === 'root' ? opPutrootfh() : opPutfh(from), ...chunk.map(step), opGetfh()];
-    if (last) ops.push(opGetattr(request));
+    if (last) ops.push(getattr);
     const reply = await ch.send(last ? 'resolve' : 'resolve_part', ops, o);
     const f = reply.failure;
     if (f && f.opnum === -1 && TOO_LONG.has(f.status) && chunk.length > 1) {
@@ -948,11 +1034,13 @@ async function walk(ch: Channel, start: Start, names: readonly string[], request
       continue;
     }
     if (f) {
-      if (f.index >= 1 && f.index <= chunk.length) throw new WalkError(f, done + f.index - 1);
-      throw new Nfs4OpError(f);
+      if (f.index < 1 || f.index > chunk.length) throw new Nfs4OpError(f);
+      const err = new WalkError(f, done + f.index - 1);
+      if (failed) return failed(err);
+      throw err;
     }
     const fh = reply.results[chunk.length + 1] as Buffer;
-    if (last) return { fh, fattr: reply.results[chunk.length + 2] as Fattr4 };
+    if (last) return { fh, attrs: reply.results[chunk.length + 2] as A };
     from = fh;
     done += chunk.length;
   }

@@ -127,19 +127,35 @@ export abstract class Channel {
   /** One COMPOUND, with the channel's own recovery but without DELAY/GRACE retries. */
   protected abstract sendOnce<T extends readonly AnyOp[]>(tag: string, ops: T, o?: SendOptions): Promise<CompoundReply<T>>;
 
+  /**
+   * sendOnce(), then `k` with the reply, in the same reaction where the
+   * channel can (Session fuses it into its own continuation). Never throws
+   * synchronously.
+   */
+  protected sendOnceThen<T extends readonly AnyOp[], R>(tag: string, ops: T, o: SendOptions | undefined, k: (reply: CompoundReply<T>) => R | PromiseLike<R>): Promise<R> {
+    return this.sendOnce(tag, ops, o).then(k);
+  }
+
+  /*
+   * send(), run() and sendThen() are the path of every COMPOUND, so they
+   * chain on sendOnce's promise rather than being async functions: a
+   * healthy reply costs one reaction, not suspended frames.
+   */
+
   /** Sends `ops` as one COMPOUND; a reply whose first failure is DELAY or GRACE is retried after a pause. */
-  async send<const T extends readonly AnyOp[]>(tag: string, ops: T, o?: SendOptions): Promise<CompoundReply<T>> {
+  send<const T extends readonly AnyOp[]>(tag: string, ops: T, o?: SendOptions): Promise<CompoundReply<T>> {
+    return this.sendThen(tag, ops, o, sameReply);
+  }
+
+  /** send(), then `k` with the (final) reply, in the reaction that receives it. */
+  sendThen<const T extends readonly AnyOp[], R>(tag: string, ops: T, o: SendOptions | undefined, k: (reply: CompoundReply<T>) => R | PromiseLike<R>): Promise<R> {
     const start = this.clock.now();
-    const reply = await this.sendOnce(tag, ops, o);
-    return this.retriesLater(reply) ? this.retryLater(tag, ops, o, start, reply) : reply;
+    return this.sendOnceThen(tag, ops, o, (reply) => (reply.failure && this.retriesLater(reply) ? this.retryLater(tag, ops, o, start, reply).then(k) : k(reply)));
   }
 
   /** send(), then the results, or the first failing op thrown as Nfs4OpError. */
-  async run<const T extends readonly AnyOp[]>(tag: string, ops: T, o?: SendOptions): Promise<OpResults<T>> {
-    const start = this.clock.now();
-    let reply = await this.sendOnce(tag, ops, o);
-    if (reply.failure && this.retriesLater(reply)) reply = await this.retryLater(tag, ops, o, start, reply);
-    return okResults(reply);
+  run<const T extends readonly AnyOp[]>(tag: string, ops: T, o?: SendOptions): Promise<OpResults<T>> {
+    return this.sendThen(tag, ops, o, okResults);
   }
 
   private retriesLater(reply: CompoundReply<readonly AnyOp[]>): boolean {
@@ -188,6 +204,10 @@ export abstract class Channel {
  * have run. RpcClient reports failed connects with the same class; their
  * messages start with "connect" and nothing of theirs was sent.
  */
+function sameReply<R>(reply: R): R {
+  return reply;
+}
+
 export function isConnectionLoss(err: unknown): boolean {
   const e = err as { name?: string; message?: string } | null;
   return e?.name === 'RpcConnectionError' && !/^connect /.test(e.message ?? '');

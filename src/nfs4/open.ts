@@ -4,7 +4,7 @@
  * owner and lock state). Locks are in locks.ts.
  */
 import type { Attrs, CreateMode, FileHandleId, SetAttrs } from '../fs/backend.js';
-import { fattr4ToAttrs, STAT_ATTRS, bitmap4Bytes, type Fattr4, type IdMapper } from './attrs.js';
+import { STAT_ATTRS, bitmap4Bytes, type IdMapper } from './attrs.js';
 import type { Channel, SendOptions } from './channel.js';
 import { AbortError } from '../rpc/errors.js';
 import { Nfs4OpError, statusError } from './compound.js';
@@ -14,14 +14,16 @@ import {
   opClose,
   opDelegreturn,
   opFreeStateid,
-  opGetattr,
+  opGetattrAttrs,
   opGetfh,
   opLocku,
+  opLookup,
   opOpen,
   opOpenConfirm,
   opPutfh,
   opReleaseLockowner,
   opSetattr,
+  type AnyOp,
   type Op,
   type OpenClaim,
   type OpenHow,
@@ -182,7 +184,32 @@ function createHow(create: CreateMode, minor: number): OpenHow {
  * create or truncate needs one (exclusive creates set mode and times after,
  * as the verifier may live in the times).
  */
-export async function openState(ctx: StateContext, dirOrFh: FileHandleId, name: string | undefined, f: OpenOptions, o?: SendOptions): Promise<Nfs4OpenState> {
+export function openState(ctx: StateContext, dirOrFh: FileHandleId, name: string | undefined, f: OpenOptions, o?: SendOptions): Promise<Nfs4OpenState> {
+  return openWalked(ctx, dirOrFh, undefined, name, f, o);
+}
+
+/**
+ * openState() of `name` in the directory `dirs` leads to from `start`, the
+ * LOOKUPs in the OPEN's own COMPOUND (PUTFH + LOOKUP… + GETFH + OPEN + GETFH
+ * + GETATTR), where resolving the directory first is a COMPOUND of its own.
+ * undefined, with nothing opened or created, when a directory on the way
+ * did not resolve (missing, not a directory, a symlink): the caller
+ * resolves it itself. Failures of the OPEN are openState's.
+ */
+export async function openPathState(ctx: StateContext, start: FileHandleId, dirs: readonly string[], name: string, f: OpenOptions, o?: SendOptions): Promise<Nfs4OpenState | undefined> {
+  try {
+    return await openWalked(ctx, start, dirs, name, f, o);
+  } catch (err) {
+    if (err instanceof DirNotWalked) return undefined;
+    throw err;
+  }
+}
+
+/** openPathState's directory walk stopped before the OPEN ran. */
+class DirNotWalked extends Error {}
+
+/** openState, with `dirs` (when given) walked from `dirOrFh` in the OPEN's COMPOUND. */
+async function openWalked(ctx: StateContext, dirOrFh: FileHandleId, dirs: readonly string[] | undefined, name: string | undefined, f: OpenOptions, o?: SendOptions): Promise<Nfs4OpenState> {
   const minor = ctx.channel.minorVersion;
   let shareAccess = (f.read ? C.OPEN4_SHARE_ACCESS_READ : 0) | (f.write || f.truncate ? C.OPEN4_SHARE_ACCESS_WRITE : 0);
   if (shareAccess === 0) shareAccess = C.OPEN4_SHARE_ACCESS_READ;
@@ -194,7 +221,9 @@ export async function openState(ctx: StateContext, dirOrFh: FileHandleId, name: 
   if (f.create && claim.claim !== C.CLAIM_NULL) throw statusError('NFS4ERR_INVAL', 'EINVAL', 'OP_OPEN', 'create needs a name');
   const how: OpenHow = f.create ? createHow(f.create, minor) : { create: false };
   const byName = claim.claim === C.CLAIM_NULL;
-  const avoid = byName ? fileKeys(undefined, dirOrFh, name) : fileKeys(dirOrFh);
+  if (dirs && !byName) throw statusError('NFS4ERR_INVAL', 'EINVAL', 'OP_OPEN', 'a walked open is by name');
+  // A walked open learns its directory's handle from the reply: until then no owner is known to hold the name.
+  const avoid = byName ? (dirs ? [] : fileKeys(undefined, dirOrFh, name)) : fileKeys(dirOrFh);
   // The signal is honoured up to the OPEN, not during it: an OPEN aborted
   // in flight may hold state on the server that we would never CLOSE.
   const signal = o?.signal;
@@ -208,7 +237,26 @@ export async function openState(ctx: StateContext, dirOrFh: FileHandleId, name: 
     st = await owner.exclusive(async () => {
       const wire = minor >= 1 ? shareAccess | C.OPEN4_SHARE_ACCESS_WANT_NO_DELEG : shareAccess;
       const open = attach(opOpen({ seqid: owner.seqid, shareAccess: wire, shareDeny: C.OPEN4_SHARE_DENY_NONE, owner, how, claim }), owner.settle);
-      const [, res, fh, fattr] = await ctx.channel.run('open', [opPutfh(dirOrFh), open, opGetfh(), opGetattr(STAT_REQUEST)], so);
+      let res: OpenResult;
+      let fh: FileHandleId;
+      let attrs: Attrs;
+      let dir = dirOrFh;
+      if (!dirs) [, res, fh, attrs] = await ctx.channel.run('open', [opPutfh(dirOrFh), open, opGetfh(), opGetattrAttrs(STAT_REQUEST, ctx.idmap)], so);
+      else {
+        const n = dirs.length;
+        const ops: AnyOp[] = [opPutfh(dirOrFh)];
+        for (const d of dirs) ops.push(opLookup(d));
+        ops.push(opGetfh(), open, opGetfh(), opGetattrAttrs(STAT_REQUEST, ctx.idmap));
+        const reply = await ctx.channel.send('open', ops, so);
+        const fail = reply.failure;
+        if (fail && fail.index <= n) throw new DirNotWalked();
+        if (fail) throw new Nfs4OpError(fail);
+        const r = reply.results;
+        dir = r[n + 1] as FileHandleId;
+        res = r[n + 2] as OpenResult;
+        fh = r[n + 3] as FileHandleId;
+        attrs = r[n + 4] as Attrs;
+      }
       let stateid = res.stateid;
       if (res.rflags & C.OPEN4_RESULT_CONFIRM) {
         const confirm = attach(
@@ -218,7 +266,7 @@ export async function openState(ctx: StateContext, dirOrFh: FileHandleId, name: 
         [, stateid] = await ctx.channel.run('open_confirm', [opPutfh(fh), confirm], so);
       }
       owner.confirmed = true;
-      const keys = byName ? fileKeys(fh, dirOrFh, name) : fileKeys(fh);
+      const keys = byName ? fileKeys(fh, dir, name) : fileKeys(fh);
       const twin = [...ctx.live].find((x) => x.owner === owner && x.stateid.other.equals(stateid.other));
       if (twin) {
         // Another name (a hard link) for a file this owner already had
@@ -228,9 +276,9 @@ export async function openState(ctx: StateContext, dirOrFh: FileHandleId, name: 
         for (const k of keys) if (!avoid.includes(k)) avoid.push(k);
         return undefined;
       }
-      const s = new Nfs4OpenState(fh, stateid, shareAccess, owner, epoch, fattr4ToAttrs(fattr, ctx.idmap));
+      const s = new Nfs4OpenState(fh, stateid, shareAccess, owner, epoch, attrs);
       if (byName) {
-        s.dir = dirOrFh;
+        s.dir = dir;
         s.name = name;
       }
       fileUnder(s, owner, keys);
@@ -252,8 +300,8 @@ export async function openState(ctx: StateContext, dirOrFh: FileHandleId, name: 
   if (f.truncate && st.attrs?.size !== 0) fix.size = 0;
   if (Object.keys(fix).length > 0) {
     try {
-      const [, , fattr] = await ctx.channel.run('open_setattr', [opPutfh(st.fh), opSetattr(st.ioStateid(minor), fix), opGetattr(STAT_REQUEST)], so);
-      st.attrs = fattr4ToAttrs(fattr, ctx.idmap);
+      const [, , attrs] = await ctx.channel.run('open_setattr', [opPutfh(st.fh), opSetattr(st.ioStateid(minor), fix), opGetattrAttrs(STAT_REQUEST, ctx.idmap)], so);
+      st.attrs = attrs;
     } catch (err) {
       await closeState(ctx, st).catch(() => undefined);
       throw err;
@@ -292,8 +340,8 @@ export async function createClosed(ctx: StateContext, dir: FileHandleId, name: s
   });
   const fix: SetAttrs | undefined = create.mode === 'exclusive' ? { ...create.attrs, atime: create.attrs.atime ?? 'server', mtime: create.attrs.mtime ?? 'server' } : undefined;
   const ops = fix
-    ? ([opPutfh(dir), open, opGetfh(), opSetattr(CURRENT_STATEID, fix), opGetattr(STAT_REQUEST), opClose(owner.seqid, () => CURRENT_STATEID)] as const)
-    : ([opPutfh(dir), open, opGetfh(), opGetattr(STAT_REQUEST), opClose(owner.seqid, () => CURRENT_STATEID)] as const);
+    ? ([opPutfh(dir), open, opGetfh(), opSetattr(CURRENT_STATEID, fix), opGetattrAttrs(STAT_REQUEST, ctx.idmap), opClose(owner.seqid, () => CURRENT_STATEID)] as const)
+    : ([opPutfh(dir), open, opGetfh(), opGetattrAttrs(STAT_REQUEST, ctx.idmap), opClose(owner.seqid, () => CURRENT_STATEID)] as const);
   if (o?.signal?.aborted) throw new AbortError(undefined, { cause: o.signal.reason });
   const reply = await ctx.channel.send('create', ops, o?.timeout !== undefined ? { timeout: o.timeout } : undefined);
   const f = reply.failure;
@@ -305,8 +353,7 @@ export async function createClosed(ctx: StateContext, dir: FileHandleId, name: s
   }
   if (f) throw new Nfs4OpError(f);
   const fh = reply.results[2] as FileHandleId;
-  const fattr = reply.results[fix ? 4 : 3] as Fattr4;
-  return { fh, attrs: fattr4ToAttrs(fattr, ctx.idmap) };
+  return { fh, attrs: reply.results[fix ? 4 : 3] as Attrs };
 }
 
 /** Statuses of CLOSE/LOCKU meaning the state is already gone on the server: nothing left to release. */

@@ -8,12 +8,12 @@
  * re-SETCLIENTID) are read when the op is encoded, through the `() => ...`
  * parameters, so a retried COMPOUND carries the current values.
  */
-import type { SetAttrs } from '../fs/backend.js';
+import type { Attrs, SetAttrs } from '../fs/backend.js';
 import { placedOpaque, type ReplyInto } from '../rpc/client.js';
 import { XdrDecodeError } from '../xdr/errors.js';
 import type { XdrReader } from '../xdr/reader.js';
 import type { XdrWriter } from '../xdr/writer.js';
-import { decodeBitmap4, decodeFattr4, encodeSetAttrs, type Fattr4 } from './attrs.js';
+import { decodeAttrs, decodeBitmap4, decodeFattr4, encodeSetAttrs, type Fattr4, type IdMapper } from './attrs.js';
 import * as C from './constants.js';
 import { nfsstat4 } from './status.js';
 
@@ -148,9 +148,33 @@ class LookupOp implements Op<void> {
   readonly nonIdempotent = false;
   constructor(private readonly component: string) {}
   encode(w: XdrWriter): void {
-    w.string(this.component);
+    w.fixed(encodedComponent(this.component));
   }
   decode(): void {}
+}
+
+/**
+ * component4 strings as XDR (length, UTF-8 bytes, padding), kept for the
+ * names sent lately: every path walk sends its directories' names again,
+ * and copying kept bytes costs a third of encoding the string anew. The map
+ * is emptied when full.
+ */
+const components = new Map<string, Buffer>();
+const COMPONENTS_MAX = 4096;
+
+function encodedComponent(name: string): Buffer {
+  let b = components.get(name);
+  if (b === undefined) {
+    const n = Buffer.byteLength(name, 'utf8');
+    const end = 4 + n + ((4 - (n & 3)) & 3);
+    b = Buffer.allocUnsafe(end);
+    b.writeUInt32BE(n, 0);
+    b.write(name, 4, n, 'utf8');
+    for (let i = 4 + n; i < end; i++) b[i] = 0;
+    if (components.size >= COMPONENTS_MAX) components.clear();
+    components.set(name, b);
+  }
+  return b;
 }
 
 export function opPutfh(fh: Buffer): Op<void> {
@@ -220,6 +244,31 @@ export function opLookupp(): Op<void> {
 /** `request` is an encoded bitmap4 (attrs.ts bitmap4Bytes), built once per attribute set. */
 export function opGetattr(request: Buffer): Op<Fattr4> {
   return new GetattrOp(request);
+}
+
+/**
+ * GETATTR read straight into the fs layer's Attrs (decodeAttrs): for the
+ * requests that want a stat and nothing else. Holds no per-call state, so
+ * one instance serves every COMPOUND.
+ */
+export function opGetattrAttrs(request: Buffer, idmap: IdMapper): Op<Attrs> {
+  return new GetattrAttrsOp(request, idmap);
+}
+
+class GetattrAttrsOp implements Op<Attrs> {
+  readonly opnum = C.OP_GETATTR;
+  readonly name = 'OP_GETATTR';
+  readonly nonIdempotent = false;
+  constructor(
+    private readonly request: Buffer,
+    private readonly idmap: IdMapper,
+  ) {}
+  encode(w: XdrWriter): void {
+    w.fixed(this.request);
+  }
+  decode(r: XdrReader): Attrs {
+    return decodeAttrs(r, this.idmap, 'obj_attributes');
+  }
 }
 
 class GetattrOp implements Op<Fattr4> {

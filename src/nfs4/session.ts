@@ -212,7 +212,7 @@ export class Session extends Channel {
 
   /** No state to reclaim: tell the server so it lets us make new state (RFC 8881 §18.51). */
   private async reclaimComplete(): Promise<void> {
-    const reply = await this.sequenced('reclaim_complete', [opReclaimComplete(false)], undefined, true);
+    const reply = await this.sequenced('reclaim_complete', [opReclaimComplete(false)], undefined, true, sameReply);
     if (reply.failure && reply.failure.status !== nfsstat4.NFS4ERR_COMPLETE_ALREADY) throw new Nfs4OpError(reply.failure);
   }
 
@@ -302,7 +302,11 @@ export class Session extends Channel {
   }
 
   protected sendOnce<T extends readonly AnyOp[]>(tag: string, ops: T, o?: SendOptions): Promise<CompoundReply<T>> {
-    return this.sequenced(tag, ops, o, o?.inRecovery === true);
+    return this.sequenced(tag, ops, o, o?.inRecovery === true, sameReply);
+  }
+
+  protected override sendOnceThen<T extends readonly AnyOp[], R>(tag: string, ops: T, o: SendOptions | undefined, k: (reply: CompoundReply<T>) => R | PromiseLike<R>): Promise<R> {
+    return this.sequenced(tag, ops, o, o?.inRecovery === true, k);
   }
 
   async probeLease(o?: SendOptions): Promise<void> {
@@ -313,21 +317,73 @@ export class Session extends Channel {
    * One COMPOUND behind SEQUENCE, handling what SEQUENCE reports. With
    * `inRecovery` (RECLAIM_COMPLETE while a session is being made) it does
    * not wait for the recovery it is part of, nor start another.
+   *
+   * The common case (a free slot, SEQUENCE NFS4_OK) is a chain on the RPC
+   * call's promise; anything else (no free slot, a lost connection, a
+   * SEQUENCE error) continues in sequencedLoop from the outcome in hand.
+   * `k` gets the reply in the same reaction (see Channel.sendOnceThen).
+   * Never throws synchronously.
    */
-  private async sequenced<T extends readonly AnyOp[]>(tag: string, ops: T, o: SendOptions | undefined, inRecovery: boolean): Promise<CompoundReply<T>> {
+  private sequenced<T extends readonly AnyOp[], R>(tag: string, ops: T, o: SendOptions | undefined, inRecovery: boolean, k: (reply: CompoundReply<T>) => R | PromiseLike<R>): Promise<R> {
+    const lease = this.fastLease(o?.signal);
+    if (lease === undefined) return this.sequencedLoop(tag, ops, o, inRecovery, undefined).then(k);
+    const seq = new SequenceOp(this.sessionid, lease.sequenceid, lease.slotid, lease.highestSlotid, anyNonIdempotent(ops));
+    const sentAt = this.clock.now();
+    const rpc = this.pickRpc();
+    let call: Promise<LedReply<T>>;
+    try {
+      call = this.callLed(tag, seq, ops, o, false, rpc);
+    } catch (err) {
+      call = Promise.reject(err);
+    }
+    return call.then(
+      (reply) => (reply.leadStatus === NFS4_OK ? k(this.sequenceOk(reply, lease, sentAt, ops)) : this.sequencedLoop(tag, ops, o, inRecovery, { lease, seq, rpc, sentAt, reply, err: undefined }).then(k)),
+      (err: unknown) => this.sequencedLoop(tag, ops, o, inRecovery, { lease, seq, rpc, sentAt, reply: undefined, err }).then(k),
+    );
+  }
+
+  /** SEQUENCE succeeded: the slot advances, the lease is renewed, the ops' hooks run. */
+  private sequenceOk<T extends readonly AnyOp[]>(reply: LedReply<T>, lease: SlotLease, sentAt: number, ops: T): LedReply<T> {
+    const sr = reply.leadResult as SequenceResult;
+    if (sr.slotid !== lease.slotid || sr.sequenceid !== lease.sequenceid) {
+      this.slots.release(lease, 'unknown');
+      throw new XdrDecodeError(`SEQUENCE: reply names slot ${sr.slotid} seq ${sr.sequenceid}, sent slot ${lease.slotid} seq ${lease.sequenceid}`, 'sr_sequenceid');
+    }
+    this.statusFlags = sr.statusFlags;
+    this.slots.release(lease, 'processed');
+    if (lease.generation === this.slots.generation) this.slots.setTarget(sr.targetHighestSlotid);
+    this.renewer?.renewed(sentAt);
+    settleOps(ops, reply.statuses);
+    return reply;
+  }
+
+  /** sequenced() past its first attempt, or from the start when no slot was free; `first` is that attempt. */
+  private async sequencedLoop<T extends readonly AnyOp[]>(tag: string, ops: T, o: SendOptions | undefined, inRecovery: boolean, first: Attempt<T> | undefined): Promise<CompoundReply<T>> {
     const cachethis = anyNonIdempotent(ops);
     const signal = o?.signal;
     let recoveries = 0;
     let delay = RETRY_MIN_MS;
     for (;;) {
-      const lease = this.fastLease(signal) ?? (await this.acquire(signal, inRecovery));
-      const seq = new SequenceOp(this.sessionid, lease.sequenceid, lease.slotid, lease.highestSlotid, cachethis);
-      const sentAt = this.clock.now();
-      const rpc = this.pickRpc();
+      let lease: SlotLease;
+      let seq: SequenceOp;
+      let sentAt: number;
+      let rpc: RpcClient;
       let reply: LedReply<T>;
+      const tried = first;
+      first = undefined;
+      if (tried) {
+        ({ lease, seq, sentAt, rpc } = tried);
+      } else {
+        lease = this.fastLease(signal) ?? (await this.acquire(signal, inRecovery));
+        seq = new SequenceOp(this.sessionid, lease.sequenceid, lease.slotid, lease.highestSlotid, cachethis);
+        sentAt = this.clock.now();
+        rpc = this.pickRpc();
+      }
       try {
         try {
-          reply = await this.callLed(tag, seq, ops, o, false, rpc);
+          if (!tried) reply = await this.callLed(tag, seq, ops, o, false, rpc);
+          else if (tried.reply) reply = tried.reply;
+          else throw tried.err;
         } catch (err) {
           // Lost with the request in flight: send it again, same slot and
           // sequenceid. The server's reply cache makes that safe: it runs
@@ -340,19 +396,7 @@ export class Session extends Channel {
         throw err;
       }
       const st = reply.leadStatus;
-      if (st === NFS4_OK) {
-        const sr = reply.leadResult as SequenceResult;
-        if (sr.slotid !== lease.slotid || sr.sequenceid !== lease.sequenceid) {
-          this.slots.release(lease, 'unknown');
-          throw new XdrDecodeError(`SEQUENCE: reply names slot ${sr.slotid} seq ${sr.sequenceid}, sent slot ${lease.slotid} seq ${lease.sequenceid}`, 'sr_sequenceid');
-        }
-        this.statusFlags = sr.statusFlags;
-        this.slots.release(lease, 'processed');
-        if (lease.generation === this.slots.generation) this.slots.setTarget(sr.targetHighestSlotid);
-        this.renewer?.renewed(sentAt);
-        settleOps(ops, reply.statuses);
-        return reply;
-      }
+      if (st === NFS4_OK) return this.sequenceOk(reply, lease, sentAt, ops);
       if (st === undefined) {
         // COMPOUND-level failure before SEQUENCE ran.
         this.slots.release(lease, 'not-processed');
@@ -395,6 +439,20 @@ export class Session extends Channel {
       throw seqFailure(reply, st);
     }
   }
+}
+
+/** One attempt sequenced() made before handing over to sequencedLoop: its slot and SEQUENCE, and the reply or the error. */
+interface Attempt<T extends readonly AnyOp[]> {
+  lease: SlotLease;
+  seq: SequenceOp;
+  rpc: RpcClient;
+  sentAt: number;
+  reply: LedReply<T> | undefined;
+  err: unknown;
+}
+
+function sameReply<R>(reply: R): R {
+  return reply;
 }
 
 function anyNonIdempotent(ops: readonly AnyOp[]): boolean {

@@ -348,7 +348,33 @@ t.test('wx creates with EXCLUSIVE, then sets the requested mode', async (t) => {
   t.same(how, ['exclusive', 'exclusive'], 'the second wx failed before CREATE: the file was there');
 
   await c.writeFile(s.at('guarded.txt'), 'x');
-  t.equal(how[how.length - 1], 'guarded', 'plain w creates GUARDED');
+  if (version === '3') t.equal(how[how.length - 1], 'guarded', 'plain w creates GUARDED');
+  else t.equal(how.length, 2, 'plain w over NFSv4: the OPEN creates the file (UNCHECKED4), no separate create');
+  t.equal((await fsp.stat(s.localAt('guarded.txt'))).mode, 0o100644, 'created with the umask applied');
+});
+
+t.test('w on an existing file truncates it and keeps its mode and owner; a dangling symlink gets its target created', async (t) => {
+  const c = await connect(NFS_URL, { umask: 0o022 });
+  t.teardown(() => c.close());
+  await fsp.writeFile(s.localAt('kept.txt'), 'long old contents');
+  await fsp.chmod(s.localAt('kept.txt'), 0o600);
+  const before = await fsp.stat(s.localAt('kept.txt'));
+  await c.writeFile(s.at('kept.txt'), 'new', { mode: 0o666 });
+  const after = await fsp.stat(s.localAt('kept.txt'));
+  t.equal(await fsp.readFile(s.localAt('kept.txt'), 'utf8'), 'new');
+  t.equal(after.mode, 0o100600, 'the mode of an existing file is left alone, as open(2) leaves it');
+  t.equal(after.ino, before.ino, 'the same file, not a new one');
+  const h = await c.open(s.at('kept.txt'), 'a');
+  await h.write('+');
+  await h.close();
+  t.equal(await fsp.readFile(s.localAt('kept.txt'), 'utf8'), 'new+', "'a' neither truncates nor replaces");
+  await fsp.symlink('made-through-link.txt', s.localAt('dangling'));
+  await c.writeFile(s.at('dangling'), 'via link');
+  t.equal(await fsp.readFile(s.localAt('made-through-link.txt'), 'utf8'), 'via link', 'O_CREAT follows a dangling symlink, as the kernel does');
+  t.ok((await fsp.lstat(s.localAt('dangling'))).isSymbolicLink(), 'the link stays a link');
+  await fsp.mkdir(s.localAt('adir'));
+  await t.rejects(c.open(s.at('adir'), 'w'), { code: 'EISDIR', syscall: 'open' });
+  await t.rejects(c.open(s.at('no-such-dir/f'), 'w'), { code: 'ENOENT', syscall: 'open' });
 });
 
 t.test('open sees the server\'s current attributes (close-to-open); over NFSv4 from the OPEN itself', async (t) => {
@@ -722,15 +748,17 @@ t.test('every async method takes { signal }: an aborted signal rejects with Abor
     t.equal(calls.count, before, `${name}: nothing sent`);
   }
   // Mid-call: the signal aborts as the first RPC goes out; the call rejects without waiting for the rest.
-  const kinds = ['getattr', 'lookup', 'access', 'readlink', 'statfs', 'setattr', 'mkdir', 'rmdir', 'readdir', 'remove', 'rename', 'link', 'symlink', 'create', 'read', 'write', 'commit', 'resolvePath', 'open'] as const;
+  // removePath: NFSv4's unlink in one COMPOUND, which the client uses when it has no caches.
+  const kinds = ['getattr', 'lookup', 'access', 'readlink', 'statfs', 'setattr', 'mkdir', 'rmdir', 'readdir', 'remove', 'rename', 'link', 'symlink', 'create', 'read', 'write', 'commit', 'resolvePath', 'open', 'removePath'] as const;
+  const hooks = calls.hook as Record<(typeof kinds)[number], ((args: unknown[]) => void) | undefined>;
   for (const [name, call] of clientCalls) {
     const ac = new AbortController();
-    for (const k of kinds) calls.hook[k] = () => ac.abort();
+    for (const k of kinds) hooks[k] = () => ac.abort();
     const before = calls.count;
     const p = call(ac.signal);
     await t.rejects(p, { name: 'AbortError' }, `${name}: aborted under way`);
     t.ok(calls.count > before, `${name}: it had sent a call`);
-    for (const k of kinds) calls.hook[k] = undefined;
+    for (const k of kinds) hooks[k] = undefined;
     // Let what was under way settle before the next case changes the directory.
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -1,10 +1,11 @@
 // bitmap4 and fattr4 codec: requests, replies built by hand from the RFC 7530 XDR.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { XdrReader, XdrWriter } from '../../src/xdr/index.js';
 import {
   attrList,
   bitmap4,
   bitmap4Bytes,
+  decodeAttrs,
   decodeBitmap4,
   decodeFattr4,
   encodeSetAttrs,
@@ -269,4 +270,57 @@ t.test('fileid: both halves of the uint64', async (t) => {
     const f = decodeFattr4(new XdrReader(fattr4([[FATTR4_TYPE, (w) => w.u32(NF4REG)], [FATTR4_FILEID, (w) => w.u64(id)]])));
     t.equal(f.fileid, id);
   }
+});
+
+/** decodeAttrs against decodeFattr4 + fattr4ToAttrs on the same bytes: the same Attrs, the same bytes consumed, or both refusing. */
+function sameAsGeneric(t: Test, buf: Buffer, what: string): void {
+  const fast = new XdrReader(buf);
+  const slow = new XdrReader(buf);
+  let want: unknown;
+  let wantErr: unknown;
+  try {
+    want = fattr4ToAttrs(decodeFattr4(slow), ownerToId);
+  } catch (err) {
+    wantErr = err;
+  }
+  if (wantErr) {
+    t.throws(() => decodeAttrs(fast, ownerToId), { code: 'ERR_XDR_DECODE' }, `${what}: refused as decodeFattr4 refuses it`);
+    return;
+  }
+  t.same(decodeAttrs(fast, ownerToId), want, `${what}: same Attrs`);
+  t.equal(fast.pos, slow.pos, `${what}: same bytes consumed`);
+}
+
+t.test('decodeAttrs reads a STAT_ATTRS reply as fattr4ToAttrs(decodeFattr4()) does', async (t) => {
+  for (const type of [NF4REG, NF4DIR, NF4LNK, NF4CHR]) sameAsGeneric(t, fattr4(statItems({ type })), `type ${type}`);
+  sameAsGeneric(t, fattr4(statItems({ owner: 'root@example.com', group: 'nobody' })), 'named owners');
+  sameAsGeneric(t, Buffer.concat([fattr4(statItems()), Buffer.from([0, 0, 0, 7])]), 'bytes after the fattr4 are left alone');
+  // Not the STAT_ATTRS mask: the generic way, whatever the server chose to send.
+  sameAsGeneric(t, fattr4(statItems().filter(([a]) => a !== FATTR4_RAWDEV)), 'an attribute missing');
+  sameAsGeneric(t, fattr4([[FATTR4_TYPE, (w) => w.u32(NF4DIR)], [FATTR4_LEASE_TIME, (w) => w.u32(90)]]), 'another mask');
+  const threeWords = new XdrWriter().u32(3).u32(STAT_ATTRS[0]!).u32(STAT_ATTRS[1]!).u32(0);
+  const vals = fattr4(statItems()).subarray(12);
+  sameAsGeneric(t, Buffer.concat([threeWords.toBuffer(), vals]), 'the mask with a trailing zero word');
+});
+
+t.test('decodeAttrs refuses what decodeFattr4 refuses', async (t) => {
+  sameAsGeneric(t, fattr4(statItems({ type: 99 })), 'unknown type');
+  const good = fattr4(statItems());
+  // attr_vals one word short, one word long (length and body changed together), cut off, or claiming more than is there.
+  const len = good.readUInt32BE(12);
+  const short = Buffer.from(good.subarray(0, good.length - 4));
+  short.writeUInt32BE(len - 4, 12);
+  sameAsGeneric(t, short, 'attr_vals a word short');
+  const long = Buffer.concat([good, Buffer.alloc(4)]);
+  long.writeUInt32BE(len + 4, 12);
+  sameAsGeneric(t, long, 'attr_vals a word long');
+  sameAsGeneric(t, good.subarray(0, good.length - 8), 'cut off');
+  const claim = Buffer.from(good);
+  claim.writeUInt32BE(0xffff_fff0, 12);
+  sameAsGeneric(t, claim, 'attr_vals length beyond the record');
+  // An owner string whose length runs past attr_vals.
+  const items = statItems();
+  items[6] = [FATTR4_OWNER, (w) => w.u32(4096)];
+  sameAsGeneric(t, fattr4(items), 'owner length past attr_vals');
+  sameAsGeneric(t, good.subarray(0, 10), 'shorter than the mask');
 });

@@ -299,3 +299,21 @@ t.test('a lead op (SEQUENCE) is encoded first and its result kept apart', async 
   const longTag = new XdrWriter().u32(0).u32(0xffff_fff0).toBuffer();
   t.throws(() => decodeCompound(new XdrReader(longTag), [opPutfh(FH)]), { code: 'ERR_XDR_DECODE' }, 'a tag longer than the limit');
 });
+
+t.test('LOOKUP names encode as component4 strings, kept or not', async (t) => {
+  // Lengths around the padding boundary, multi-byte UTF-8, and more names than are kept at once.
+  const names = ['a', 'ab', 'abc', 'abcd', 'abcde', 'f\u00e9', '\u{1f600}x', 'x'.repeat(255)];
+  for (let i = 0; i < 5000; i++) names.push(`f${i}`);
+  for (const round of [1, 2]) {
+    for (const name of names) {
+      const w = new XdrWriter();
+      opLookup(name).encode(w);
+      const want = new XdrWriter().string(name).toBuffer();
+      if (!w.toBuffer().equals(want)) {
+        t.fail(`round ${round}: LOOKUP '${name}' encodes as ${w.toBuffer().toString('hex')}, want ${want.toString('hex')}`);
+        return;
+      }
+    }
+  }
+  t.pass(`${names.length} names, twice, each as XdrWriter.string encodes it`);
+});
