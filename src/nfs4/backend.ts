@@ -531,7 +531,7 @@ export class Nfs4Backend implements Backend {
   /** PUTFH + READ of at most limits.rsize bytes, with the open's (or lock's) stateid when given, else the anonymous one. */
   async read(fh: FileHandleId, offset: number, length: number, o?: CallOpts, state?: Nfs4OpenState | Stateid, dest?: ReadDest): Promise<{ data: Buffer; eof: boolean; attrs?: Attrs | undefined }> {
     const count = Math.max(0, Math.min(length, this.limits.rsize));
-    const into = dest && count > 0 ? { dest: dest.buf, destOffset: dest.offset, max: count, locate: locateRead4data } : undefined;
+    const into = dest && count > 0 ? { dest: dest.buf, destOffset: dest.offset, max: count, locate: locateRead4data, copies: true } : undefined;
     const so = into ? { signal: o?.signal, into } : this.so(o);
     return this.withState(state, o, async (sid) => {
       const [, r] = await this.channel.run('read', [opPutfh(fh), opRead(sid, offset, count, into)], so);

@@ -9,7 +9,7 @@
  * parameters, so a retried COMPOUND carries the current values.
  */
 import type { Attrs, SetAttrs } from '../fs/backend.js';
-import { placedOpaque, type ReplyInto } from '../rpc/client.js';
+import { receivedOpaque, type ReplyInto } from '../rpc/client.js';
 import { XdrDecodeError } from '../xdr/errors.js';
 import type { XdrReader } from '../xdr/reader.js';
 import type { XdrWriter } from '../xdr/writer.js';
@@ -385,7 +385,7 @@ class ReadOp implements Op<ReadResult> {
   decode(r: XdrReader): ReadResult {
     const eof = r.bool('eof');
     const into = this.into;
-    const data = into?.placed !== undefined ? placedOpaque(r, into, 'data') : r.opaque(this.count, 'data');
+    const data = into !== undefined ? receivedOpaque(r, into, 'data', this.count) : r.opaque(this.count, 'data');
     return { eof, data };
   }
 }

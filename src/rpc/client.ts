@@ -123,9 +123,9 @@ export function placedOpaque(r: XdrReader, into: ReplyInto, what: string): Buffe
  * it was placed, or copied into dest now from a record decoded in place (the
  * read buffer is reused after this), or, otherwise, a view of the record.
  */
-export function receivedOpaque(r: XdrReader, into: ReplyInto, what: string): Buffer {
+export function receivedOpaque(r: XdrReader, into: ReplyInto, what: string, max = 0xffff_ffff): Buffer {
   if (into.placed !== undefined) return placedOpaque(r, into, what);
-  const v = r.opaque(0xffff_ffff, what);
+  const v = r.opaque(max, what);
   if (!into.inPlace) return v;
   // More than was asked for: handed on as received (a copy), for the caller to cut as it always has.
   if (v.length > into.max) return Buffer.from(v);

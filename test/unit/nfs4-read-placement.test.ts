@@ -67,3 +67,18 @@ t.test('the READ decoder reads placed data from the destination', async (t) => {
   const wrong: ReplyInto = { ...into, placed: 3 };
   t.throws(() => opRead(ANONYMOUS_STATEID, 0, 100, wrong).decode(new XdrReader(body)), { code: 'ERR_XDR_DECODE' }, 'a length that differs from what was placed');
 });
+
+t.test('decoded in the read buffer (copies): the data is copied into the destination before the buffer is reused', async (t) => {
+  const data = Buffer.from('whole in one read');
+  const body = Buffer.concat([u32(1), opaque(data)]);
+  const dest = Buffer.alloc(40, 0xee);
+  const into: ReplyInto = { dest, destOffset: 4, max: 100, locate: locateRead4data, copies: true, inPlace: true };
+  const r = opRead(ANONYMOUS_STATEID, 0, 100, into).decode(new XdrReader(body));
+  body.fill(0); // the socket's buffer, read into again
+  t.same(r.data, data, 'intact after the record buffer was overwritten');
+  t.equal(r.data.buffer, dest.buffer, 'a view of the destination');
+  t.same(dest.subarray(4, 4 + data.length), data);
+  t.equal(dest[4 + data.length], 0xee, 'nothing past the data');
+  const short = opRead(ANONYMOUS_STATEID, 0, 5, { ...into, dest: Buffer.alloc(40) });
+  t.throws(() => short.decode(new XdrReader(Buffer.concat([u32(1), opaque(data)]))), { code: 'ERR_XDR_DECODE' }, 'more data than the READ asked for is refused, as before');
+});
