@@ -245,6 +245,21 @@ export interface Backend {
    * cached stat costs no round trip through the promise machinery.
    */
   cachedPath?(parts: readonly string[], start: FileHandleId): Looked | undefined;
+  /**
+   * remove() of the name `parts` ends with, the directories before it walked
+   * from `start` in the same round trip (NFSv4 without caches: one COMPOUND
+   * where resolving the directory first costs one of its own). false, with
+   * nothing removed, when a directory on the way did not resolve plainly
+   * (missing, not a directory, a symlink): the caller then resolves it
+   * itself. Failures at the name itself are remove()'s.
+   */
+  removePath?(parts: readonly string[], start: FileHandleId, o?: CallOpts): Promise<boolean>;
+  /**
+   * open() of the name `parts` ends with, walked to in the OPEN's own round
+   * trip; undefined, with nothing opened or created, when a directory on the
+   * way did not resolve plainly.
+   */
+  openPath?(parts: readonly string[], req: OpenRequest, start: FileHandleId, o?: CallOpts): Promise<(OpenState & { fh: FileHandleId }) | undefined>;
   /** Opens (and maybe creates) a file: by directory + name, or by handle (name undefined). */
   open?(dirOrFh: FileHandleId, name: string | undefined, req: OpenRequest, o?: CallOpts): Promise<OpenState & { fh: FileHandleId }>;
   closeState?(state: OpenState, o?: CallOpts): Promise<void>;

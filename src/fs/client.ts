@@ -531,7 +531,7 @@ export class NfsClient {
     this.writable('unlink', p.display);
     await this.op('unlink', p, async (co) => {
       // Without caches (noac) a backend that can (NFSv4) resolves the directory and removes in one call.
-      const b = this.backend as Backend & RemovesPaths;
+      const b = this.backend;
       if (b.removePath && p.plain && !p.trailingSlash && (await b.removePath(p.parts, b.rootFh, co))) return;
       const { dir, name } = await this.resolver.resolveParent(p, 'unlink');
       // 'dir/.' names a directory: Linux answers EISDIR without asking (servers differ: v3 EISDIR, v4 EINVAL).
@@ -802,7 +802,7 @@ export class NfsClient {
    */
   private async openCreating(p: ParsedPath, f: OpenFlags, mode: number, co?: CallOpts): Promise<FileHandle | undefined> {
     const req: OpenRequest = { read: f.read, write: f.write, create: { mode: 'unchecked', attrs: { mode } }, truncate: f.truncate && f.write };
-    const b = this.backend as Backend & OpensPaths;
+    const b = this.backend;
     let state: (OpenState & { fh: FileHandleId }) | undefined;
     try {
       // Without caches (noac), NFSv4 walks to the directory in the OPEN's own COMPOUND.
@@ -1113,14 +1113,6 @@ export class NfsClient {
  * state; undefined, with nothing opened, when a directory on the way did
  * not resolve plainly. Like removePath, offered without caches only.
  */
-interface OpensPaths {
-  openPath?(parts: readonly string[], req: OpenRequest, start: FileHandleId, o?: CallOpts): Promise<(OpenState & { fh: FileHandleId }) | undefined>;
-}
-
-interface RemovesPaths {
-  removePath?(parts: readonly string[], start: FileHandleId, o?: CallOpts): Promise<boolean>;
-}
-
 function displayOf(path: ParsedPath | string | undefined): string | undefined {
   return typeof path === 'string' ? path : path?.display;
 }
