@@ -6,6 +6,7 @@
 // measures that one). Prints process CPU µs per call (user + system).
 import { FileHandle } from '../../dist/fs/file-handle.js';
 import { parseFlags } from '../../dist/fs/flags.js';
+import { constants } from 'node:fs';
 
 const kind = process.argv[2] ?? 'read4k';
 const ops = Number(process.argv[3] ?? 1_000_000);
@@ -34,9 +35,8 @@ const backend = {
 };
 
 const write = kind.startsWith('write');
-const fh = new FileHandle(backend, Buffer.alloc(32), parseFlags(write ? 'r+' : 'r'), '/bench', 4096);
 // O_DIRECT as bench --direct=1: no readahead.
-Object.defineProperty(fh, 'readahead', { value: undefined });
+const fh = new FileHandle(backend, Buffer.alloc(32), parseFlags((write ? constants.O_RDWR : constants.O_RDONLY) | constants.O_DIRECT), '/bench', 4096);
 
 async function worker(n, buf) {
   for (let i = 0; i < n; i++) {

@@ -767,11 +767,12 @@ export class RpcClient {
     if (rec.length < 8) return false;
     const pc = this.byXid.get(rec.readUInt32BE(0));
     if (pc === undefined || pc.into?.copies !== true || pc.sec !== undefined || !pc.sent) return false;
-    this.onRecord(rec, undefined, true);
+    this.onRecord(rec, undefined, pc);
     return true;
   }
 
-  private onRecord(rec: Buffer, placement?: Placement, inPlace = false): void {
+  /** `inPlace`: the call decodeInPlace found for this record, which lies in the socket's read buffer. */
+  private onRecord(rec: Buffer, placement?: Placement, inPlace?: PendingCall): void {
     const r = new XdrReader(rec);
     let xid: number;
     let mtype: number;
@@ -783,7 +784,7 @@ export class RpcClient {
       if (replyDropped.hasSubscribers) replyDropped.publish({ owner: this.opts.owner, connection: this.id, reason: 'bad-header', bytes: rec.length });
       return;
     }
-    const pc = this.byXid.get(xid);
+    const pc = inPlace ?? this.byXid.get(xid);
     if (!pc || !pc.sent || mtype !== REPLY) {
       // Late replies to timed-out calls land here too; they are harmless.
       this.stats.unknownXids++;
@@ -802,7 +803,7 @@ export class RpcClient {
           throw new XdrDecodeError('reply payload was placed for another call', 'payload');
         }
         pc.into.placed = placement?.length;
-        pc.into.inPlace = inPlace;
+        pc.into.inPlace = inPlace !== undefined;
       } else if (placement) {
         throw new XdrDecodeError('reply payload was placed for a call that asked for none', 'payload');
       }
